@@ -1,0 +1,57 @@
+//! REST API v1 (`/api/v1/…`, API keys): one file per resource, each with a `router()`,
+//! merged here together with the OpenAPI document they generate.
+
+pub mod auth;
+pub mod extract;
+pub mod organization;
+pub mod templates;
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+use crate::error::ErrorBody;
+
+/// The document's fixed parts; paths and schemas come from the routers.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "WinFactor Deep API & Events", version = "1.0.0",
+        description = "REST API v1, public configurator API and live pricing write-back."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// Errors every authenticated route can answer.
+#[derive(utoipa::IntoResponses)]
+pub enum AuthErrors {
+    /// No, unknown or revoked key.
+    #[response(status = 401, description = "Missing, unknown or revoked API key")]
+    Unauthorized(ErrorBody),
+    /// Plan or scope insufficient.
+    #[response(
+        status = 403,
+        description = "`plan_required` (no apiAccess) or `insufficient_scope`"
+    )]
+    Forbidden(ErrorBody),
+}
+
+/// Every REST v1 route, with its OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(organization::router())
+        .merge(templates::router())
+}

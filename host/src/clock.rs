@@ -1,0 +1,32 @@
+//! Wall-clock helpers: the service stores and emits instants as epoch milliseconds and
+//! formats envelope timestamps as ISO-8601 (RFC 3339, UTC, millisecond precision).
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .expect("the clock is within i64 milliseconds")
+}
+
+/// `2026-06-11T14:03:22.000Z` for an epoch-millisecond instant.
+pub fn iso8601(ms: i64) -> String {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let text = at.format(&Rfc3339).unwrap_or_default();
+    // Rfc3339 prints as many fractional digits as needed; pin to exactly three.
+    let (seconds, _) = text.split_once(['.', 'Z']).unwrap_or((&text, ""));
+    format!("{seconds}.{:03}Z", ms.rem_euclid(1000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_has_millisecond_precision() {
+        assert_eq!(iso8601(1_781_186_602_000), "2026-06-11T14:03:22.000Z");
+        assert_eq!(iso8601(1_781_186_602_042), "2026-06-11T14:03:22.042Z");
+    }
+}

@@ -1,0 +1,213 @@
+//! The one error type of the HTTP edge and its one mapping to status and code.
+//!
+//! Every failure a client can see leaves through [`ApiError`], so the body always has the
+//! shape `{"error": {"code", "message", "details"}}`. Internal errors are logged in full and
+//! answered opaquely; extractor rejections (JSON, path, query) are converted here too.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// A problem with one field of a request, named by its JSON path (e.g. `configuration.width`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// JSON path of the offending value, relative to the request body.
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything that can go wrong at the HTTP edge.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No, unknown or revoked API key.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// The organisation's plan lacks the feature (e.g. `apiAccess`).
+    #[error("this feature requires the {0} plan or higher")]
+    PlanRequired(&'static str),
+    /// The key may read but this request writes.
+    #[error("this API key is read-only; the request needs the read_write scope")]
+    InsufficientScope,
+    /// Unknown id, or an id that belongs to another organisation.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// No such route.
+    #[error("no route for {0}")]
+    NoRoute(String),
+    /// The route exists but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The body is not JSON at all.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// A malformed query string or path parameter.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// Well-formed but semantically invalid; each field error names its JSON path.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// The request conflicts with the current state (`code` says how).
+    #[error("{message}")]
+    Conflict {
+        /// Machine-readable reason, e.g. `callback_already_used`.
+        code: &'static str,
+        /// Human-readable explanation.
+        message: String,
+    },
+    /// The body exceeds the configured limit.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// The body has an unsupported content type.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Too many requests from this client.
+    #[error("rate limit exceeded")]
+    RateLimited,
+    /// A bug or an infrastructure failure; logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A conflict with a machine-readable code.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A validation failure of a single field.
+    pub fn invalid_field(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(path, message)])
+    }
+
+    /// The status and the stable snake_case code of this error.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::PlanRequired(_) => (StatusCode::FORBIDDEN, "plan_required"),
+            Self::InsufficientScope => (StatusCode::FORBIDDEN, "insufficient_scope"),
+            Self::NotFound(_) | Self::NoRoute(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            Self::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let (message, details) = match &self {
+            Self::Internal(err) => {
+                tracing::error!(error = ?err, "internal error");
+                ("internal server error".to_owned(), Value::Null)
+            }
+            Self::Validation(errors) => (self.to_string(), json!({ "errors": errors })),
+            other => (other.to_string(), Value::Null),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+                details,
+            },
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(err) => {
+                Self::Validation(vec![field_error(&source_text(&err))])
+            }
+            JsonRejection::JsonSyntaxError(err) => Self::MalformedJson(source_text(&err)),
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType(
+                "expected a request with `Content-Type: application/json`".into(),
+            ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            other => Self::InvalidRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::InvalidRequest(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::InvalidRequest(rejection.body_text())
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+/// serde's message with its JSON path (`configuration.width: invalid type…`), without axum's
+/// "Failed to deserialize…" preamble.
+fn source_text(err: &dyn std::error::Error) -> String {
+    err.source()
+        .map_or_else(|| err.to_string(), ToString::to_string)
+}
+
+/// Splits serde_path_to_error's `path: message` (no prefix for the document root).
+fn field_error(text: &str) -> FieldError {
+    match text.split_once(": ") {
+        Some((path, message)) if !path.contains(' ') => {
+            FieldError::new(if path == "." { "" } else { path }, message)
+        }
+        _ => FieldError::new("", text),
+    }
+}
+
+/// Result alias for handlers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The error body, for the OpenAPI document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// Inside [`ErrorBody`].
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `validation_failed`, `plan_required`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// Structured details (for validation: `{"errors": [{"path", "message"}]}`), or null.
+    #[schema(value_type = Object)]
+    pub details: Value,
+}

@@ -1,0 +1,190 @@
+//! The `winfactor` command: `serve`, `migrate`, and `keys create|list|revoke`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use winfactor::config::{self, Settings};
+use winfactor::orgs::Scope;
+use winfactor::{Config, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "winfactor",
+    version,
+    about = "WinFactor Deep API & Events service"
+)]
+struct Cli {
+    /// Optional TOML file with the same settings (flags and environment win).
+    #[arg(long, global = true, env = "WINFACTOR_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true, env = "WINFACTOR_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (migrates the database first).
+    Serve(Settings),
+    /// Apply pending database migrations and exit.
+    Migrate(Settings),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it alone on stdout (it is shown only once).
+    Create {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// Only allow reads.
+        #[arg(long)]
+        read_only: bool,
+        /// A label for the key.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// List an organisation's keys.
+    List {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// Key id (`key_…`).
+        id: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_json);
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    match runtime.block_on(execute(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> anyhow::Result<()> {
+    let load = |settings: Settings| config::load(settings, cli.config.as_ref());
+    match cli.command {
+        Command::Serve(settings) => serve(load(settings)?).await,
+        Command::Migrate(settings) => {
+            let config = load(settings)?;
+            Store::open(&config.database_url).await?.close().await;
+            eprintln!("migrations applied to {}", config.database_url);
+            Ok(())
+        }
+        Command::Keys(command) => keys(command, load).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    winfactor::run(config, listener, shutdown_signal()).await
+}
+
+async fn keys(
+    command: KeysCommand,
+    load: impl Fn(Settings) -> Result<Config, config::ConfigError>,
+) -> anyhow::Result<()> {
+    let (org_slug, settings) = match &command {
+        KeysCommand::Create { org, settings, .. }
+        | KeysCommand::List { org, settings }
+        | KeysCommand::Revoke { org, settings, .. } => (org.clone(), settings.clone()),
+    };
+    let store = Store::open(&load(settings)?.database_url).await?;
+    let org = store
+        .org_by_slug(&org_slug)
+        .await?
+        .with_context(|| format!("no organisation with slug `{org_slug}`"))?;
+    match command {
+        KeysCommand::Create {
+            read_only, name, ..
+        } => {
+            let scope = if read_only {
+                Scope::Read
+            } else {
+                Scope::ReadWrite
+            };
+            println!(
+                "{}",
+                store.create_api_key(&org.id, &name, scope).await?.secret
+            );
+        }
+        KeysCommand::List { .. } => {
+            for key in store.list_api_keys(&org.id).await? {
+                let state = if key.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}…\t{}\t{}\t{}",
+                    key.id,
+                    key.prefix,
+                    key.scope.as_str(),
+                    state,
+                    key.name
+                );
+            }
+        }
+        KeysCommand::Revoke { id, .. } => {
+            anyhow::ensure!(
+                store.revoke_api_key(&org.id, &id).await?,
+                "no active key `{id}` in `{org_slug}`"
+            );
+            eprintln!("revoked {id}");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn init_tracing(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutting down; letting in-flight requests finish");
+}

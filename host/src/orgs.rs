@@ -1,0 +1,193 @@
+//! Organisations, their plans and plan features, and API keys.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A subscription plan; features follow from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    /// No API access, no webhooks.
+    Free,
+    /// API access, webhooks, live pricing.
+    Pro,
+    /// Everything in Pro.
+    Enterprise,
+}
+
+impl Plan {
+    /// Parses the stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "free" => Some(Self::Free),
+            "pro" => Some(Self::Pro),
+            "enterprise" => Some(Self::Enterprise),
+            _ => None,
+        }
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Pro => "pro",
+            Self::Enterprise => "enterprise",
+        }
+    }
+
+    /// What this plan unlocks.
+    pub fn features(self) -> PlanFeatures {
+        PlanFeatures {
+            api_access: self != Self::Free,
+        }
+    }
+}
+
+/// Features unlocked by a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanFeatures {
+    /// REST API v1, webhooks, live pricing hooks (Pro and above).
+    pub api_access: bool,
+}
+
+/// Metric (millimetres) or imperial display; configurations are always integer millimetres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitSystem {
+    /// Millimetres and square metres.
+    Metric,
+    /// Inches and square feet.
+    Imperial,
+}
+
+impl UnitSystem {
+    /// Parses the stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "metric" => Some(Self::Metric),
+            "imperial" => Some(Self::Imperial),
+            _ => None,
+        }
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Metric => "metric",
+            Self::Imperial => "imperial",
+        }
+    }
+}
+
+/// An organisation: a manufacturer using the platform.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Org {
+    /// `org_…`
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// URL slug, unique.
+    pub slug: String,
+    /// Contact email.
+    pub email: String,
+    /// Contact phone.
+    pub phone: Option<String>,
+    /// Logo for quotes and pages.
+    pub logo_url: Option<String>,
+    /// Default locale (`en`, `nl`, …).
+    pub locale: String,
+    /// ISO 4217 currency of all prices.
+    pub currency: String,
+    /// How dimensions are shown to customers.
+    pub unit_system: UnitSystem,
+    /// Subscription plan.
+    pub plan: Plan,
+    /// How long the configurator waits for an external price, in milliseconds.
+    pub pricing_timeout_ms: i64,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+}
+
+impl Org {
+    /// The features of the org's plan.
+    pub fn features(&self) -> PlanFeatures {
+        self.plan.features()
+    }
+
+    /// The symbol customers see next to amounts.
+    pub fn currency_symbol(&self) -> &'static str {
+        currency_symbol(&self.currency)
+    }
+}
+
+/// The customary symbol for an ISO 4217 code (the code's own text when unknown).
+pub fn currency_symbol(code: &str) -> &'static str {
+    match code {
+        "EUR" => "€",
+        "USD" | "CAD" | "AUD" | "NZD" => "$",
+        "GBP" => "£",
+        "CHF" => "CHF",
+        "SEK" | "NOK" | "DKK" => "kr",
+        "PLN" => "zł",
+        _ => "¤",
+    }
+}
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// GET only.
+    Read,
+    /// Everything.
+    ReadWrite,
+}
+
+impl Scope {
+    /// Parses the stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "read" => Some(Self::Read),
+            "read_write" => Some(Self::ReadWrite),
+            _ => None,
+        }
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::ReadWrite => "read_write",
+        }
+    }
+}
+
+/// An API key as listed (the secret itself is never stored).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKey {
+    /// `key_…`
+    pub id: String,
+    /// Owning organisation.
+    pub org_id: String,
+    /// Human label.
+    pub name: String,
+    /// First characters of the key, to recognise it.
+    pub prefix: String,
+    /// What it may do.
+    pub scope: Scope,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    /// Epoch milliseconds, if revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// Prefix of every API key, so leaked keys are easy to grep for.
+pub const API_KEY_PREFIX: &str = "wf_";
+
+/// Generates a new API key secret (`wf_` + 40 random alphanumerics).
+pub fn generate_api_key() -> String {
+    format!("{API_KEY_PREFIX}{}", crate::ids::random_alphanumeric(40))
+}

@@ -1,0 +1,107 @@
+//! Organisations.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, parse_stored};
+use crate::clock::now_ms;
+use crate::ids::new_id;
+use crate::orgs::{Org, Plan, UnitSystem};
+
+/// What it takes to create an organisation.
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    /// URL slug, unique.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Contact email.
+    pub email: String,
+    /// Contact phone.
+    pub phone: Option<String>,
+    /// Logo URL.
+    pub logo_url: Option<String>,
+    /// Default locale.
+    pub locale: String,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Display unit system.
+    pub unit_system: UnitSystem,
+    /// Subscription plan.
+    pub plan: Plan,
+    /// Configurator wait for external prices.
+    pub pricing_timeout_ms: i64,
+}
+
+const ORG_COLUMNS: &str = "id, slug, name, email, phone, logo_url, locale, currency, unit_system, \
+                           plan, pricing_timeout_ms, created_at";
+
+pub(super) fn org_from_row(row: &AnyRow) -> anyhow::Result<Org> {
+    Ok(Org {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        logo_url: row.try_get("logo_url")?,
+        locale: row.try_get("locale")?,
+        currency: row.try_get("currency")?,
+        unit_system: parse_stored(
+            row.try_get("unit_system")?,
+            UnitSystem::parse,
+            "unit system",
+        )?,
+        plan: parse_stored(row.try_get("plan")?, Plan::parse, "plan")?,
+        pricing_timeout_ms: row.try_get("pricing_timeout_ms")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Creates an organisation.
+    pub async fn insert_org(&self, new: &NewOrg) -> anyhow::Result<Org> {
+        let id = new_id("org");
+        sqlx::query(
+            "INSERT INTO orgs (id, slug, name, email, phone, logo_url, locale, currency, \
+             unit_system, plan, pricing_timeout_ms, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&id)
+        .bind(&new.slug)
+        .bind(&new.name)
+        .bind(&new.email)
+        .bind(&new.phone)
+        .bind(&new.logo_url)
+        .bind(&new.locale)
+        .bind(&new.currency)
+        .bind(new.unit_system.as_str())
+        .bind(new.plan.as_str())
+        .bind(new.pricing_timeout_ms)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await?;
+        self.org(&id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("inserted org {id} vanished"))
+    }
+
+    /// An organisation by id.
+    pub async fn org(&self, org_id: &str) -> anyhow::Result<Option<Org>> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(org_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(org_from_row).transpose()
+    }
+
+    /// An organisation by slug.
+    pub async fn org_by_slug(&self, slug: &str) -> anyhow::Result<Option<Org>> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE slug = $1");
+        let row = sqlx::query(&sql)
+            .bind(slug)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(org_from_row).transpose()
+    }
+}
