@@ -182,6 +182,8 @@ fn source_text(err: &dyn std::error::Error) -> String {
 
 /// Splits serde_path_to_error's `path: message` (no prefix for the document root).
 fn field_error(text: &str) -> FieldError {
+    // serde_json appends the position; the path already says where.
+    let text = text.rsplit_once(" at line ").map_or(text, |(message, _)| message);
     match text.split_once(": ") {
         Some((path, message)) if !path.contains(' ') => {
             FieldError::new(if path == "." { "" } else { path }, message)

@@ -1,1 +1,6 @@
-fn main() {}
+//! REST API v1 and service behaviour against the real server, on SQLite and Postgres.
+
+mod auth;
+mod catalog;
+mod errors;
+mod service;

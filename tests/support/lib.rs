@@ -1,1 +1,347 @@
+//! Test support: the real server on `127.0.0.1:0` over a fresh SQLite file or a fresh
+//! Postgres database, with the demo organisations seeded and API keys at hand.
+//!
+//! Postgres runs when `WINFACTOR_TEST_POSTGRES_URL` is set (an admin URL such as
+//! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets its own database, dropped
+//! afterwards. Set but unreachable is a failure, never a skip.
 
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use winfactor::orgs::{Org, Plan, Scope, UnitSystem};
+use winfactor::store::NewOrg;
+use winfactor::{Config, Store, demo};
+
+/// Environment variable naming the Postgres admin URL for the Postgres half of each suite.
+pub const POSTGRES_ENV: &str = "WINFACTOR_TEST_POSTGRES_URL";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the Postgres server of `WINFACTOR_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// Runs each named `async fn(Backend)` once per backend: `mod name { sqlite, postgres }`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::postgres_admin_url().is_none() {
+                    eprintln!("skipped: {} is not set", $crate::POSTGRES_ENV);
+                    return;
+                }
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+/// The Postgres admin URL, if the Postgres half of the suites should run.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var(POSTGRES_ENV)
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    /// URL to hand to the service.
+    pub url: String,
+    /// SQLite: the directory holding the file.
+    _dir: Option<tempfile::TempDir>,
+    /// Postgres: (admin URL, database name) to drop afterwards.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// Creates an empty database on `backend`.
+    pub async fn create(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("winfactor.db").display());
+                Self {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url().expect("WINFACTOR_TEST_POSTGRES_URL is set");
+                let name = format!(
+                    "wf_test_{}",
+                    winfactor::ids::random_alphanumeric(12).to_lowercase()
+                );
+                let mut conn = admin_connection(&admin).await;
+                sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("CREATE DATABASE");
+                let url = with_database(&admin, &name);
+                Self {
+                    url,
+                    _dir: None,
+                    postgres: Some((admin, name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs outside async context: use a short-lived runtime on its own thread.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            runtime.expect("a runtime").block_on(async {
+                let mut conn = admin_connection(&admin).await;
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let _ = sqlx::Executor::execute(&mut conn, sql.as_str()).await;
+            });
+        })
+        .join();
+    }
+}
+
+async fn admin_connection(admin: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(admin)
+        .await
+        .unwrap_or_else(|err| {
+            panic!("{POSTGRES_ENV} is set but Postgres is unreachable at {admin}: {err}")
+        })
+}
+
+/// `admin` with its database path replaced by `name`.
+fn with_database(admin: &str, name: &str) -> String {
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{name}", &base[..host_end]);
+    if let Some(query) = query {
+        url = format!("{url}?{query}");
+    }
+    url
+}
+
+/// The demo data a test works with.
+pub struct Seeded {
+    /// Window Works Inc (Pro).
+    pub org: Org,
+    /// Its read-write key.
+    pub key: String,
+    /// Its read-only key.
+    pub read_key: String,
+    /// A key of the Free-plan demo org.
+    pub free_key: String,
+    /// Another Pro org with its own copy of the catalog, for cross-tenant checks.
+    pub rival: Org,
+    /// The rival's read-write key.
+    pub rival_key: String,
+}
+
+/// A running server with seeded data.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// Direct access to the same database.
+    pub store: Store,
+    /// The seeded organisations and keys.
+    pub seeded: Seeded,
+    /// A client for the server.
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// Kept alive for the test's duration; dropped last.
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    /// Starts the service on a fresh database of `backend` with the demo seeded.
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::start`], letting the test adjust the configuration first.
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
+        let database = TestDatabase::create(backend).await;
+        let mut config = Config::for_database(&database.url).expect("a valid test configuration");
+        config.allow_private_webhook_targets = true;
+        let store = Store::open(&config.database_url)
+            .await
+            .expect("the test database opens");
+        let seeded = seed(&store).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let base = format!("http://{}", listener.local_addr().expect("an address"));
+        config.public_url = base.clone();
+        adjust(&mut config);
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(winfactor::run(config, listener, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            base,
+            store,
+            seeded,
+            client: reqwest::Client::new(),
+            shutdown: Some(shutdown),
+            server: Some(server),
+            database,
+        }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("the server task")
+                .expect("the server stops cleanly");
+        }
+    }
+
+    /// Absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request with `key` (if any) and a JSON body (if any); returns status and body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, body)
+    }
+
+    /// GET with the demo org's read-write key.
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(&self.seeded.key), None)
+            .await
+    }
+
+    /// POST JSON with the demo org's read-write key.
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(&self.seeded.key), Some(body))
+            .await
+    }
+
+    /// PATCH JSON with the demo org's read-write key.
+    pub async fn patch(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(&self.seeded.key), Some(body))
+            .await
+    }
+
+    /// The demo template with this slug, as the API returns it.
+    pub async fn template(&self, slug: &str) -> Value {
+        let (status, template) = self.get(&format!("/api/v1/templates/{slug}")).await;
+        assert_eq!(status, StatusCode::OK, "{template}");
+        template
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+async fn seed(store: &Store) -> Seeded {
+    let key = demo::seed(store)
+        .await
+        .expect("demo seeding")
+        .expect("a fresh database");
+    let org = store
+        .org_by_slug(demo::DEMO_ORG_SLUG)
+        .await
+        .unwrap()
+        .expect("the demo org");
+    let read_key = store
+        .create_api_key(&org.id, "read", Scope::Read)
+        .await
+        .unwrap()
+        .secret;
+    let free = store
+        .org_by_slug(demo::FREE_ORG_SLUG)
+        .await
+        .unwrap()
+        .expect("the free org");
+    let free_key = store
+        .create_api_key(&free.id, "free", Scope::ReadWrite)
+        .await
+        .unwrap()
+        .secret;
+    let rival = store
+        .insert_org(&NewOrg {
+            slug: "rival-glazing".into(),
+            name: "Rival Glazing".into(),
+            email: "info@rival.example".into(),
+            phone: None,
+            logo_url: None,
+            locale: "de".into(),
+            currency: "CHF".into(),
+            unit_system: UnitSystem::Metric,
+            plan: Plan::Enterprise,
+            pricing_timeout_ms: 10_000,
+        })
+        .await
+        .unwrap();
+    for template in demo::catalog() {
+        store.insert_template(&rival.id, &template).await.unwrap();
+    }
+    let rival_key = store
+        .create_api_key(&rival.id, "rival", Scope::ReadWrite)
+        .await
+        .unwrap()
+        .secret;
+    Seeded {
+        org,
+        key: key.secret,
+        read_key,
+        free_key,
+        rival,
+        rival_key,
+    }
+}

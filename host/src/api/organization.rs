@@ -1,14 +1,18 @@
 //! `GET /api/v1/organization`: the profile connectors configure themselves from.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::ApiAuth;
-use super::extract::Json;
+use axum::extract::State;
+
+use super::auth::{ApiAuth, WriteAccess};
+use super::extract::{Json, nullable};
 use crate::AppState;
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::orgs::{Org, Plan, PlanFeatures, UnitSystem};
+use crate::store::OrgChanges;
 
 /// The organisation profile: locale, unit system and currency drive integrators' formatting.
 #[derive(Debug, Serialize, ToSchema)]
@@ -67,7 +71,7 @@ impl From<Org> for OrganizationProfile {
 
 /// Routes of this resource.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_organization))
+    OpenApiRouter::new().routes(routes!(get_organization, update_organization))
 }
 
 /// Read the profile of the API key's organisation.
@@ -75,4 +79,116 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = OrganizationProfile), super::AuthErrors))]
 async fn get_organization(auth: ApiAuth) -> Json<OrganizationProfile> {
     Json(auth.org.into())
+}
+
+/// Changes to the organisation profile; omitted fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateOrganization {
+    /// Display name.
+    pub name: Option<String>,
+    /// Contact email.
+    pub email: Option<String>,
+    /// Contact phone; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    /// Logo URL (`http(s)://…`); `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub logo_url: Option<Option<String>>,
+    /// Default locale such as `en` or `nl-BE`.
+    pub locale: Option<String>,
+    /// Configurator wait for external prices, 500–60000 ms.
+    pub pricing_timeout_ms: Option<i64>,
+}
+
+impl UpdateOrganization {
+    fn validate(self) -> Result<OrgChanges, ApiError> {
+        let mut errors = Vec::new();
+        let mut check = |ok: bool, path: &str, message: &str| {
+            if !ok {
+                errors.push(FieldError::new(path, message));
+            }
+        };
+        if let Some(name) = &self.name {
+            check(
+                !name.trim().is_empty() && name.len() <= 200,
+                "name",
+                "1 to 200 characters",
+            );
+        }
+        if let Some(email) = &self.email {
+            check(is_email(email), "email", "not an email address");
+        }
+        if let Some(Some(phone)) = &self.phone {
+            check(phone.len() <= 50, "phone", "at most 50 characters");
+        }
+        if let Some(Some(url)) = &self.logo_url {
+            let web = url.starts_with("https://") || url.starts_with("http://");
+            check(
+                web && url.len() <= 2048,
+                "logoUrl",
+                "an http(s) URL of at most 2048 characters",
+            );
+        }
+        if let Some(locale) = &self.locale {
+            check(
+                is_locale(locale),
+                "locale",
+                "a locale such as `en` or `nl-BE`",
+            );
+        }
+        if let Some(timeout) = self.pricing_timeout_ms {
+            check(
+                (500..=60_000).contains(&timeout),
+                "pricingTimeoutMs",
+                "between 500 and 60000",
+            );
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(OrgChanges {
+            name: self.name.map(|name| name.trim().to_owned()),
+            email: self.email,
+            phone: self.phone,
+            logo_url: self.logo_url,
+            locale: self.locale,
+            pricing_timeout_ms: self.pricing_timeout_ms,
+        })
+    }
+}
+
+/// A plausible email address: one `@` with text on both sides, no spaces, at most 254 bytes.
+pub fn is_email(text: &str) -> bool {
+    let mut parts = text.split('@');
+    matches!((parts.next(), parts.next(), parts.next()),
+        (Some(local), Some(domain), None) if !local.is_empty() && domain.contains('.'))
+        && text.len() <= 254
+        && !text.contains(char::is_whitespace)
+}
+
+fn is_locale(text: &str) -> bool {
+    let (language, region) = text.split_once('-').unwrap_or((text, "AA"));
+    language.len() == 2
+        && language.bytes().all(|b| b.is_ascii_lowercase())
+        && region.len() == 2
+        && region.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// Update the organisation profile (e.g. `pricingTimeoutMs`, the live-pricing budget).
+#[utoipa::path(patch, path = "/api/v1/organization", tag = "organization",
+    request_body = UpdateOrganization,
+    responses((status = 200, body = OrganizationProfile), super::AuthErrors,
+        (status = 422, body = crate::error::ErrorBody)))]
+async fn update_organization(
+    WriteAccess(auth): WriteAccess,
+    State(state): State<AppState>,
+    Json(update): Json<UpdateOrganization>,
+) -> ApiResult<Json<OrganizationProfile>> {
+    let changes = update.validate()?;
+    Ok(Json(
+        state.store.update_org(&auth.org.id, &changes).await?.into(),
+    ))
 }

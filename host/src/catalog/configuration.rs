@@ -83,8 +83,9 @@ impl Configuration {
         }
         for (index, part) in self.components.iter_mut().enumerate() {
             let path = format!("{base}.components[{index}]");
-            part.selected_options.sort();
             validate_component(&mut errors, template, &path, part, self.width, self.height);
+            // Sorted only after validation, so error paths index the request's own order.
+            part.selected_options.sort();
         }
         for (side, field, value) in [
             (ColorSide::Inside, "insideColorId", &self.inside_color_id),

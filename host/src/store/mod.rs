@@ -23,7 +23,7 @@ use sqlx::{AnyPool, Executor};
 use crate::config::{Backend, DatabaseUrl};
 
 pub use keys::NewApiKey;
-pub use orgs::NewOrg;
+pub use orgs::{NewOrg, OrgChanges};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

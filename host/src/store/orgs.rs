@@ -105,3 +105,46 @@ impl Store {
         row.as_ref().map(org_from_row).transpose()
     }
 }
+
+/// Changes to an organisation's profile; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OrgChanges {
+    /// New display name.
+    pub name: Option<String>,
+    /// New contact email.
+    pub email: Option<String>,
+    /// New phone (`Some(None)` clears it).
+    pub phone: Option<Option<String>>,
+    /// New logo URL (`Some(None)` clears it).
+    pub logo_url: Option<Option<String>>,
+    /// New default locale.
+    pub locale: Option<String>,
+    /// New configurator wait for external prices.
+    pub pricing_timeout_ms: Option<i64>,
+}
+
+impl Store {
+    /// Applies `changes` to the org and returns it.
+    pub async fn update_org(&self, org_id: &str, changes: &OrgChanges) -> anyhow::Result<Org> {
+        let org = self
+            .org(org_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))?;
+        sqlx::query(
+            "UPDATE orgs SET name = $1, email = $2, phone = $3, logo_url = $4, locale = $5, \
+             pricing_timeout_ms = $6 WHERE id = $7",
+        )
+        .bind(changes.name.as_ref().unwrap_or(&org.name))
+        .bind(changes.email.as_ref().unwrap_or(&org.email))
+        .bind(changes.phone.clone().unwrap_or(org.phone))
+        .bind(changes.logo_url.clone().unwrap_or(org.logo_url))
+        .bind(changes.locale.as_ref().unwrap_or(&org.locale))
+        .bind(changes.pricing_timeout_ms.unwrap_or(org.pricing_timeout_ms))
+        .bind(org_id)
+        .execute(&self.writer)
+        .await?;
+        self.org(org_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))
+    }
+}
