@@ -20,6 +20,18 @@ pub fn iso8601(ms: i64) -> String {
     format!("{seconds}.{:03}Z", ms.rem_euclid(1000))
 }
 
+/// Reads an instant given as epoch milliseconds (number) or an RFC 3339 string.
+pub fn parse_instant(value: &serde_json::Value) -> Option<i64> {
+    match value {
+        serde_json::Value::Number(number) => number.as_i64(),
+        serde_json::Value::String(text) => {
+            let at = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+            i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,11 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::delivery::{DeliveryConfig, RetrySchedule};
 
 /// Default SQLite database, created next to where the service starts.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://winfactor.db";
@@ -26,22 +29,22 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// Base of every URL the service hands out (callback and quote view links).
     pub public_url: String,
-    /// Let webhooks target loopback/private addresses (tests and the demo need it).
-    pub allow_private_webhook_targets: bool,
     /// Seed the demo organisations if they are missing.
     pub demo: bool,
     /// Maximum accepted request body in bytes (413 above it).
     pub body_limit_bytes: usize,
+    /// Run the delivery worker in this process (off for API-only replicas).
+    pub worker: bool,
+    /// Webhook delivery tuning.
+    pub delivery: DeliveryConfig,
+    /// Public lead form submissions allowed per client IP per minute.
+    pub lead_rate_per_minute: u32,
 }
 
 impl Config {
     /// A configuration for tests and embedding: defaults plus the given database.
     pub fn for_database(database_url: &str) -> Result<Self, ConfigError> {
-        Settings {
-            database_url: Some(database_url.to_owned()),
-            ..Settings::default()
-        }
-        .resolve()
+        Settings { database_url: Some(database_url.to_owned()), ..Settings::default() }.resolve()
     }
 }
 
@@ -67,6 +70,33 @@ pub struct Settings {
     /// Seed the demo organisations if missing.
     #[arg(long, env = "WINFACTOR_DEMO", num_args = 0..=1, default_missing_value = "true")]
     pub demo: Option<bool>,
+    /// Run the webhook delivery worker in this process (default true).
+    #[arg(long, env = "WINFACTOR_WORKER")]
+    pub worker: Option<bool>,
+    /// Per-attempt webhook timeout, e.g. `10s`.
+    #[arg(long, env = "WINFACTOR_WEBHOOK_TIMEOUT")]
+    pub webhook_timeout: Option<String>,
+    /// Retry delays after failed attempts, e.g. `1m,5m,15m`.
+    #[arg(long, env = "WINFACTOR_WEBHOOK_RETRY_SCHEDULE")]
+    pub webhook_retry_schedule: Option<String>,
+    /// Disable an endpoint that has failed continuously for this long, e.g. `3d`.
+    #[arg(long, env = "WINFACTOR_WEBHOOK_DISABLE_AFTER")]
+    pub webhook_disable_after: Option<String>,
+    /// Keep delivered payloads and attempts this long, e.g. `30d`.
+    #[arg(long, env = "WINFACTOR_WEBHOOK_RETENTION")]
+    pub webhook_retention: Option<String>,
+    /// How often the worker looks for due deliveries written by other processes.
+    #[arg(long, env = "WINFACTOR_WEBHOOK_POLL_INTERVAL")]
+    pub webhook_poll_interval: Option<String>,
+    /// Concurrent deliveries per process (queued lane; the fast lane has its own).
+    #[arg(long, env = "WINFACTOR_WEBHOOK_CONCURRENCY")]
+    pub webhook_concurrency: Option<usize>,
+    /// Concurrent deliveries per endpoint.
+    #[arg(long, env = "WINFACTOR_WEBHOOK_ENDPOINT_CONCURRENCY")]
+    pub webhook_endpoint_concurrency: Option<usize>,
+    /// Lead form submissions per client IP per minute.
+    #[arg(long, env = "WINFACTOR_LEAD_RATE_PER_MINUTE")]
+    pub lead_rate_per_minute: Option<u32>,
 }
 
 impl Settings {
@@ -90,6 +120,17 @@ impl Settings {
                 .or(fallback.allow_private_webhook_targets),
             body_limit_bytes: self.body_limit_bytes.or(fallback.body_limit_bytes),
             demo: self.demo.or(fallback.demo),
+            worker: self.worker.or(fallback.worker),
+            webhook_timeout: self.webhook_timeout.or(fallback.webhook_timeout),
+            webhook_retry_schedule: self.webhook_retry_schedule.or(fallback.webhook_retry_schedule),
+            webhook_disable_after: self.webhook_disable_after.or(fallback.webhook_disable_after),
+            webhook_retention: self.webhook_retention.or(fallback.webhook_retention),
+            webhook_poll_interval: self.webhook_poll_interval.or(fallback.webhook_poll_interval),
+            webhook_concurrency: self.webhook_concurrency.or(fallback.webhook_concurrency),
+            webhook_endpoint_concurrency: self
+                .webhook_endpoint_concurrency
+                .or(fallback.webhook_endpoint_concurrency),
+            lead_rate_per_minute: self.lead_rate_per_minute.or(fallback.lead_rate_per_minute),
         }
     }
 
@@ -110,18 +151,72 @@ impl Settings {
         };
         let body_limit_bytes = self.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT);
         if !(1024..=64 * 1024 * 1024).contains(&body_limit_bytes) {
+            return Err(ConfigError::new("body_limit_bytes", "must be between 1024 and 67108864"));
+        }
+        let defaults = DeliveryConfig::default();
+        let duration = |setting, value: Option<String>, default: Duration| match value {
+            Some(text) => {
+                parse_duration(&text).map_err(|message| ConfigError::new(setting, message))
+            }
+            None => Ok(default),
+        };
+        let retry_schedule = match self.webhook_retry_schedule {
+            Some(text) => RetrySchedule(
+                text.split(',')
+                    .map(|part| parse_duration(part.trim()))
+                    .collect::<Result<_, _>>()
+                    .map_err(|message| ConfigError::new("webhook_retry_schedule", message))?,
+            ),
+            None => defaults.retry_schedule.clone(),
+        };
+        let delivery = DeliveryConfig {
+            timeout: duration("webhook_timeout", self.webhook_timeout, defaults.timeout)?,
+            retry_schedule,
+            disable_after: duration(
+                "webhook_disable_after",
+                self.webhook_disable_after,
+                defaults.disable_after,
+            )?,
+            retention: duration("webhook_retention", self.webhook_retention, defaults.retention)?,
+            poll_interval: duration(
+                "webhook_poll_interval",
+                self.webhook_poll_interval,
+                defaults.poll_interval,
+            )?,
+            concurrency: self.webhook_concurrency.unwrap_or(defaults.concurrency),
+            endpoint_concurrency: self
+                .webhook_endpoint_concurrency
+                .unwrap_or(defaults.endpoint_concurrency),
+            allow_private_targets: self.allow_private_webhook_targets.unwrap_or(false),
+        };
+        if delivery.timeout.is_zero() || delivery.timeout > Duration::from_secs(60) {
+            return Err(ConfigError::new("webhook_timeout", "must be between 1ms and 60s"));
+        }
+        if delivery.poll_interval.is_zero() {
+            return Err(ConfigError::new("webhook_poll_interval", "must be positive"));
+        }
+        if !(1..=4096).contains(&delivery.concurrency) {
+            return Err(ConfigError::new("webhook_concurrency", "must be between 1 and 4096"));
+        }
+        if !(1..=256).contains(&delivery.endpoint_concurrency) {
             return Err(ConfigError::new(
-                "body_limit_bytes",
-                "must be between 1024 and 67108864",
+                "webhook_endpoint_concurrency",
+                "must be between 1 and 256",
             ));
+        }
+        let lead_rate_per_minute = self.lead_rate_per_minute.unwrap_or(10);
+        if lead_rate_per_minute == 0 {
+            return Err(ConfigError::new("lead_rate_per_minute", "must be at least 1"));
         }
         Ok(Config {
             listen,
             database_url,
             public_url,
-            allow_private_webhook_targets: self.allow_private_webhook_targets.unwrap_or(false),
             demo: self.demo.unwrap_or(false),
             body_limit_bytes,
+            worker: self.worker.unwrap_or(true),
+            delivery,
+            lead_rate_per_minute,
         })
     }
 }
@@ -135,6 +230,22 @@ pub fn load(cli: Settings, config_file: Option<&PathBuf>) -> Result<Config, Conf
     cli.or(file).resolve()
 }
 
+/// Parses `250ms`, `10s`, `5m`, `24h` or `3d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 10s"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" | "" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86_400.0,
+        _ => return Err(format!("`{text}`: unit must be ms, s, m, h or d")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
+}
+
 fn validate_public_url(url: &str) -> Result<String, ConfigError> {
     let trimmed = url.trim_end_matches('/');
     let rest = trimmed
@@ -142,10 +253,7 @@ fn validate_public_url(url: &str) -> Result<String, ConfigError> {
         .or_else(|| trimmed.strip_prefix("https://"))
         .ok_or_else(|| ConfigError::new("public_url", "must start with http:// or https://"))?;
     if rest.is_empty() || rest.contains(char::is_whitespace) {
-        return Err(ConfigError::new(
-            "public_url",
-            format!("`{url}` has no valid host"),
-        ));
+        return Err(ConfigError::new("public_url", format!("`{url}` has no valid host")));
     }
     Ok(trimmed.to_owned())
 }
@@ -172,10 +280,7 @@ impl DatabaseUrl {
         if let Some(rest) = url.strip_prefix("sqlite:") {
             let rest = rest.trim_start_matches("//");
             if rest.is_empty() {
-                return Err(ConfigError::new(
-                    "database_url",
-                    "sqlite URL needs a file path",
-                ));
+                return Err(ConfigError::new("database_url", "sqlite URL needs a file path"));
             }
             let url = if rest.contains("mode=") {
                 format!("sqlite://{rest}")
@@ -184,15 +289,9 @@ impl DatabaseUrl {
             } else {
                 format!("sqlite://{rest}?mode=rwc")
             };
-            Ok(Self {
-                url,
-                backend: Backend::Sqlite,
-            })
+            Ok(Self { url, backend: Backend::Sqlite })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self {
-                url: url.to_owned(),
-                backend: Backend::Postgres,
-            })
+            Ok(Self { url: url.to_owned(), backend: Backend::Postgres })
         } else {
             Err(ConfigError::new(
                 "database_url",
@@ -218,11 +317,7 @@ impl DatabaseUrl {
                 let userinfo = &self.url[scheme_end + 3..at];
                 match userinfo.split_once(':') {
                     Some((user, _)) => {
-                        format!(
-                            "{}{user}:***{}",
-                            &self.url[..scheme_end + 3],
-                            &self.url[at..]
-                        )
+                        format!("{}{user}:***{}", &self.url[..scheme_end + 3], &self.url[at..])
                     }
                     None => self.url.clone(),
                 }
@@ -256,10 +351,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(setting: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            setting,
-            message: message.into(),
-        }
+        Self { setting, message: message.into() }
     }
 }
 
@@ -270,12 +362,9 @@ mod tests {
     #[test]
     fn database_password_is_redacted_everywhere() {
         let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/winfactor").unwrap();
-        let config = Settings {
-            database_url: Some(url.expose().into()),
-            ..Default::default()
-        }
-        .resolve()
-        .unwrap();
+        let config = Settings { database_url: Some(url.expose().into()), ..Default::default() }
+            .resolve()
+            .unwrap();
         assert!(!format!("{config:?}").contains("s3cret"));
         assert!(!url.to_string().contains("s3cret"));
         assert_eq!(url.redacted(), "postgres://app:***@db:5432/winfactor");
@@ -283,40 +372,47 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_setting() {
-        let err = Settings {
-            listen: Some("nowhere".into()),
-            ..Default::default()
-        }
-        .resolve()
-        .unwrap_err();
+        let err = Settings { listen: Some("nowhere".into()), ..Default::default() }
+            .resolve()
+            .unwrap_err();
         assert_eq!(err.setting, "listen");
-        let err = Settings {
-            database_url: Some("mysql://x".into()),
-            ..Default::default()
-        }
-        .resolve()
-        .unwrap_err();
+        let err = Settings { database_url: Some("mysql://x".into()), ..Default::default() }
+            .resolve()
+            .unwrap_err();
         assert_eq!(err.setting, "database_url");
-        let err = Settings {
-            public_url: Some("ftp://x".into()),
-            ..Default::default()
-        }
-        .resolve()
-        .unwrap_err();
+        let err = Settings { public_url: Some("ftp://x".into()), ..Default::default() }
+            .resolve()
+            .unwrap_err();
         assert_eq!(err.setting, "public_url");
     }
 
     #[test]
     fn flags_win_over_file_and_sqlite_is_created_on_demand() {
-        let cli = Settings {
-            listen: Some("127.0.0.1:9000".into()),
-            ..Default::default()
-        };
+        let cli = Settings { listen: Some("127.0.0.1:9000".into()), ..Default::default() };
         let file: Settings =
             toml::from_str("listen = \"0.0.0.0:1\"\ndatabase_url = \"sqlite://x.db\"").unwrap();
         let config = cli.or(file).resolve().unwrap();
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.database_url.expose(), "sqlite://x.db?mode=rwc");
         assert_eq!(config.public_url, "http://127.0.0.1:9000");
+    }
+
+    #[test]
+    fn durations_and_schedules_parse() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("3d").unwrap(), Duration::from_secs(259_200));
+        assert!(parse_duration("soon").is_err());
+        let config =
+            Settings { webhook_retry_schedule: Some("50ms, 1s".into()), ..Default::default() }
+                .resolve()
+                .unwrap();
+        assert_eq!(
+            config.delivery.retry_schedule.0,
+            [Duration::from_millis(50), Duration::from_secs(1)]
+        );
+        let err = Settings { webhook_timeout: Some("ten".into()), ..Default::default() }
+            .resolve()
+            .unwrap_err();
+        assert_eq!(err.setting, "webhook_timeout");
     }
 }

@@ -40,9 +40,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<NewApiKey>> {
     for template in catalog() {
         store.insert_template(&org.id, &template).await?;
     }
-    let key = store
-        .create_api_key(&org.id, "demo", Scope::ReadWrite)
-        .await?;
+    let key = store.create_api_key(&org.id, "demo", Scope::ReadWrite).await?;
     if store.org_by_slug(FREE_ORG_SLUG).await?.is_none() {
         let free = store
             .insert_org(&NewOrg {
@@ -58,9 +56,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<Option<NewApiKey>> {
                 pricing_timeout_ms: 10_000,
             })
             .await?;
-        store
-            .insert_template(&free.id, &catalog().swap_remove(1))
-            .await?;
+        store.insert_template(&free.id, &catalog().swap_remove(1)).await?;
     }
     Ok(Some(key))
 }
@@ -151,44 +147,21 @@ pub fn catalog() -> Vec<Template> {
 }
 
 fn range(min_width: u32, max_width: u32, min_height: u32, max_height: u32) -> DimensionRange {
-    DimensionRange {
-        min_width,
-        max_width,
-        min_height,
-        max_height,
-    }
+    DimensionRange { min_width, max_width, min_height, max_height }
 }
 
 /// `(name, type, size range, accepted option codes)`
 type ComponentSpec<'a> = (&'a str, &'a str, DimensionRange, &'a [&'a str]);
 /// `(level, component name / option code / colour code, description, method, price, item type, sort)`
-type RuleSpec<'a> = (
-    PricingLevel,
-    &'a str,
-    &'a str,
-    PricingMethod,
-    &'a str,
-    &'a str,
-    i64,
-);
+type RuleSpec<'a> = (PricingLevel, &'a str, &'a str, PricingMethod, &'a str, &'a str, i64);
 /// `(width, height, [(component name, width, height, option codes)], inside colour, outside colour)`
-type DefaultSpec<'a> = (
-    u32,
-    u32,
-    &'a [(&'a str, u32, u32, &'a [&'a str])],
-    Option<&'a str>,
-    Option<&'a str>,
-);
+type DefaultSpec<'a> =
+    (u32, u32, &'a [(&'a str, u32, u32, &'a [&'a str])], Option<&'a str>, Option<&'a str>);
 
 /// Shared option and colour vocabulary; every template gets its own ids.
 struct Kit {
     options: Vec<(&'static str, &'static str, &'static str)>,
-    colors: Vec<(
-        &'static str,
-        &'static str,
-        &'static str,
-        &'static [ColorSide],
-    )>,
+    colors: Vec<(&'static str, &'static str, &'static str, &'static [ColorSide])>,
 }
 
 impl Kit {
@@ -236,14 +209,8 @@ impl Kit {
                 group: group.into(),
             })
             .collect();
-        let option_id = |code: &str| {
-            options
-                .iter()
-                .find(|o| o.code == code)
-                .expect("known option")
-                .id
-                .clone()
-        };
+        let option_id =
+            |code: &str| options.iter().find(|o| o.code == code).expect("known option").id.clone();
         let colors: Vec<Color> = self
             .colors
             .iter()
@@ -255,14 +222,8 @@ impl Kit {
                 sides: sides.to_vec(),
             })
             .collect();
-        let color_id = |code: &str| {
-            colors
-                .iter()
-                .find(|c| c.code == code)
-                .expect("known colour")
-                .id
-                .clone()
-        };
+        let color_id =
+            |code: &str| colors.iter().find(|c| c.code == code).expect("known colour").id.clone();
         let components: Vec<Component> = components
             .iter()
             .map(|&(name, kind, dimensions, codes)| Component {
@@ -274,34 +235,27 @@ impl Kit {
             })
             .collect();
         let component_id = |name: &str| {
-            components
-                .iter()
-                .find(|c| c.name == name)
-                .expect("known component")
-                .id
-                .clone()
+            components.iter().find(|c| c.name == name).expect("known component").id.clone()
         };
         let pricing_rules = rules
             .iter()
-            .map(
-                |&(level, source, description, method, price, item_type, sort_offset)| {
-                    PricingRule {
-                        id: new_id("prc"),
-                        level,
-                        source_id: match level {
-                            PricingLevel::Template => template_id.clone(),
-                            PricingLevel::Component => component_id(source),
-                            PricingLevel::Option => option_id(source),
-                            PricingLevel::Color => color_id(source),
-                        },
-                        description: description.into(),
-                        method,
-                        unit_price: price.parse::<Decimal>().expect("valid demo price"),
-                        item_type: Some(item_type.into()),
-                        sort_offset,
-                    }
-                },
-            )
+            .map(|&(level, source, description, method, price, item_type, sort_offset)| {
+                PricingRule {
+                    id: new_id("prc"),
+                    level,
+                    source_id: match level {
+                        PricingLevel::Template => template_id.clone(),
+                        PricingLevel::Component => component_id(source),
+                        PricingLevel::Option => option_id(source),
+                        PricingLevel::Color => color_id(source),
+                    },
+                    description: description.into(),
+                    method,
+                    unit_price: price.parse::<Decimal>().expect("valid demo price"),
+                    item_type: Some(item_type.into()),
+                    sort_offset,
+                }
+            })
             .collect();
         let (width, height, parts, inside, outside) = default;
         let default_configuration = Configuration {
@@ -315,9 +269,7 @@ impl Kit {
                     height,
                     selected_options: codes
                         .iter()
-                        .map(|code| SelectedOption {
-                            option_id: option_id(code),
-                        })
+                        .map(|code| SelectedOption { option_id: option_id(code) })
                         .collect(),
                 })
                 .collect(),
@@ -347,11 +299,9 @@ mod tests {
     fn every_default_configuration_is_valid() {
         for template in catalog() {
             let configuration = template.default_configuration.clone();
-            configuration
-                .validate(&template, "configuration")
-                .unwrap_or_else(|errors| {
-                    panic!("{} default is invalid: {errors:?}", template.slug)
-                });
+            configuration.validate(&template, "configuration").unwrap_or_else(|errors| {
+                panic!("{} default is invalid: {errors:?}", template.slug)
+            });
         }
     }
 }

@@ -22,10 +22,7 @@ pub struct FieldError {
 impl FieldError {
     /// A field error at `path`.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
+        Self { path: path.into(), message: message.into() }
     }
 }
 
@@ -84,10 +81,7 @@ pub enum ApiError {
 impl ApiError {
     /// A conflict with a machine-readable code.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            message: message.into(),
-        }
+        Self::Conflict { code, message: message.into() }
     }
 
     /// A validation failure of a single field.
@@ -128,13 +122,7 @@ impl IntoResponse for ApiError {
             Self::Validation(errors) => (self.to_string(), json!({ "errors": errors })),
             other => (other.to_string(), Value::Null),
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: code.to_owned(),
-                message,
-                details,
-            },
-        };
+        let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, details } };
         (status, axum::Json(body)).into_response()
     }
 }
@@ -176,8 +164,7 @@ impl From<sqlx::Error> for ApiError {
 /// serde's message with its JSON path (`configuration.width: invalid type…`), without axum's
 /// "Failed to deserialize…" preamble.
 fn source_text(err: &dyn std::error::Error) -> String {
-    err.source()
-        .map_or_else(|| err.to_string(), ToString::to_string)
+    err.source().map_or_else(|| err.to_string(), ToString::to_string)
 }
 
 /// Splits serde_path_to_error's `path: message` (no prefix for the document root).

@@ -14,11 +14,7 @@ pub fn new_id(prefix: &str) -> String {
 
 /// A random alphanumeric string of `len` characters from the OS-seeded thread RNG.
 pub fn random_alphanumeric(len: usize) -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
 /// Hex SHA-256 of a secret, the only form in which secrets are stored.

@@ -4,6 +4,9 @@
 //! - [`config`] — settings from flags, environment and file, validated at start
 //! - [`server`] — HTTP assembly: routers, probes, OpenAPI, middleware
 //! - [`api`] — REST API v1, one file per resource
+//! - [`public`] — the customer-facing API (lead form, …)
+//! - [`events`] — the ten event types, the envelope, `emit` into the outbox
+//! - [`delivery`] — signed at-least-once webhook delivery, SSRF guard, retries
 //! - [`catalog`] — templates, canonical configuration, configHash, base pricing
 //! - [`store`] — all SQL (SQLite and Postgres), migrations
 //! - [`orgs`] — organisations, plans, API keys
@@ -16,18 +19,25 @@ pub mod api;
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod orgs;
+pub mod public;
 pub mod server;
 pub mod store;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
+
+use crate::delivery::Sender;
+use crate::public::rate_limit::RateLimiter;
 
 pub use config::Config;
 pub use store::Store;
@@ -39,10 +49,15 @@ pub struct AppState {
     pub store: Store,
     /// The validated configuration.
     pub config: Arc<Config>,
+    /// Signs and sends webhook requests (worker and test sends).
+    pub sender: Sender,
+    /// Per-client limit of the public lead form.
+    pub lead_limiter: Arc<RateLimiter>,
 }
 
-/// Opens (and migrates) the database, seeds the demo if asked, and serves HTTP on
-/// `listener` until `shutdown` resolves; in-flight requests are allowed to finish.
+/// Opens (and migrates) the database, seeds the demo if asked, starts the delivery worker
+/// (unless switched off) and serves HTTP on `listener` until `shutdown` resolves; in-flight
+/// requests finish, and the worker records its in-flight deliveries before returning.
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -58,17 +73,26 @@ pub async fn run(
             println!("{}", key.secret);
         }
     }
-    let state = AppState {
-        store: store.clone(),
-        config: Arc::new(config),
-    };
+    let sender = Sender::new(&config.delivery);
+    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    let worker = config.worker.then(|| {
+        delivery::start_worker(
+            store.clone(),
+            sender.clone(),
+            config.delivery.clone(),
+            worker_stopped,
+        )
+    });
+    let lead_limiter =
+        Arc::new(RateLimiter::new(config.lead_rate_per_minute, Duration::from_secs(60)));
+    let state = AppState { store: store.clone(), config: Arc::new(config), sender, lead_limiter };
     tracing::info!(addr = %listener.local_addr()?, database = %state.config.database_url, "serving");
-    axum::serve(
-        listener,
-        server::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let _ = stop_worker.send(true);
+    if let Some(worker) = worker {
+        worker.join().await;
+    }
     store.close().await;
-    Ok(())
+    Ok(served?)
 }

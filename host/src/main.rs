@@ -11,11 +11,7 @@ use winfactor::orgs::Scope;
 use winfactor::{Config, Store};
 
 #[derive(Parser)]
-#[command(
-    name = "winfactor",
-    version,
-    about = "WinFactor Deep API & Events service"
-)]
+#[command(name = "winfactor", version, about = "WinFactor Deep API & Events service")]
 struct Cli {
     /// Optional TOML file with the same settings (flags and environment win).
     #[arg(long, global = true, env = "WINFACTOR_CONFIG")]
@@ -123,26 +119,13 @@ async fn keys(
         .await?
         .with_context(|| format!("no organisation with slug `{org_slug}`"))?;
     match command {
-        KeysCommand::Create {
-            read_only, name, ..
-        } => {
-            let scope = if read_only {
-                Scope::Read
-            } else {
-                Scope::ReadWrite
-            };
-            println!(
-                "{}",
-                store.create_api_key(&org.id, &name, scope).await?.secret
-            );
+        KeysCommand::Create { read_only, name, .. } => {
+            let scope = if read_only { Scope::Read } else { Scope::ReadWrite };
+            println!("{}", store.create_api_key(&org.id, &name, scope).await?.secret);
         }
         KeysCommand::List { .. } => {
             for key in store.list_api_keys(&org.id).await? {
-                let state = if key.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
+                let state = if key.revoked_at.is_some() { "revoked" } else { "active" };
                 println!(
                     "{}\t{}…\t{}\t{}\t{}",
                     key.id,
@@ -167,9 +150,7 @@ async fn keys(
 
 fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

@@ -37,9 +37,7 @@ impl Plan {
 
     /// What this plan unlocks.
     pub fn features(self) -> PlanFeatures {
-        PlanFeatures {
-            api_access: self != Self::Free,
-        }
+        PlanFeatures { api_access: self != Self::Free }
     }
 }
 

@@ -24,9 +24,7 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
     let (api, openapi) = api::router().split_for_parts();
     let openapi_yaml = openapi.to_yaml().expect("the OpenAPI document serializes");
-    let openapi_json = openapi
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes");
+    let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serializes");
     Router::new()
         .merge(api)
         .route("/healthz", get(|| async { "ok" }))
@@ -46,16 +44,11 @@ pub fn app(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeId))
-                .layer(
-                    TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                        let id = request
-                            .headers()
-                            .get(REQUEST_ID)
-                            .and_then(|v| v.to_str().ok());
-                        tracing::info_span!("request", method = %request.method(),
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                    let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok());
+                    tracing::info_span!("request", method = %request.method(),
                         path = %request.uri().path(), request_id = id.unwrap_or("-"))
-                    }),
-                )
+                }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
 }
@@ -66,11 +59,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         Ok(()) => (axum::http::StatusCode::OK, "ready").into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "database unreachable",
-            )
-                .into_response()
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
         }
     }
 }
@@ -81,8 +70,6 @@ struct MakeId;
 
 impl MakeRequestId for MakeId {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&crate::ids::new_id("req"))
-            .ok()
-            .map(RequestId::new)
+        HeaderValue::from_str(&crate::ids::new_id("req")).ok().map(RequestId::new)
     }
 }

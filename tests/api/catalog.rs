@@ -31,19 +31,11 @@ async fn templates_are_listed_with_their_catalog(backend: Backend) {
     assert_eq!(lift_slide["name"], "2-panel Lift-Slide Door");
     let by_id = app.template(lift_slide["id"].as_str().unwrap()).await;
     assert_eq!(by_id, lift_slide);
-    let types: Vec<_> = lift_slide["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| &c["type"])
-        .collect();
+    let types: Vec<_> =
+        lift_slide["components"].as_array().unwrap().iter().map(|c| &c["type"]).collect();
     assert!(types.contains(&&json!("door")) && types.contains(&&json!("fixed")));
-    let hrpp = lift_slide["options"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["code"] == "HRPP")
-        .unwrap();
+    let hrpp =
+        lift_slide["options"].as_array().unwrap().iter().find(|o| o["code"] == "HRPP").unwrap();
     assert_eq!(hrpp["name"], "HR++ glass");
     assert_eq!(hrpp["group"], "glass");
     let (status, body) = app.get("/api/v1/templates/tpl_doesnotexist").await;
@@ -52,11 +44,7 @@ async fn templates_are_listed_with_their_catalog(backend: Backend) {
 }
 
 fn find<'a>(list: &'a Value, field: &str, value: &str) -> &'a Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|item| item[field] == value)
-        .unwrap()
+    list.as_array().unwrap().iter().find(|item| item[field] == value).unwrap()
 }
 
 async fn invalid_configurations_name_their_paths(backend: Backend) {
@@ -107,22 +95,13 @@ async fn invalid_configurations_name_their_paths(backend: Backend) {
 
     // Wrong types and unknown fields are 422 with the path, before any catalog check.
     for (configuration, path) in [
-        (
-            json!({"width": 2400.5, "height": 1800, "components": []}),
-            "configuration.width",
-        ),
-        (
-            json!({"width": 2400, "height": "tall", "components": []}),
-            "configuration.height",
-        ),
+        (json!({"width": 2400.5, "height": 1800, "components": []}), "configuration.width"),
+        (json!({"width": 2400, "height": "tall", "components": []}), "configuration.height"),
         (
             json!({"width": 2400, "height": 1800, "components": [], "depth": 3}),
             "configuration.depth",
         ),
-        (
-            json!({"width": -1, "height": 1800, "components": []}),
-            "configuration.width",
-        ),
+        (json!({"width": -1, "height": 1800, "components": []}), "configuration.width"),
     ] {
         let (status, body) = app
             .post(
@@ -131,10 +110,7 @@ async fn invalid_configurations_name_their_paths(backend: Backend) {
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert_eq!(
-            body["error"]["details"]["errors"][0]["path"], path,
-            "{body}"
-        );
+        assert_eq!(body["error"]["details"]["errors"][0]["path"], path, "{body}");
     }
 }
 
@@ -190,10 +166,8 @@ async fn base_pricing_is_exact(backend: Backend) {
     assert_eq!(summary, expected);
     // The subtotal is exactly the decimal sum, as written on the wire.
     assert!(text.contains("\"subtotal\":1980.3"), "{text}");
-    let sum: Decimal = items
-        .iter()
-        .map(|i| i["total"].to_string().parse::<Decimal>().unwrap())
-        .sum();
+    let sum: Decimal =
+        items.iter().map(|i| i["total"].to_string().parse::<Decimal>().unwrap()).sum();
     assert_eq!(sum.to_string(), "1980.30");
     assert_eq!(priced["basePricing"]["currency"], "EUR");
     // Every base item is keyed level:strategyId:sourceId and the door item points at the component.
@@ -203,32 +177,16 @@ async fn base_pricing_is_exact(backend: Backend) {
     assert_eq!(parts.len(), 3);
     assert_eq!(parts[0], "component");
     assert_eq!(parts[2], door.as_str().unwrap());
-    assert!(
-        items
-            .windows(2)
-            .all(|w| w[0]["sortOffset"].as_i64() <= w[1]["sortOffset"].as_i64())
-    );
+    assert!(items.windows(2).all(|w| w[0]["sortOffset"].as_i64() <= w[1]["sortOffset"].as_i64()));
 }
 
 async fn config_hash_ignores_key_and_selection_order(backend: Backend) {
     let app = TestApp::start(backend).await;
     let template = app.template("tilt-turn-window").await;
-    let sash = find(&template["components"], "type", "window")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let hrpp = find(&template["options"], "code", "HRPP")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let ss = find(&template["options"], "code", "SS")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let white = find(&template["colors"], "code", "WHITE")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let sash = find(&template["components"], "type", "window")["id"].as_str().unwrap().to_owned();
+    let hrpp = find(&template["options"], "code", "HRPP")["id"].as_str().unwrap().to_owned();
+    let ss = find(&template["options"], "code", "SS")["id"].as_str().unwrap().to_owned();
+    let white = find(&template["colors"], "code", "WHITE")["id"].as_str().unwrap().to_owned();
     let forward = format!(
         r#"{{"configuration":{{"width":800,"height":1200,"components":[{{"componentId":"{sash}","width":800,"height":1200,"selectedOptions":[{{"optionId":"{hrpp}"}},{{"optionId":"{ss}"}}]}}],"insideColorId":"{white}","outsideColorId":null}}}}"#
     );

@@ -9,16 +9,8 @@ backend_tests!(client_mistakes_get_the_common_error_shape);
 fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, code: &str) {
     assert_eq!(status, expected, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    assert!(
-        body["error"].as_object().unwrap().contains_key("details"),
-        "{body}"
-    );
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(body["error"].as_object().unwrap().contains_key("details"), "{body}");
 }
 
 async fn client_mistakes_get_the_common_error_shape(backend: Backend) {
@@ -34,90 +26,36 @@ async fn client_mistakes_get_the_common_error_shape(backend: Backend) {
     };
     let parse = |response: reqwest::Response| async move {
         let status = response.status();
-        (
-            status,
-            response.json::<Value>().await.expect("a JSON error body"),
-        )
+        (status, response.json::<Value>().await.expect("a JSON error body"))
     };
 
-    let (status, body) = parse(
-        send("{\"configuration\": {".into(), "application/json")
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) =
+        parse(send("{\"configuration\": {".into(), "application/json").await.unwrap()).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "malformed_json");
 
-    let (status, body) = parse(
-        send("{\"configuration\": 5}".into(), "application/json")
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
-    assert_eq!(
-        body["error"]["details"]["errors"][0]["path"],
-        "configuration"
-    );
+    let (status, body) =
+        parse(send("{\"configuration\": 5}".into(), "application/json").await.unwrap()).await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(body["error"]["details"]["errors"][0]["path"], "configuration");
 
     let (status, body) = parse(send("{}".into(), "application/json").await.unwrap()).await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    );
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 
     let (status, body) = parse(send("{}".into(), "text/plain").await.unwrap()).await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-    );
+    assert_error(status, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
 
-    let huge = format!(
-        "{{\"configuration\": {{\"padding\": \"{}\"}}}}",
-        "x".repeat(2 * 1024 * 1024)
-    );
+    let huge =
+        format!("{{\"configuration\": {{\"padding\": \"{}\"}}}}", "x".repeat(2 * 1024 * 1024));
     let (status, body) = parse(send(huge, "application/json").await.unwrap()).await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-    );
+    assert_error(status, &body, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 
     let (status, body) = app.get("/api/v1/nothing-here").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
-    let (status, body) = app
-        .call(
-            Method::DELETE,
-            "/api/v1/organization",
-            Some(&app.seeded.key),
-            None,
-        )
-        .await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-    );
-    let (status, body) = app
-        .call(Method::PUT, "/healthz", None, Some(&json!({})))
-        .await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-    );
+    let (status, body) =
+        app.call(Method::DELETE, "/api/v1/organization", Some(&app.seeded.key), None).await;
+    assert_error(status, &body, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    let (status, body) = app.call(Method::PUT, "/healthz", None, Some(&json!({}))).await;
+    assert_error(status, &body, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 
     // Nothing above changed anything.
     let (_, org) = app.get("/api/v1/organization").await;

@@ -22,39 +22,17 @@ async fn probes_request_ids_and_openapi(backend: Backend) {
         .unwrap();
     assert_eq!(response.headers()["x-request-id"], "trace-42");
 
-    let yaml = app
-        .client
-        .get(app.url("/openapi.yaml"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        yaml.starts_with("openapi: 3"),
-        "{}",
-        &yaml[..80.min(yaml.len())]
-    );
-    let spec: serde_json::Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let yaml = app.client.get(app.url("/openapi.yaml")).send().await.unwrap().text().await.unwrap();
+    assert!(yaml.starts_with("openapi: 3"), "{}", &yaml[..80.min(yaml.len())]);
+    let spec: serde_json::Value =
+        app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
     for path in [
         "/api/v1/organization",
         "/api/v1/templates",
         "/api/v1/templates/{id}",
         "/api/v1/templates/{id}/pricing",
     ] {
-        assert!(
-            spec["paths"][path].is_object(),
-            "{path} missing from the OpenAPI document"
-        );
+        assert!(spec["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
     assert!(spec["paths"]["/api/v1/organization"]["patch"].is_object());
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());

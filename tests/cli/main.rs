@@ -23,12 +23,7 @@ async fn cli_serves_the_demo_and_restarts_without_reseeding(backend: Backend) {
 
     let (first, output) = serve(bin, &database.url).await;
     let stdout = String::from_utf8(output).unwrap();
-    let demo_key = stdout
-        .lines()
-        .last()
-        .expect("the demo key line")
-        .trim()
-        .to_owned();
+    let demo_key = stdout.lines().last().expect("the demo key line").trim().to_owned();
     assert!(demo_key.starts_with("wf_"), "{stdout}");
     let org = client
         .get(format!("{}/api/v1/organization", first.base))
@@ -51,20 +46,13 @@ async fn cli_serves_the_demo_and_restarts_without_reseeding(backend: Backend) {
         ])
         .output()
         .unwrap();
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let stdout = String::from_utf8(created.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "the key alone: {stdout:?}");
     let cli_key = stdout.trim().to_owned();
 
     let (second, output) = serve(bin, &database.url).await;
-    assert!(
-        !String::from_utf8(output).unwrap().contains("wf_"),
-        "a restart must not re-seed"
-    );
+    assert!(!String::from_utf8(output).unwrap().contains("wf_"), "a restart must not re-seed");
     for key in [&demo_key, &cli_key] {
         let response = client
             .get(format!("{}/api/v1/templates", second.base))
@@ -74,11 +62,7 @@ async fn cli_serves_the_demo_and_restarts_without_reseeding(backend: Backend) {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         let list: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(
-            list["data"].as_array().unwrap().len(),
-            3,
-            "templates were duplicated or lost"
-        );
+        assert_eq!(list["data"].as_array().unwrap().len(), 3, "templates were duplicated or lost");
     }
     second.terminate();
 }
@@ -101,22 +85,11 @@ impl Running {
 /// Starts `winfactor serve --demo` on a free port; returns it once healthy, with what it
 /// printed on stdout until then.
 async fn serve(bin: &Path, database_url: &str) -> (Running, Vec<u8>) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let listen = format!("127.0.0.1:{port}");
     let stdout = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new(bin)
-        .args([
-            "serve",
-            "--demo",
-            "--listen",
-            &listen,
-            "--database-url",
-            database_url,
-        ])
+        .args(["serve", "--demo", "--listen", &listen, "--database-url", database_url])
         .stdout(stdout.reopen().unwrap())
         .stderr(Stdio::null())
         .spawn()
@@ -124,16 +97,9 @@ async fn serve(bin: &Path, database_url: &str) -> (Running, Vec<u8>) {
     let base = format!("http://{listen}");
     let client = reqwest::Client::new();
     for _ in 0..200 {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success())
         {
-            return (
-                Running { child, base },
-                std::fs::read(stdout.path()).unwrap(),
-            );
+            return (Running { child, base }, std::fs::read(stdout.path()).unwrap());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

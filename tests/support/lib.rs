@@ -48,9 +48,7 @@ macro_rules! backend_tests {
 
 /// The Postgres admin URL, if the Postgres half of the suites should run.
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var(POSTGRES_ENV)
-        .ok()
-        .filter(|url| !url.is_empty())
+    std::env::var(POSTGRES_ENV).ok().filter(|url| !url.is_empty())
 }
 
 /// A database that exists for one test.
@@ -70,28 +68,18 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
                 let url = format!("sqlite://{}", dir.path().join("winfactor.db").display());
-                Self {
-                    url,
-                    _dir: Some(dir),
-                    postgres: None,
-                }
+                Self { url, _dir: Some(dir), postgres: None }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url().expect("WINFACTOR_TEST_POSTGRES_URL is set");
-                let name = format!(
-                    "wf_test_{}",
-                    winfactor::ids::random_alphanumeric(12).to_lowercase()
-                );
+                let name =
+                    format!("wf_test_{}", winfactor::ids::random_alphanumeric(12).to_lowercase());
                 let mut conn = admin_connection(&admin).await;
                 sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
                     .await
                     .expect("CREATE DATABASE");
                 let url = with_database(&admin, &name);
-                Self {
-                    url,
-                    _dir: None,
-                    postgres: Some((admin, name)),
-                }
+                Self { url, _dir: None, postgres: Some((admin, name)) }
             }
         }
     }
@@ -104,9 +92,7 @@ impl Drop for TestDatabase {
         };
         // Drop runs outside async context: use a short-lived runtime on its own thread.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             runtime.expect("a runtime").block_on(async {
                 let mut conn = admin_connection(&admin).await;
                 let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
@@ -119,22 +105,16 @@ impl Drop for TestDatabase {
 
 async fn admin_connection(admin: &str) -> sqlx::PgConnection {
     use sqlx::Connection;
-    sqlx::PgConnection::connect(admin)
-        .await
-        .unwrap_or_else(|err| {
-            panic!("{POSTGRES_ENV} is set but Postgres is unreachable at {admin}: {err}")
-        })
+    sqlx::PgConnection::connect(admin).await.unwrap_or_else(|err| {
+        panic!("{POSTGRES_ENV} is set but Postgres is unreachable at {admin}: {err}")
+    })
 }
 
 /// `admin` with its database path replaced by `name`.
 fn with_database(admin: &str, name: &str) -> String {
-    let (base, query) = admin
-        .split_once('?')
-        .map_or((admin, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
+    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
     let mut url = format!("{}/{name}", &base[..host_end]);
     if let Some(query) = query {
         url = format!("{url}?{query}");
@@ -184,14 +164,10 @@ impl TestApp {
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
         let database = TestDatabase::create(backend).await;
         let mut config = Config::for_database(&database.url).expect("a valid test configuration");
-        config.allow_private_webhook_targets = true;
-        let store = Store::open(&config.database_url)
-            .await
-            .expect("the test database opens");
+        config.delivery.allow_private_targets = true;
+        let store = Store::open(&config.database_url).await.expect("the test database opens");
         let seeded = seed(&store).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let base = format!("http://{}", listener.local_addr().expect("an address"));
         config.public_url = base.clone();
         adjust(&mut config);
@@ -216,10 +192,7 @@ impl TestApp {
             let _ = shutdown.send(());
         }
         if let Some(server) = self.server.take() {
-            server
-                .await
-                .expect("the server task")
-                .expect("the server stops cleanly");
+            server.await.expect("the server task").expect("the server stops cleanly");
         }
     }
 
@@ -256,20 +229,17 @@ impl TestApp {
 
     /// GET with the demo org's read-write key.
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.call(Method::GET, path, Some(&self.seeded.key), None)
-            .await
+        self.call(Method::GET, path, Some(&self.seeded.key), None).await
     }
 
     /// POST JSON with the demo org's read-write key.
     pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        self.call(Method::POST, path, Some(&self.seeded.key), Some(body))
-            .await
+        self.call(Method::POST, path, Some(&self.seeded.key), Some(body)).await
     }
 
     /// PATCH JSON with the demo org's read-write key.
     pub async fn patch(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        self.call(Method::PATCH, path, Some(&self.seeded.key), Some(body))
-            .await
+        self.call(Method::PATCH, path, Some(&self.seeded.key), Some(body)).await
     }
 
     /// The demo template with this slug, as the API returns it.
@@ -289,30 +259,11 @@ impl Drop for TestApp {
 }
 
 async fn seed(store: &Store) -> Seeded {
-    let key = demo::seed(store)
-        .await
-        .expect("demo seeding")
-        .expect("a fresh database");
-    let org = store
-        .org_by_slug(demo::DEMO_ORG_SLUG)
-        .await
-        .unwrap()
-        .expect("the demo org");
-    let read_key = store
-        .create_api_key(&org.id, "read", Scope::Read)
-        .await
-        .unwrap()
-        .secret;
-    let free = store
-        .org_by_slug(demo::FREE_ORG_SLUG)
-        .await
-        .unwrap()
-        .expect("the free org");
-    let free_key = store
-        .create_api_key(&free.id, "free", Scope::ReadWrite)
-        .await
-        .unwrap()
-        .secret;
+    let key = demo::seed(store).await.expect("demo seeding").expect("a fresh database");
+    let org = store.org_by_slug(demo::DEMO_ORG_SLUG).await.unwrap().expect("the demo org");
+    let read_key = store.create_api_key(&org.id, "read", Scope::Read).await.unwrap().secret;
+    let free = store.org_by_slug(demo::FREE_ORG_SLUG).await.unwrap().expect("the free org");
+    let free_key = store.create_api_key(&free.id, "free", Scope::ReadWrite).await.unwrap().secret;
     let rival = store
         .insert_org(&NewOrg {
             slug: "rival-glazing".into(),
@@ -331,17 +282,7 @@ async fn seed(store: &Store) -> Seeded {
     for template in demo::catalog() {
         store.insert_template(&rival.id, &template).await.unwrap();
     }
-    let rival_key = store
-        .create_api_key(&rival.id, "rival", Scope::ReadWrite)
-        .await
-        .unwrap()
-        .secret;
-    Seeded {
-        org,
-        key: key.secret,
-        read_key,
-        free_key,
-        rival,
-        rival_key,
-    }
+    let rival_key =
+        store.create_api_key(&rival.id, "rival", Scope::ReadWrite).await.unwrap().secret;
+    Seeded { org, key: key.secret, read_key, free_key, rival, rival_key }
 }

@@ -59,19 +59,14 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
     let header = parts
         .headers
         .get(AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized(
-            "missing `Authorization: Bearer <API key>` header",
-        ))?;
-    let value = header
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("malformed Authorization header"))?;
+        .ok_or(ApiError::Unauthorized("missing `Authorization: Bearer <API key>` header"))?;
+    let value =
+        header.to_str().map_err(|_| ApiError::Unauthorized("malformed Authorization header"))?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|token| !token.is_empty())
-        .ok_or(ApiError::Unauthorized(
-            "expected `Authorization: Bearer <API key>`",
-        ))?;
+        .ok_or(ApiError::Unauthorized("expected `Authorization: Bearer <API key>`"))?;
     Ok(token)
 }

@@ -37,3 +37,24 @@ where
 {
     serde::Deserialize::deserialize(deserializer).map(Some)
 }
+
+/// A JSON body that may be absent: empty means `T::default()`; otherwise errors map like
+/// [`Json`]'s (400 malformed, 422 with the path).
+pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_data() {
+            ApiError::invalid_field(
+                if path == "." { String::new() } else { path },
+                inner.to_string(),
+            )
+        } else {
+            ApiError::MalformedJson(inner.to_string())
+        }
+    })
+}

@@ -1,10 +1,14 @@
 //! REST API v1 (`/api/v1/…`, API keys): one file per resource, each with a `router()`,
-//! merged here together with the OpenAPI document they generate.
+//! merged here with the public routers into one OpenAPI document.
 
 pub mod auth;
+pub mod events;
 pub mod extract;
+pub mod leads;
 pub mod organization;
+pub mod pagination;
 pub mod templates;
+pub mod webhooks;
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -28,10 +32,8 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
+        components
+            .add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }
 
@@ -54,4 +56,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(organization::router())
         .merge(templates::router())
+        .merge(webhooks::router())
+        .merge(events::router())
+        .merge(leads::router())
+        .merge(crate::public::router())
 }

@@ -112,11 +112,7 @@ impl UpdateOrganization {
             }
         };
         if let Some(name) = &self.name {
-            check(
-                !name.trim().is_empty() && name.len() <= 200,
-                "name",
-                "1 to 200 characters",
-            );
+            check(!name.trim().is_empty() && name.len() <= 200, "name", "1 to 200 characters");
         }
         if let Some(email) = &self.email {
             check(is_email(email), "email", "not an email address");
@@ -126,25 +122,13 @@ impl UpdateOrganization {
         }
         if let Some(Some(url)) = &self.logo_url {
             let web = url.starts_with("https://") || url.starts_with("http://");
-            check(
-                web && url.len() <= 2048,
-                "logoUrl",
-                "an http(s) URL of at most 2048 characters",
-            );
+            check(web && url.len() <= 2048, "logoUrl", "an http(s) URL of at most 2048 characters");
         }
         if let Some(locale) = &self.locale {
-            check(
-                is_locale(locale),
-                "locale",
-                "a locale such as `en` or `nl-BE`",
-            );
+            check(is_locale(locale), "locale", "a locale such as `en` or `nl-BE`");
         }
         if let Some(timeout) = self.pricing_timeout_ms {
-            check(
-                (500..=60_000).contains(&timeout),
-                "pricingTimeoutMs",
-                "between 500 and 60000",
-            );
+            check((500..=60_000).contains(&timeout), "pricingTimeoutMs", "between 500 and 60000");
         }
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
@@ -188,7 +172,5 @@ async fn update_organization(
     Json(update): Json<UpdateOrganization>,
 ) -> ApiResult<Json<OrganizationProfile>> {
     let changes = update.validate()?;
-    Ok(Json(
-        state.store.update_org(&auth.org.id, &changes).await?.into(),
-    ))
+    Ok(Json(state.store.update_org(&auth.org.id, &changes).await?.into()))
 }

@@ -36,9 +36,7 @@ async fn list_templates(
     auth: ApiAuth,
     State(state): State<AppState>,
 ) -> ApiResult<Json<TemplateList>> {
-    Ok(Json(TemplateList {
-        data: state.store.list_templates(&auth.org.id).await?,
-    }))
+    Ok(Json(TemplateList { data: state.store.list_templates(&auth.org.id).await? }))
 }
 
 /// Read one template by id or slug.
@@ -88,15 +86,10 @@ async fn price_configuration(
     Path(id): Path<String>,
     Json(request): Json<PriceRequest>,
 ) -> ApiResult<Json<PricedConfiguration>> {
-    let template = state
-        .store
-        .template(&auth.org.id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("template"))?;
-    let configuration = request
-        .configuration
-        .validate(&template, "configuration")
-        .map_err(ApiError::Validation)?;
+    let template =
+        state.store.template(&auth.org.id, &id).await?.ok_or(ApiError::NotFound("template"))?;
+    let configuration =
+        request.configuration.validate(&template, "configuration").map_err(ApiError::Validation)?;
     Ok(Json(PricedConfiguration {
         config_hash: catalog::config_hash(&configuration),
         base_pricing: catalog::base_pricing(&template, &configuration, &auth.org.currency),

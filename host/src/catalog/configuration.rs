@@ -62,18 +62,9 @@ impl Configuration {
     /// request body (e.g. `configuration`). Returns the canonical form.
     pub fn validate(mut self, template: &Template, base: &str) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        check_range(
-            &mut errors,
-            base,
-            self.width,
-            self.height,
-            &template.dimensions,
-        );
+        check_range(&mut errors, base, self.width, self.height, &template.dimensions);
         if self.components.is_empty() {
-            errors.push(FieldError::new(
-                format!("{base}.components"),
-                "at least one component",
-            ));
+            errors.push(FieldError::new(format!("{base}.components"), "at least one component"));
         }
         if self.components.len() > MAX_COMPONENTS {
             errors.push(FieldError::new(
@@ -94,10 +85,7 @@ impl Configuration {
             let Some(color_id) = value else { continue };
             let path = format!("{base}.{field}");
             match template.color(color_id) {
-                None => errors.push(FieldError::new(
-                    path,
-                    format!("unknown colour `{color_id}`"),
-                )),
+                None => errors.push(FieldError::new(path, format!("unknown colour `{color_id}`"))),
                 Some(color) if !color.sides.contains(&side) => errors.push(FieldError::new(
                     path,
                     format!("colour `{}` is not available on this side", color.name),
@@ -105,11 +93,7 @@ impl Configuration {
                 Some(_) => {}
             }
         }
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(self) } else { Err(errors) }
     }
 }
 
@@ -130,34 +114,22 @@ fn validate_component(
     };
     check_range(errors, path, part.width, part.height, &component.dimensions);
     if part.width > overall_width {
-        errors.push(FieldError::new(
-            format!("{path}.width"),
-            "wider than the whole product",
-        ));
+        errors.push(FieldError::new(format!("{path}.width"), "wider than the whole product"));
     }
     if part.height > overall_height {
-        errors.push(FieldError::new(
-            format!("{path}.height"),
-            "taller than the whole product",
-        ));
+        errors.push(FieldError::new(format!("{path}.height"), "taller than the whole product"));
     }
     let mut seen_groups = HashSet::new();
     for (index, selected) in part.selected_options.iter().enumerate() {
         let path = format!("{path}.selectedOptions[{index}].optionId");
         let Some(option) = template.option(&selected.option_id) else {
-            errors.push(FieldError::new(
-                path,
-                format!("unknown option `{}`", selected.option_id),
-            ));
+            errors.push(FieldError::new(path, format!("unknown option `{}`", selected.option_id)));
             continue;
         };
         if !component.option_ids.contains(&option.id) {
             errors.push(FieldError::new(
                 path,
-                format!(
-                    "option `{}` is not available for {}",
-                    option.code, component.name
-                ),
+                format!("option `{}` is not available for {}", option.code, component.name),
             ));
         } else if !seen_groups.insert(option.group.as_str()) {
             errors.push(FieldError::new(
@@ -178,19 +150,13 @@ fn check_range(
     if !(range.min_width..=range.max_width).contains(&width) {
         errors.push(FieldError::new(
             format!("{path}.width"),
-            format!(
-                "must be between {} and {} mm",
-                range.min_width, range.max_width
-            ),
+            format!("must be between {} and {} mm", range.min_width, range.max_width),
         ));
     }
     if !(range.min_height..=range.max_height).contains(&height) {
         errors.push(FieldError::new(
             format!("{path}.height"),
-            format!(
-                "must be between {} and {} mm",
-                range.min_height, range.max_height
-            ),
+            format!("must be between {} and {} mm", range.min_height, range.max_height),
         ));
     }
 }

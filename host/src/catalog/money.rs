@@ -18,10 +18,7 @@ pub const MONEY_SCALE: u32 = 2;
 
 /// Rounds an amount to cents, half away from zero (commercial rounding).
 pub fn round_money(amount: Decimal) -> Decimal {
-    amount.round_dp_with_strategy(
-        MONEY_SCALE,
-        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-    )
+    amount.round_dp_with_strategy(MONEY_SCALE, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// Serializes a decimal as a JSON number with the same digits.
@@ -151,10 +148,7 @@ mod tests {
         }
         let Amount(value) = serde_json::from_str("\"7.10\"").unwrap();
         assert_eq!(value, Decimal::new(71, 1));
-        assert_eq!(
-            serde_json::to_string(&Amount(Decimal::from(960))).unwrap(),
-            "960.0"
-        );
+        assert_eq!(serde_json::to_string(&Amount(Decimal::from(960))).unwrap(), "960.0");
     }
 
     #[test]

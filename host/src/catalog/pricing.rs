@@ -80,11 +80,7 @@ impl Pricing {
     pub fn from_items(currency: &str, mut line_items: Vec<LineItem>) -> Self {
         line_items.sort_by_key(|item| item.sort_offset);
         let subtotal = line_items.iter().map(|item| item.total).sum();
-        Self {
-            currency: currency.to_owned(),
-            subtotal,
-            line_items,
-        }
+        Self { currency: currency.to_owned(), subtotal, line_items }
     }
 }
 
@@ -96,12 +92,7 @@ pub fn base_pricing(template: &Template, configuration: &Configuration, currency
         .filter_map(|rule| {
             let quantity = rule_quantity(rule, template, configuration);
             (quantity > Decimal::ZERO).then(|| LineItem {
-                item_key: Some(format!(
-                    "{}:{}:{}",
-                    rule.level.as_str(),
-                    rule.id,
-                    rule.source_id
-                )),
+                item_key: Some(format!("{}:{}:{}", rule.level.as_str(), rule.id, rule.source_id)),
                 item_type: rule.item_type.clone(),
                 sort_offset: rule.sort_offset,
                 ..LineItem::priced(rule.description.clone(), quantity, rule.unit_price)
@@ -130,26 +121,16 @@ fn rule_quantity(
         PricingLevel::Option => configuration
             .components
             .iter()
-            .filter(|part| {
-                part.selected_options
-                    .iter()
-                    .any(|o| o.option_id == rule.source_id)
-            })
+            .filter(|part| part.selected_options.iter().any(|o| o.option_id == rule.source_id))
             .map(|part| (part.width, part.height))
             .collect(),
-        PricingLevel::Color => [
-            &configuration.inside_color_id,
-            &configuration.outside_color_id,
-        ]
-        .into_iter()
-        .filter(|side| side.as_deref() == Some(rule.source_id.as_str()))
-        .map(|_| whole)
-        .collect(),
+        PricingLevel::Color => [&configuration.inside_color_id, &configuration.outside_color_id]
+            .into_iter()
+            .filter(|side| side.as_deref() == Some(rule.source_id.as_str()))
+            .map(|_| whole)
+            .collect(),
     };
-    measures
-        .into_iter()
-        .map(|(width, height)| measure(rule.method, width, height))
-        .sum()
+    measures.into_iter().map(|(width, height)| measure(rule.method, width, height)).sum()
 }
 
 /// The quantity one part contributes: 1, its area in m², or its perimeter in m.

@@ -10,20 +10,31 @@
 //! the pool instead of fighting for the file lock while reads run in parallel.
 
 mod keys;
+mod leads;
 mod orgs;
+mod outbox;
 mod templates;
+mod webhooks;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyPool, Executor};
+use tokio::sync::Notify;
 
 use crate::config::{Backend, DatabaseUrl};
 
 pub use keys::NewApiKey;
+pub use leads::{Lead, LeadStatus};
 pub use orgs::{NewOrg, OrgChanges};
+pub use outbox::{
+    AttemptRecord, AttemptRow, ClaimedDelivery, DeliveryRow, DeliveryStatus, EventFilter, EventRow,
+    NewDelivery, Outcome,
+};
+pub use webhooks::{Endpoint, EndpointChanges, NewEndpoint};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -36,6 +47,45 @@ pub struct Store {
     writer: AnyPool,
     /// Runs plain reads; the same pool as `writer` on Postgres.
     reader: AnyPool,
+    /// Poked when a transaction that wrote deliveries commits.
+    outbox: OutboxSignal,
+}
+
+/// Wakes the delivery workers of this process when new deliveries are committed; other
+/// processes find them by polling.
+#[derive(Clone, Debug, Default)]
+pub struct OutboxSignal {
+    /// Business events (queued cadence).
+    pub queued: Arc<Notify>,
+    /// `pricing.calculated` (fast path).
+    pub fast: Arc<Notify>,
+}
+
+/// A database transaction; changes and the events they cause commit together.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, Any>,
+    outbox: OutboxSignal,
+    /// Which kinds of deliveries this transaction wrote: (queued, fast).
+    wrote_deliveries: (bool, bool),
+}
+
+impl Tx {
+    /// Commits, then wakes the delivery workers if deliveries were written.
+    pub async fn commit(self) -> anyhow::Result<()> {
+        self.inner.commit().await?;
+        let (queued, fast) = self.wrote_deliveries;
+        if queued {
+            self.outbox.queued.notify_one();
+        }
+        if fast {
+            self.outbox.fast.notify_one();
+        }
+        Ok(())
+    }
+
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
 }
 
 impl Store {
@@ -64,11 +114,7 @@ impl Store {
                 let writer = pool(1).connect_with(options.clone()).await;
                 let writer = writer.with_context(|| format!("cannot open {url}"))?;
                 let reader = pool(4).connect_with(options).await?;
-                Self {
-                    backend: Backend::Sqlite,
-                    writer,
-                    reader,
-                }
+                Self { backend: Backend::Sqlite, writer, reader, outbox: OutboxSignal::default() }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -77,11 +123,8 @@ impl Store {
                     .connect_with(options)
                     .await
                     .with_context(|| format!("cannot connect to {url}"))?;
-                Self {
-                    backend: Backend::Postgres,
-                    writer: pool.clone(),
-                    reader: pool,
-                }
+                let outbox = OutboxSignal::default();
+                Self { backend: Backend::Postgres, writer: pool.clone(), reader: pool, outbox }
             }
         };
         Ok(store)
@@ -100,11 +143,19 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator
-            .run(&self.writer)
-            .await
-            .context("applying migrations")?;
+        migrator.run(&self.writer).await.context("applying migrations")?;
         Ok(())
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        let inner = self.writer.begin().await?;
+        Ok(Tx { inner, outbox: self.outbox.clone(), wrote_deliveries: (false, false) })
+    }
+
+    /// The signal delivery workers wait on.
+    pub fn outbox_signal(&self) -> &OutboxSignal {
+        &self.outbox
     }
 
     /// The backend in use.
@@ -123,6 +174,11 @@ impl Store {
         self.reader.close().await;
         self.writer.close().await;
     }
+}
+
+/// `$first, $first+1, …` placeholders for an `IN (…)` list of `count` values.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Maps a stored enum name back to its type, failing loudly on a corrupt value.

@@ -46,11 +46,7 @@ pub(super) fn org_from_row(row: &AnyRow) -> anyhow::Result<Org> {
         logo_url: row.try_get("logo_url")?,
         locale: row.try_get("locale")?,
         currency: row.try_get("currency")?,
-        unit_system: parse_stored(
-            row.try_get("unit_system")?,
-            UnitSystem::parse,
-            "unit system",
-        )?,
+        unit_system: parse_stored(row.try_get("unit_system")?, UnitSystem::parse, "unit system")?,
         plan: parse_stored(row.try_get("plan")?, Plan::parse, "plan")?,
         pricing_timeout_ms: row.try_get("pricing_timeout_ms")?,
         created_at: row.try_get("created_at")?,
@@ -80,28 +76,20 @@ impl Store {
         .bind(now_ms())
         .execute(&self.writer)
         .await?;
-        self.org(&id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("inserted org {id} vanished"))
+        self.org(&id).await?.ok_or_else(|| anyhow::anyhow!("inserted org {id} vanished"))
     }
 
     /// An organisation by id.
     pub async fn org(&self, org_id: &str) -> anyhow::Result<Option<Org>> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(org_id)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query(&sql).bind(org_id).fetch_optional(&self.reader).await?;
         row.as_ref().map(org_from_row).transpose()
     }
 
     /// An organisation by slug.
     pub async fn org_by_slug(&self, slug: &str) -> anyhow::Result<Option<Org>> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE slug = $1");
-        let row = sqlx::query(&sql)
-            .bind(slug)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query(&sql).bind(slug).fetch_optional(&self.reader).await?;
         row.as_ref().map(org_from_row).transpose()
     }
 }
@@ -126,10 +114,8 @@ pub struct OrgChanges {
 impl Store {
     /// Applies `changes` to the org and returns it.
     pub async fn update_org(&self, org_id: &str, changes: &OrgChanges) -> anyhow::Result<Org> {
-        let org = self
-            .org(org_id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))?;
+        let org =
+            self.org(org_id).await?.ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))?;
         sqlx::query(
             "UPDATE orgs SET name = $1, email = $2, phone = $3, logo_url = $4, locale = $5, \
              pricing_timeout_ms = $6 WHERE id = $7",
@@ -143,8 +129,6 @@ impl Store {
         .bind(org_id)
         .execute(&self.writer)
         .await?;
-        self.org(org_id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))
+        self.org(org_id).await?.ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))
     }
 }

@@ -1,0 +1,232 @@
+//! Signed, at-least-once webhook delivery from the transactional outbox.
+//!
+//! - [`signing`]: `X-WinFactor-Signature` and Standard Webhooks signatures
+//! - [`filters`]: per-endpoint content filters
+//! - [`ssrf`]: which targets may be called, at registration and at connect time
+//! - [`schedule`]: retry timing, `Retry-After`, fast-path expiry
+//! - [`worker`]: the lanes that claim due deliveries, send them and record the results
+//!
+//! Two lanes: the *fast* lane (`pricing.calculated`) is woken on commit and never waits
+//! behind the *queued* lane's backlog; each has its own concurrency budget, and each
+//! endpoint is capped so one slow receiver cannot starve the others.
+
+pub mod filters;
+pub mod schedule;
+pub mod signing;
+pub mod ssrf;
+mod worker;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::redirect::Policy;
+
+pub use schedule::RetrySchedule;
+pub use worker::WorkerHandle;
+
+use crate::clock::now_ms;
+use crate::store::{Endpoint, Store};
+
+/// `User-Agent` of every delivery.
+pub const USER_AGENT: &str = concat!("WinFactor-Webhooks/", env!("CARGO_PKG_VERSION"));
+/// Bytes of a receiver's response body kept in the attempt log.
+pub const SNIPPET_BYTES: usize = 1024;
+
+/// Delivery tuning (see the README's configuration table).
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// Per-attempt timeout.
+    pub timeout: Duration,
+    /// Queued-lane retry delays.
+    pub retry_schedule: RetrySchedule,
+    /// Disable an endpoint failing continuously for this long.
+    pub disable_after: Duration,
+    /// Keep payloads and attempts this long.
+    pub retention: Duration,
+    /// How often to look for work committed by other processes.
+    pub poll_interval: Duration,
+    /// Concurrent deliveries per lane.
+    pub concurrency: usize,
+    /// Concurrent deliveries per endpoint.
+    pub endpoint_concurrency: usize,
+    /// Allow loopback/private targets.
+    pub allow_private_targets: bool,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            retry_schedule: RetrySchedule::default(),
+            disable_after: Duration::from_secs(3 * 86_400),
+            retention: Duration::from_secs(30 * 86_400),
+            poll_interval: Duration::from_secs(1),
+            concurrency: 64,
+            endpoint_concurrency: 8,
+            allow_private_targets: false,
+        }
+    }
+}
+
+impl DeliveryConfig {
+    /// How long a claimed delivery stays reserved for its worker: past it, another worker
+    /// (or this one after a restart) takes it over.
+    pub fn lease(&self) -> Duration {
+        self.timeout * 2 + Duration::from_secs(5)
+    }
+}
+
+/// What a receiver answered to one request.
+#[derive(Debug, Clone, Default)]
+pub struct Response {
+    /// HTTP status, if one arrived.
+    pub status: Option<u16>,
+    /// Connection, timeout or refusal error.
+    pub error: Option<String>,
+    /// The first [`SNIPPET_BYTES`] of the body.
+    pub snippet: Option<String>,
+    /// `Retry-After` in seconds, on 429/503.
+    pub retry_after: Option<Duration>,
+    /// Round trip.
+    pub duration: Duration,
+}
+
+impl Response {
+    /// 2xx?
+    pub fn is_success(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// Sends signed webhook requests; shared by the worker and the API's test endpoint.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    allow_private: bool,
+}
+
+impl Sender {
+    /// A client with the SSRF-guarded resolver, no redirects, and `timeout`.
+    pub fn new(config: &DeliveryConfig) -> Self {
+        let resolver = ssrf::GuardedResolver { allow_private: config.allow_private_targets };
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .redirect(Policy::none())
+            .timeout(config.timeout)
+            .dns_resolver(Arc::new(resolver))
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("the delivery HTTP client builds");
+        Self { client, allow_private: config.allow_private_targets }
+    }
+
+    /// POSTs `payload` of event `event_id` to `endpoint`, signed with its active secrets.
+    pub async fn send(
+        &self,
+        endpoint: &Endpoint,
+        event_type: &str,
+        event_id: &str,
+        payload: &str,
+        timeout: Option<Duration>,
+    ) -> Response {
+        let started = Instant::now();
+        let mut response = self.try_send(endpoint, event_type, event_id, payload, timeout).await;
+        response.duration = started.elapsed();
+        response
+    }
+
+    async fn try_send(
+        &self,
+        endpoint: &Endpoint,
+        event_type: &str,
+        event_id: &str,
+        payload: &str,
+        timeout: Option<Duration>,
+    ) -> Response {
+        let refused = |error: String| Response { error: Some(error), ..Response::default() };
+        let url = match reqwest::Url::parse(&endpoint.url) {
+            Ok(url) => url,
+            Err(err) => return refused(format!("invalid URL: {err}")),
+        };
+        if let Err(err) = ssrf::check_literal_host(&url, self.allow_private) {
+            return refused(format!("refused: {err}"));
+        }
+        let timestamp = now_ms() / 1000;
+        let signatures = signing::sign(
+            &endpoint.signing_secrets(now_ms()),
+            event_id,
+            timestamp,
+            payload.as_bytes(),
+        );
+        let mut headers = HeaderMap::new();
+        let mut put = |name: &'static str, value: &str| {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        };
+        put("x-winfactor-event", event_type);
+        put("x-winfactor-delivery", event_id);
+        put("x-winfactor-signature", &signatures.winfactor);
+        put("webhook-id", event_id);
+        put("webhook-timestamp", &signatures.timestamp);
+        put("webhook-signature", &signatures.standard);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let mut request = self.client.post(url).headers(headers).body(payload.to_owned());
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        match request.send().await {
+            Ok(mut answer) => {
+                let status = answer.status().as_u16();
+                let retry_after = matches!(status, 429 | 503)
+                    .then(|| {
+                        answer.headers().get("retry-after")?.to_str().ok()?.trim().parse().ok()
+                    })
+                    .flatten()
+                    .map(Duration::from_secs);
+                let mut body = Vec::new();
+                while body.len() < SNIPPET_BYTES {
+                    match answer.chunk().await {
+                        Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                        _ => break,
+                    }
+                }
+                body.truncate(SNIPPET_BYTES);
+                let snippet =
+                    (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned());
+                Response { status: Some(status), snippet, retry_after, ..Response::default() }
+            }
+            Err(err) => refused(describe(&err)),
+        }
+    }
+}
+
+/// A short, useful description of a request failure.
+fn describe(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timeout"
+    } else if err.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let mut detail = String::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        detail = inner.to_string();
+        source = inner.source();
+    }
+    if detail.is_empty() { kind.to_owned() } else { format!("{kind}: {detail}") }
+}
+
+/// Starts the delivery worker (both lanes, the result recorder and log pruning) until
+/// `shutdown` flips to true.
+pub fn start_worker(
+    store: Store,
+    sender: Sender,
+    config: DeliveryConfig,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> WorkerHandle {
+    worker::start(store, sender, config, shutdown)
+}

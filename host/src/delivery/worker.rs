@@ -1,0 +1,245 @@
+//! The delivery worker: per lane, claim due deliveries (leased, capped per endpoint), send
+//! each on its own task, and hand the results to one recorder that writes them in batches
+//! (group commit), so the database sees a few transactions per batch, not several per
+//! delivery.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinSet;
+
+use super::{DeliveryConfig, Sender};
+use crate::clock::now_ms;
+use crate::store::{AttemptRecord, ClaimedDelivery, Outcome, Store};
+
+/// Most results written in one transaction.
+const RECORD_BATCH: usize = 512;
+
+/// The running worker; `join` waits until it has drained after shutdown.
+pub struct WorkerHandle {
+    tasks: JoinSet<()>,
+}
+
+impl WorkerHandle {
+    /// Waits for the lanes to finish their in-flight deliveries and the recorder to flush.
+    pub async fn join(mut self) {
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+struct Lane {
+    fast: bool,
+    store: Store,
+    sender: Sender,
+    config: DeliveryConfig,
+    records: mpsc::UnboundedSender<AttemptRecord>,
+    /// Deliveries in flight per endpoint (claims skip endpoints at their cap).
+    in_flight: Mutex<HashMap<String, usize>>,
+    /// Poked when a delivery finishes, so freed capacity is reused at once.
+    capacity: Notify,
+}
+
+pub(super) fn start(
+    store: Store,
+    sender: Sender,
+    config: DeliveryConfig,
+    shutdown: watch::Receiver<bool>,
+) -> WorkerHandle {
+    let (records, results) = mpsc::unbounded_channel();
+    let mut tasks = JoinSet::new();
+    tasks.spawn(record_results(store.clone(), results, config.disable_after));
+    tasks.spawn(prune_log(store.clone(), config.retention, shutdown.clone()));
+    for fast in [true, false] {
+        let lane = Arc::new(Lane {
+            fast,
+            store: store.clone(),
+            sender: sender.clone(),
+            config: config.clone(),
+            records: records.clone(),
+            in_flight: Mutex::new(HashMap::new()),
+            capacity: Notify::new(),
+        });
+        tasks.spawn(lane.run(shutdown.clone()));
+    }
+    WorkerHandle { tasks }
+}
+
+impl Lane {
+    async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let signal = self.store.outbox_signal();
+        let wake = if self.fast { signal.fast.clone() } else { signal.queued.clone() };
+        let mut sending = JoinSet::new();
+        let lease = i64::try_from(self.config.lease().as_millis()).unwrap_or(i64::MAX);
+        loop {
+            let (free, saturated) = self.room();
+            let mut claimed_full_batch = false;
+            if free > 0 {
+                let limit = i64::try_from(free).unwrap_or(i64::MAX);
+                let cap = i64::try_from(self.config.endpoint_concurrency).unwrap_or(1);
+                match self
+                    .store
+                    .claim_due_deliveries(self.fast, limit, cap, &saturated, lease)
+                    .await
+                {
+                    Ok(batch) => {
+                        claimed_full_batch = batch.len() == free;
+                        for delivery in batch {
+                            self.track(&delivery, 1);
+                            sending.spawn(self.clone().deliver(delivery));
+                        }
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, fast = self.fast, "claiming deliveries failed")
+                    }
+                }
+            }
+            while sending.try_join_next().is_some() {}
+            if claimed_full_batch {
+                continue;
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = self.capacity.notified() => {}
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+        // Let in-flight deliveries finish (bounded by their timeout) so results get recorded.
+        let drain = async { while sending.join_next().await.is_some() {} };
+        let _ = tokio::time::timeout(self.config.timeout + Duration::from_secs(1), drain).await;
+    }
+
+    /// Free slots in this lane and the endpoints that are at their cap.
+    fn room(&self) -> (usize, Vec<String>) {
+        let in_flight = self.in_flight.lock().expect("in-flight map");
+        let busy: usize = in_flight.values().sum();
+        let saturated = in_flight
+            .iter()
+            .filter(|(_, count)| **count >= self.config.endpoint_concurrency)
+            .map(|(endpoint, _)| endpoint.clone())
+            .collect();
+        (self.config.concurrency.saturating_sub(busy), saturated)
+    }
+
+    fn track(&self, delivery: &ClaimedDelivery, delta: isize) {
+        let key = delivery.endpoint.as_ref().map_or("", |e| e.id.as_str()).to_owned();
+        let mut in_flight = self.in_flight.lock().expect("in-flight map");
+        let count = in_flight.entry(key.clone()).or_insert(0);
+        *count = count.saturating_add_signed(delta);
+        if *count == 0 {
+            in_flight.remove(&key);
+        }
+    }
+
+    async fn deliver(self: Arc<Self>, delivery: ClaimedDelivery) {
+        let record = self.attempt(&delivery).await;
+        if self.records.send(record).is_err() {
+            tracing::warn!(delivery = %delivery.id, "recorder stopped; the lease will expire and retry");
+        }
+        self.track(&delivery, -1);
+        self.capacity.notify_one();
+    }
+
+    async fn attempt(&self, delivery: &ClaimedDelivery) -> AttemptRecord {
+        let now = now_ms();
+        let mut record = AttemptRecord {
+            delivery_id: delivery.id.clone(),
+            endpoint_id: delivery.endpoint.as_ref().map(|e| e.id.clone()).unwrap_or_default(),
+            attempt: 0,
+            started_at: now,
+            duration_ms: 0,
+            status_code: None,
+            error: None,
+            response_snippet: None,
+            outcome: Outcome::Failed,
+            endpoint_gone: false,
+        };
+        let endpoint = match &delivery.endpoint {
+            None => {
+                return AttemptRecord { error: Some("endpoint deleted".into()), ..record };
+            }
+            Some(endpoint) if !endpoint.enabled => {
+                return AttemptRecord { error: Some("endpoint disabled".into()), ..record };
+            }
+            Some(endpoint) => endpoint,
+        };
+        let budget = delivery.expires_at.map(|deadline| deadline - now);
+        if budget.is_some_and(|left| left <= 0) {
+            let error = Some("callback budget exhausted".into());
+            return AttemptRecord { error, outcome: Outcome::Expired, ..record };
+        }
+        let timeout = budget.map(|left| {
+            Duration::from_millis(u64::try_from(left).unwrap_or(0)).min(self.config.timeout)
+        });
+        let response = self
+            .sender
+            .send(endpoint, &delivery.event_type, &delivery.event_id, &delivery.payload, timeout)
+            .await;
+        record.attempt = delivery.attempts + 1;
+        record.duration_ms = i64::try_from(response.duration.as_millis()).unwrap_or(i64::MAX);
+        record.status_code = response.status.map(i64::from);
+        record.response_snippet = response.snippet.clone();
+        record.outcome = if response.is_success() {
+            Outcome::Delivered
+        } else if response.status == Some(410) {
+            record.endpoint_gone = true;
+            Outcome::Failed
+        } else {
+            self.config.retry_schedule.after_failure(
+                now_ms(),
+                delivery.retry_step,
+                delivery.expires_at,
+                response.retry_after,
+            )
+        };
+        record.error = match (&response.error, response.status) {
+            (Some(error), _) => Some(error.clone()),
+            (None, Some(status)) if !response.is_success() => Some(format!("HTTP {status}")),
+            _ => None,
+        };
+        record
+    }
+}
+
+/// Writes attempt results in batches: whatever accumulated while the previous batch was
+/// being written goes into the next transaction.
+async fn record_results(
+    store: Store,
+    mut results: mpsc::UnboundedReceiver<AttemptRecord>,
+    disable_after: Duration,
+) {
+    let disable_after_ms = i64::try_from(disable_after.as_millis()).unwrap_or(i64::MAX);
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while let Some(first) = results.recv().await {
+        batch.push(first);
+        while batch.len() < RECORD_BATCH {
+            match results.try_recv() {
+                Ok(record) => batch.push(record),
+                Err(_) => break,
+            }
+        }
+        while let Err(err) = store.record_attempts(&batch, disable_after_ms).await {
+            tracing::warn!(error = %err, "recording delivery results failed; retrying");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        batch.clear();
+    }
+}
+
+/// Prunes the delivery log past its retention, hourly.
+async fn prune_log(store: Store, retention: Duration, mut shutdown: watch::Receiver<bool>) {
+    let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        match store.prune_delivery_log(now_ms().saturating_sub(retention_ms)).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "pruned the delivery log"),
+            Err(err) => tracing::warn!(error = %err, "pruning the delivery log failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,668 @@
+//! The transactional outbox and delivery log: events (the exact body to send), one delivery
+//! per (event, endpoint), and every attempt.
+//!
+//! Workers claim due deliveries with a lease (`locked_until`), so a crashed process's work
+//! is picked up again once the lease runs out; results are recorded in batches.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::webhooks::endpoint_from_row;
+use super::{Store, Tx, placeholders};
+use crate::clock::now_ms;
+use crate::ids::new_id;
+use crate::store::Endpoint;
+
+/// Where a delivery stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    /// A 2xx was received.
+    Delivered,
+    /// The retry schedule ran out (or the endpoint went away).
+    Failed,
+    /// A fast-path delivery whose callback budget ran out.
+    Expired,
+}
+
+impl DeliveryStatus {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(Self::Pending),
+            "delivered" => Some(Self::Delivered),
+            "failed" => Some(Self::Failed),
+            "expired" => Some(Self::Expired),
+            _ => None,
+        }
+    }
+}
+
+/// A stored event.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    /// `evt_…`: also `X-WinFactor-Delivery` and `webhook-id` of every delivery.
+    pub id: String,
+    /// Owning organisation.
+    pub org_id: String,
+    /// E.g. `lead.created`.
+    pub event_type: String,
+    /// The envelope exactly as sent.
+    pub payload: String,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+/// One endpoint an event is to be delivered to.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    /// Target endpoint.
+    pub endpoint_id: String,
+    /// Its URL now (kept in the log even if the endpoint changes).
+    pub url: String,
+}
+
+/// A delivery as the log shows it.
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    /// `dlv_…`
+    pub id: String,
+    /// The event.
+    pub event_id: String,
+    /// The endpoint.
+    pub endpoint_id: String,
+    /// Target URL at creation.
+    pub url: String,
+    /// Where it stands.
+    pub status: DeliveryStatus,
+    /// Fast path (`pricing.calculated`)?
+    pub fast: bool,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Option<i64>,
+    /// Fast path: when the callback budget ends.
+    pub expires_at: Option<i64>,
+    /// Last HTTP status received.
+    pub last_status: Option<i64>,
+    /// Last error (connection, timeout, non-2xx summary).
+    pub last_error: Option<String>,
+    /// Epoch ms.
+    pub created_at: i64,
+    /// Epoch ms.
+    pub updated_at: i64,
+    /// When a 2xx arrived.
+    pub delivered_at: Option<i64>,
+}
+
+/// One recorded attempt.
+#[derive(Debug, Clone)]
+pub struct AttemptRow {
+    /// The delivery it belongs to.
+    pub delivery_id: String,
+    /// 1-based attempt number.
+    pub attempt: i64,
+    /// Epoch ms.
+    pub started_at: i64,
+    /// Round trip in ms.
+    pub duration_ms: i64,
+    /// HTTP status, if a response arrived.
+    pub status_code: Option<i64>,
+    /// Connection/timeout/refusal error.
+    pub error: Option<String>,
+    /// The first bytes of the response body.
+    pub response_snippet: Option<String>,
+}
+
+/// A delivery a worker now owns until its lease ends.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    /// `dlv_…`
+    pub id: String,
+    /// The event id (the delivery id on the wire).
+    pub event_id: String,
+    /// Event type header.
+    pub event_type: String,
+    /// Body to POST.
+    pub payload: String,
+    /// Attempts before this one.
+    pub attempts: i64,
+    /// Position in the retry schedule.
+    pub retry_step: i64,
+    /// Fast path?
+    pub fast: bool,
+    /// Fast path: the end of the callback budget.
+    pub expires_at: Option<i64>,
+    /// The endpoint, or `None` if it was deleted.
+    pub endpoint: Option<Endpoint>,
+}
+
+/// What became of a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// 2xx.
+    Delivered,
+    /// Try again at `at` (epoch ms) as schedule step `step`.
+    Retry {
+        /// Epoch ms.
+        at: i64,
+        /// Next retry step.
+        step: i64,
+    },
+    /// Give up.
+    Failed,
+    /// Fast path out of budget.
+    Expired,
+}
+
+/// The result of one attempt, to record.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    /// Delivery attempted.
+    pub delivery_id: String,
+    /// Its endpoint (for failure bookkeeping).
+    pub endpoint_id: String,
+    /// 1-based attempt number; 0 when no request was made (endpoint gone or disabled).
+    pub attempt: i64,
+    /// Epoch ms.
+    pub started_at: i64,
+    /// Round trip.
+    pub duration_ms: i64,
+    /// HTTP status, if any.
+    pub status_code: Option<i64>,
+    /// Error text, if any.
+    pub error: Option<String>,
+    /// Start of the response body.
+    pub response_snippet: Option<String>,
+    /// What happens next.
+    pub outcome: Outcome,
+    /// The receiver answered 410 Gone: disable the endpoint.
+    pub endpoint_gone: bool,
+}
+
+/// Filters of the delivery log.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only events with a delivery in this status.
+    pub status: Option<DeliveryStatus>,
+    /// Only this event type.
+    pub event_type: Option<String>,
+    /// Only events with a delivery to this endpoint.
+    pub endpoint_id: Option<String>,
+    /// Created strictly after (epoch ms).
+    pub created_after: Option<i64>,
+    /// Created strictly before (epoch ms).
+    pub created_before: Option<i64>,
+    /// Keyset cursor: strictly older than this (created_at, id).
+    pub before: Option<(i64, String)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+const DELIVERY_COLUMNS: &str = "id, event_id, endpoint_id, url, status, fast, attempts, \
+    next_attempt_at, expires_at, last_status, last_error, created_at, updated_at, delivered_at";
+
+fn delivery_from_row(row: &AnyRow) -> anyhow::Result<DeliveryRow> {
+    let status: String = row.try_get("status")?;
+    Ok(DeliveryRow {
+        id: row.try_get("id")?,
+        event_id: row.try_get("event_id")?,
+        endpoint_id: row.try_get("endpoint_id")?,
+        url: row.try_get("url")?,
+        status: super::parse_stored(&status, DeliveryStatus::parse, "delivery status")?,
+        fast: row.try_get::<i64, _>("fast")? != 0,
+        attempts: row.try_get("attempts")?,
+        next_attempt_at: row.try_get("next_attempt_at")?,
+        expires_at: row.try_get("expires_at")?,
+        last_status: row.try_get("last_status")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        delivered_at: row.try_get("delivered_at")?,
+    })
+}
+
+fn event_from_row(row: &AnyRow) -> anyhow::Result<EventRow> {
+    Ok(EventRow {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        event_type: row.try_get("event_type")?,
+        payload: row.try_get("payload")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Tx {
+    /// Writes an event and its deliveries (due now) in this transaction.
+    pub async fn insert_event(
+        &mut self,
+        event: &EventRow,
+        deliveries: &[NewDelivery],
+        fast: bool,
+        expires_at: Option<i64>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO events (id, org_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&event.id)
+        .bind(&event.org_id)
+        .bind(&event.event_type)
+        .bind(&event.payload)
+        .bind(event.created_at)
+        .execute(self.conn())
+        .await?;
+        for delivery in deliveries {
+            sqlx::query(
+                "INSERT INTO deliveries (id, event_id, org_id, endpoint_id, url, status, fast, \
+                 attempts, retry_step, next_attempt_at, expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, 0, 0, $7, $8, $7, $7)",
+            )
+            .bind(new_id("dlv"))
+            .bind(&event.id)
+            .bind(&event.org_id)
+            .bind(&delivery.endpoint_id)
+            .bind(&delivery.url)
+            .bind(i64::from(fast))
+            .bind(event.created_at)
+            .bind(expires_at)
+            .execute(self.conn())
+            .await?;
+        }
+        if !deliveries.is_empty() {
+            if fast {
+                self.wrote_deliveries.1 = true;
+            } else {
+                self.wrote_deliveries.0 = true;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Claims up to `limit` due deliveries of one lane (fast or queued) for `lease_ms`,
+    /// at most `per_endpoint` per endpoint and none for the `saturated` endpoints, oldest
+    /// first. The outer `locked_until` check makes concurrent claimers on Postgres skip rows
+    /// another worker took meanwhile.
+    pub async fn claim_due_deliveries(
+        &self,
+        fast: bool,
+        limit: i64,
+        per_endpoint: i64,
+        saturated: &[String],
+        lease_ms: i64,
+    ) -> anyhow::Result<Vec<ClaimedDelivery>> {
+        let now = now_ms();
+        let skip = if saturated.is_empty() {
+            String::new()
+        } else {
+            format!(" AND endpoint_id NOT IN ({})", placeholders(6, saturated.len()))
+        };
+        let sql = format!(
+            "UPDATE deliveries SET locked_until = $1 WHERE id IN (\
+               SELECT id FROM (\
+                 SELECT id, next_attempt_at, ROW_NUMBER() OVER \
+                   (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS endpoint_rank \
+                 FROM deliveries WHERE status = 'pending' AND fast = $2 AND next_attempt_at <= $3 \
+                 AND (locked_until IS NULL OR locked_until <= $3){skip}\
+               ) ranked WHERE endpoint_rank <= $4 ORDER BY next_attempt_at LIMIT $5\
+             ) AND (locked_until IS NULL OR locked_until <= $3) RETURNING id"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(now + lease_ms)
+            .bind(i64::from(fast))
+            .bind(now)
+            .bind(per_endpoint)
+            .bind(limit);
+        for endpoint in saturated {
+            query = query.bind(endpoint);
+        }
+        let claimed: Vec<String> = query
+            .fetch_all(&self.writer)
+            .await?
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT d.id AS d_id, d.event_id AS d_event_id, d.attempts AS d_attempts, \
+                    d.retry_step AS d_retry_step, d.fast AS d_fast, d.expires_at AS d_expires_at, \
+                    e.event_type AS e_event_type, e.payload AS e_payload, w.* \
+             FROM deliveries d JOIN events e ON e.id = d.event_id \
+             LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id \
+             WHERE d.id IN ({})",
+            placeholders(1, claimed.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &claimed {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.writer).await?;
+        rows.iter()
+            .map(|row| {
+                let endpoint_id: Option<String> = row.try_get("id")?;
+                Ok(ClaimedDelivery {
+                    id: row.try_get("d_id")?,
+                    event_id: row.try_get("d_event_id")?,
+                    event_type: row.try_get("e_event_type")?,
+                    payload: row.try_get("e_payload")?,
+                    attempts: row.try_get("d_attempts")?,
+                    retry_step: row.try_get("d_retry_step")?,
+                    fast: row.try_get::<i64, _>("d_fast")? != 0,
+                    expires_at: row.try_get("d_expires_at")?,
+                    endpoint: endpoint_id.map(|_| endpoint_from_row(row)).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a batch of attempts in one transaction, with the endpoints' failure
+    /// bookkeeping: a success ends a failure run; a failure run longer than
+    /// `disable_after_ms` disables the endpoint; 410 Gone disables it at once.
+    pub async fn record_attempts(
+        &self,
+        records: &[AttemptRecord],
+        disable_after_ms: i64,
+    ) -> anyhow::Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        for record in records {
+            if record.attempt > 0 {
+                sqlx::query(
+                    "INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at, duration_ms, \
+                     status_code, error, response_snippet) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(new_id("att"))
+                .bind(&record.delivery_id)
+                .bind(record.attempt)
+                .bind(record.started_at)
+                .bind(record.duration_ms)
+                .bind(record.status_code)
+                .bind(&record.error)
+                .bind(&record.response_snippet)
+                .execute(tx.conn())
+                .await?;
+            }
+            let (status, next_attempt_at, step) = match record.outcome {
+                Outcome::Delivered => (DeliveryStatus::Delivered, None, None),
+                Outcome::Retry { at, step } => (DeliveryStatus::Pending, Some(at), Some(step)),
+                Outcome::Failed => (DeliveryStatus::Failed, None, None),
+                Outcome::Expired => (DeliveryStatus::Expired, None, None),
+            };
+            let delivered = record.outcome == Outcome::Delivered;
+            sqlx::query(
+                "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, \
+                 retry_step = COALESCE($4, retry_step), locked_until = NULL, \
+                 last_status = COALESCE($5, last_status), last_error = $6, updated_at = $7, \
+                 delivered_at = CASE WHEN $8 = 1 THEN $7 ELSE delivered_at END WHERE id = $9",
+            )
+            .bind(status.as_str())
+            .bind(record.attempt.max(0))
+            .bind(next_attempt_at)
+            .bind(step)
+            .bind(record.status_code)
+            .bind(&record.error)
+            .bind(now)
+            .bind(i64::from(delivered))
+            .bind(&record.delivery_id)
+            .execute(tx.conn())
+            .await?;
+            if record.attempt == 0 {
+                continue;
+            }
+            let endpoint_sql = if delivered {
+                "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL"
+            } else {
+                "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1"
+            };
+            sqlx::query(endpoint_sql)
+                .bind(&record.endpoint_id)
+                .bind(record.started_at)
+                .execute(tx.conn())
+                .await?;
+            let reason = if record.endpoint_gone { "gone" } else { "failing" };
+            sqlx::query(
+                "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $1, updated_at = $2 \
+                 WHERE id = $3 AND enabled = 1 AND ($4 = 1 OR failing_since <= $5)",
+            )
+            .bind(reason)
+            .bind(now)
+            .bind(&record.endpoint_id)
+            .bind(i64::from(record.endpoint_gone))
+            .bind(now - disable_after_ms)
+            .execute(tx.conn())
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// A page of the org's events, newest first, with their deliveries.
+    pub async fn list_events(
+        &self,
+        org_id: &str,
+        filter: &EventFilter,
+    ) -> anyhow::Result<Vec<(EventRow, Vec<DeliveryRow>)>> {
+        let mut conditions = vec!["e.org_id = $1".to_owned()];
+        let mut binds: Vec<Bind> = vec![Bind::Text(org_id.to_owned())];
+        let mut bind = |value: Bind| {
+            binds.push(value);
+            format!("${}", binds.len())
+        };
+        if let Some(event_type) = &filter.event_type {
+            conditions.push(format!("e.event_type = {}", bind(Bind::Text(event_type.clone()))));
+        }
+        if let Some(after) = filter.created_after {
+            conditions.push(format!("e.created_at > {}", bind(Bind::Int(after))));
+        }
+        if let Some(before) = filter.created_before {
+            conditions.push(format!("e.created_at < {}", bind(Bind::Int(before))));
+        }
+        if let Some((at, id)) = &filter.before {
+            let at_a = bind(Bind::Int(*at));
+            let at_b = bind(Bind::Int(*at));
+            let id = bind(Bind::Text(id.clone()));
+            conditions.push(format!(
+                "(e.created_at < {at_a} OR (e.created_at = {at_b} AND e.id < {id}))"
+            ));
+        }
+        if filter.status.is_some() || filter.endpoint_id.is_some() {
+            let mut inner = vec!["d.event_id = e.id".to_owned()];
+            if let Some(status) = filter.status {
+                inner.push(format!("d.status = {}", bind(Bind::Text(status.as_str().into()))));
+            }
+            if let Some(endpoint) = &filter.endpoint_id {
+                inner.push(format!("d.endpoint_id = {}", bind(Bind::Text(endpoint.clone()))));
+            }
+            conditions
+                .push(format!("EXISTS (SELECT 1 FROM deliveries d WHERE {})", inner.join(" AND ")));
+        }
+        let limit = bind(Bind::Int(filter.limit));
+        let sql = format!(
+            "SELECT e.* FROM events e WHERE {} ORDER BY e.created_at DESC, e.id DESC LIMIT {limit}",
+            conditions.join(" AND ")
+        );
+        let mut query = sqlx::query(&sql);
+        for value in binds {
+            query = match value {
+                Bind::Text(text) => query.bind(text),
+                Bind::Int(int) => query.bind(int),
+            };
+        }
+        let events = query.fetch_all(&self.reader).await?;
+        let events: Vec<EventRow> =
+            events.iter().map(event_from_row).collect::<anyhow::Result<_>>()?;
+        let mut deliveries = self.deliveries_of(events.iter().map(|e| e.id.as_str())).await?;
+        Ok(events
+            .into_iter()
+            .map(|event| {
+                let own = deliveries.remove(&event.id).unwrap_or_default();
+                (event, own)
+            })
+            .collect())
+    }
+
+    /// One event of the org with its deliveries.
+    pub async fn event(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> anyhow::Result<Option<(EventRow, Vec<DeliveryRow>)>> {
+        let row = sqlx::query("SELECT * FROM events WHERE org_id = $1 AND id = $2")
+            .bind(org_id)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        let Some(event) = row.as_ref().map(event_from_row).transpose()? else {
+            return Ok(None);
+        };
+        let deliveries =
+            self.deliveries_of([event.id.as_str()]).await?.remove(&event.id).unwrap_or_default();
+        Ok(Some((event, deliveries)))
+    }
+
+    /// Every attempt of the event's deliveries, in order.
+    pub async fn attempts_of_event(&self, event_id: &str) -> anyhow::Result<Vec<AttemptRow>> {
+        let rows = sqlx::query(
+            "SELECT a.* FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
+             WHERE d.event_id = $1 ORDER BY a.started_at, a.attempt",
+        )
+        .bind(event_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AttemptRow {
+                    delivery_id: row.try_get("delivery_id")?,
+                    attempt: row.try_get("attempt")?,
+                    started_at: row.try_get("started_at")?,
+                    duration_ms: row.try_get("duration_ms")?,
+                    status_code: row.try_get("status_code")?,
+                    error: row.try_get("error")?,
+                    response_snippet: row.try_get("response_snippet")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn deliveries_of<'a>(
+        &self,
+        event_ids: impl IntoIterator<Item = &'a str>,
+    ) -> anyhow::Result<std::collections::HashMap<String, Vec<DeliveryRow>>> {
+        let ids: Vec<&str> = event_ids.into_iter().collect();
+        let mut grouped = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(grouped);
+        }
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE event_id IN ({}) ORDER BY created_at, id",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(&self.reader).await? {
+            let delivery = delivery_from_row(&row)?;
+            grouped.entry(delivery.event_id.clone()).or_insert_with(Vec::new).push(delivery);
+        }
+        Ok(grouped)
+    }
+
+    /// Re-queues the event's finished deliveries (optionally to one endpoint) with a fresh
+    /// retry schedule; returns how many.
+    pub async fn redeliver_event(
+        &self,
+        org_id: &str,
+        event_id: &str,
+        endpoint_id: Option<&str>,
+    ) -> anyhow::Result<u64> {
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE deliveries SET status = 'pending', retry_step = 0, next_attempt_at = $1, \
+             expires_at = NULL, locked_until = NULL, updated_at = $1 \
+             WHERE org_id = $2 AND event_id = $3 AND status <> 'pending' \
+             AND ($4 = '' OR endpoint_id = $4) \
+             AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE org_id = $2)",
+        )
+        .bind(now)
+        .bind(org_id)
+        .bind(event_id)
+        .bind(endpoint_id.unwrap_or(""))
+        .execute(tx.conn())
+        .await?;
+        // A redelivered fast-path event goes through the queued lane: its budget is over.
+        sqlx::query("UPDATE deliveries SET fast = 0 WHERE event_id = $1 AND status = 'pending'")
+            .bind(event_id)
+            .execute(tx.conn())
+            .await?;
+        tx.wrote_deliveries.0 = done.rows_affected() > 0;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Re-queues an endpoint's failed deliveries created at or after `since`.
+    pub async fn recover_endpoint(
+        &self,
+        org_id: &str,
+        endpoint_id: &str,
+        since: i64,
+    ) -> anyhow::Result<u64> {
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE deliveries SET status = 'pending', fast = 0, retry_step = 0, next_attempt_at = $1, \
+             expires_at = NULL, locked_until = NULL, updated_at = $1 \
+             WHERE org_id = $2 AND endpoint_id = $3 AND status = 'failed' AND created_at >= $4",
+        )
+        .bind(now)
+        .bind(org_id)
+        .bind(endpoint_id)
+        .bind(since)
+        .execute(tx.conn())
+        .await?;
+        tx.wrote_deliveries.0 = done.rows_affected() > 0;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Deletes attempts, and events whose deliveries are all finished, older than `cutoff`.
+    pub async fn prune_delivery_log(&self, cutoff: i64) -> anyhow::Result<u64> {
+        let attempts = sqlx::query("DELETE FROM delivery_attempts WHERE started_at < $1")
+            .bind(cutoff)
+            .execute(&self.writer)
+            .await?;
+        let events = sqlx::query(
+            "DELETE FROM events WHERE created_at < $1 AND NOT EXISTS \
+             (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status = 'pending')",
+        )
+        .bind(cutoff)
+        .execute(&self.writer)
+        .await?;
+        Ok(attempts.rows_affected() + events.rows_affected())
+    }
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}

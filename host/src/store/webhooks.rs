@@ -1,0 +1,258 @@
+//! Webhook endpoints (subscriptions) and their signing secrets.
+
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, Tx};
+use crate::clock::now_ms;
+use crate::ids::new_id;
+
+/// A subscription: where to POST which events, signed with which secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    /// `whe_…`
+    pub id: String,
+    /// Owning organisation.
+    pub org_id: String,
+    /// Target URL.
+    pub url: String,
+    /// Free text for the integrator.
+    pub description: Option<String>,
+    /// Subscribed event types (`*` for all).
+    pub events: Vec<String>,
+    /// Content filters on the envelope (see `delivery::filters`).
+    pub filters: Option<Value>,
+    /// Disabled endpoints get no new deliveries.
+    pub enabled: bool,
+    /// Why the platform disabled it (`gone`, `failing`), if it did.
+    pub disabled_reason: Option<String>,
+    /// Current signing secret (`whsec_…`).
+    pub secret: String,
+    /// The secret before the last rotation, still signing until it expires.
+    pub previous_secret: Option<String>,
+    /// When the previous secret stops signing (epoch ms).
+    pub previous_secret_expires_at: Option<i64>,
+    /// Start of the current run of failures (epoch ms), cleared by a success.
+    pub failing_since: Option<i64>,
+    /// Epoch ms.
+    pub created_at: i64,
+    /// Epoch ms.
+    pub updated_at: i64,
+}
+
+impl Endpoint {
+    /// Whether the endpoint wants events of this type.
+    pub fn subscribes_to(&self, event_type: &str) -> bool {
+        self.events.iter().any(|e| e == "*" || e == event_type)
+    }
+
+    /// The secrets deliveries are signed with right now (current first).
+    pub fn signing_secrets(&self, now: i64) -> Vec<&str> {
+        let mut secrets = vec![self.secret.as_str()];
+        if let (Some(previous), Some(until)) =
+            (&self.previous_secret, self.previous_secret_expires_at)
+        {
+            if until > now {
+                secrets.push(previous);
+            }
+        }
+        secrets
+    }
+}
+
+/// A new endpoint, validated by the API layer.
+#[derive(Debug, Clone)]
+pub struct NewEndpoint {
+    /// Target URL.
+    pub url: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Subscribed event types.
+    pub events: Vec<String>,
+    /// Content filters.
+    pub filters: Option<Value>,
+    /// Start enabled?
+    pub enabled: bool,
+    /// Generated signing secret.
+    pub secret: String,
+}
+
+/// Changes to an endpoint; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointChanges {
+    /// New URL.
+    pub url: Option<String>,
+    /// New description (`Some(None)` clears).
+    pub description: Option<Option<String>>,
+    /// New subscriptions.
+    pub events: Option<Vec<String>>,
+    /// New filters (`Some(None)` clears).
+    pub filters: Option<Option<Value>>,
+    /// Enable or disable; enabling clears the platform's disable reason and failure run.
+    pub enabled: Option<bool>,
+}
+
+const COLUMNS: &str = "id, org_id, url, description, events, filters, enabled, disabled_reason, \
+    secret, previous_secret, previous_secret_expires_at, failing_since, created_at, updated_at";
+
+pub(super) fn endpoint_from_row(row: &AnyRow) -> anyhow::Result<Endpoint> {
+    let events: String = row.try_get("events")?;
+    let filters: Option<String> = row.try_get("filters")?;
+    Ok(Endpoint {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        url: row.try_get("url")?,
+        description: row.try_get("description")?,
+        events: serde_json::from_str(&events)?,
+        filters: filters.map(|f| serde_json::from_str(&f)).transpose()?,
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        disabled_reason: row.try_get("disabled_reason")?,
+        secret: row.try_get("secret")?,
+        previous_secret: row.try_get("previous_secret")?,
+        previous_secret_expires_at: row.try_get("previous_secret_expires_at")?,
+        failing_since: row.try_get("failing_since")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    /// Creates an endpoint.
+    pub async fn insert_endpoint(
+        &self,
+        org_id: &str,
+        new: &NewEndpoint,
+    ) -> anyhow::Result<Endpoint> {
+        let id = new_id("whe");
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, org_id, url, description, events, filters, enabled, \
+             secret, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(&id)
+        .bind(org_id)
+        .bind(&new.url)
+        .bind(&new.description)
+        .bind(serde_json::to_string(&new.events)?)
+        .bind(new.filters.as_ref().map(Value::to_string))
+        .bind(i64::from(new.enabled))
+        .bind(&new.secret)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        self.endpoint(org_id, &id).await?.ok_or_else(|| anyhow::anyhow!("endpoint {id} vanished"))
+    }
+
+    /// The org's endpoints, oldest first.
+    pub async fn list_endpoints(&self, org_id: &str) -> anyhow::Result<Vec<Endpoint>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM webhook_endpoints WHERE org_id = $1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.reader).await?;
+        rows.iter().map(endpoint_from_row).collect()
+    }
+
+    /// One endpoint of the org.
+    pub async fn endpoint(&self, org_id: &str, id: &str) -> anyhow::Result<Option<Endpoint>> {
+        let sql = format!("SELECT {COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND id = $2");
+        let row = sqlx::query(&sql).bind(org_id).bind(id).fetch_optional(&self.reader).await?;
+        row.as_ref().map(endpoint_from_row).transpose()
+    }
+
+    /// Applies changes; `None` when the org has no such endpoint.
+    pub async fn update_endpoint(
+        &self,
+        org_id: &str,
+        id: &str,
+        changes: &EndpointChanges,
+    ) -> anyhow::Result<Option<Endpoint>> {
+        let Some(current) = self.endpoint(org_id, id).await? else {
+            return Ok(None);
+        };
+        let enabled = changes.enabled.unwrap_or(current.enabled);
+        let re_enabled = enabled && !current.enabled;
+        let filters = changes.filters.clone().unwrap_or(current.filters);
+        sqlx::query(
+            "UPDATE webhook_endpoints SET url = $1, description = $2, events = $3, filters = $4, \
+             enabled = $5, disabled_reason = $6, failing_since = $7, updated_at = $8 \
+             WHERE org_id = $9 AND id = $10",
+        )
+        .bind(changes.url.as_ref().unwrap_or(&current.url))
+        .bind(changes.description.clone().unwrap_or(current.description))
+        .bind(serde_json::to_string(changes.events.as_ref().unwrap_or(&current.events))?)
+        .bind(filters.as_ref().map(Value::to_string))
+        .bind(i64::from(enabled))
+        .bind(if enabled { None } else { current.disabled_reason })
+        .bind(if re_enabled { None } else { current.failing_since })
+        .bind(now_ms())
+        .bind(org_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        self.endpoint(org_id, id).await
+    }
+
+    /// Deletes an endpoint; its pending deliveries fail. False when not found.
+    pub async fn delete_endpoint(&self, org_id: &str, id: &str) -> anyhow::Result<bool> {
+        let mut tx = self.begin().await?;
+        let now = now_ms();
+        sqlx::query(
+            "UPDATE deliveries SET status = 'failed', last_error = 'endpoint deleted', \
+             next_attempt_at = NULL, updated_at = $1 \
+             WHERE org_id = $2 AND endpoint_id = $3 AND status = 'pending'",
+        )
+        .bind(now)
+        .bind(org_id)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE org_id = $1 AND id = $2")
+            .bind(org_id)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Replaces the secret; the old one keeps signing until `grace_until` (epoch ms).
+    pub async fn rotate_endpoint_secret(
+        &self,
+        org_id: &str,
+        id: &str,
+        new_secret: &str,
+        grace_until: i64,
+    ) -> anyhow::Result<Option<Endpoint>> {
+        let done = sqlx::query(
+            "UPDATE webhook_endpoints SET previous_secret = secret, secret = $1, \
+             previous_secret_expires_at = $2, updated_at = $3 WHERE org_id = $4 AND id = $5",
+        )
+        .bind(new_secret)
+        .bind(grace_until)
+        .bind(now_ms())
+        .bind(org_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.endpoint(org_id, id).await
+    }
+}
+
+impl Tx {
+    /// The org's enabled endpoints subscribed to `event_type`, read inside the transaction.
+    pub async fn subscribed_endpoints(
+        &mut self,
+        org_id: &str,
+        event_type: &str,
+    ) -> anyhow::Result<Vec<Endpoint>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND enabled = 1");
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(self.conn()).await?;
+        let endpoints = rows.iter().map(endpoint_from_row).collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(endpoints.into_iter().filter(|e| e.subscribes_to(event_type)).collect())
+    }
+}
