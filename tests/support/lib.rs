@@ -5,6 +5,11 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets its own database, dropped
 //! afterwards. Set but unreachable is a failure, never a skip.
 
+pub mod receiver;
+pub mod signatures;
+
+pub use receiver::{Received, Receiver, Reply};
+
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -165,6 +170,8 @@ impl TestApp {
         let database = TestDatabase::create(backend).await;
         let mut config = Config::for_database(&database.url).expect("a valid test configuration");
         config.delivery.allow_private_targets = true;
+        // Suites submit many leads from one address; the limiter has its own test.
+        config.lead_rate_per_minute = 10_000;
         let store = Store::open(&config.database_url).await.expect("the test database opens");
         let seeded = seed(&store).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
@@ -240,6 +247,56 @@ impl TestApp {
     /// PATCH JSON with the demo org's read-write key.
     pub async fn patch(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         self.call(Method::PATCH, path, Some(&self.seeded.key), Some(body)).await
+    }
+
+    /// Registers a webhook endpoint for the demo org; returns `(id, secret)`.
+    pub async fn register_webhook(
+        &self,
+        url: &str,
+        events: &[&str],
+        filters: Option<Value>,
+    ) -> (String, String) {
+        let mut body = serde_json::json!({ "url": url, "events": events });
+        if let Some(filters) = filters {
+            body["filters"] = filters;
+        }
+        let (status, endpoint) = self.post("/api/v1/webhooks", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{endpoint}");
+        (
+            endpoint["id"].as_str().unwrap().to_owned(),
+            endpoint["secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Submits the demo org's public lead form; returns the lead id.
+    pub async fn submit_lead(&self, name: &str, email: &str, message: &str) -> String {
+        let body = serde_json::json!({ "name": name, "email": email, "phone": "+31 6 1234 5678", "message": message });
+        let (status, lead) =
+            self.call(Method::POST, "/public/v1/orgs/window-works/leads", None, Some(&body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{lead}");
+        lead["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls `GET /api/v1/events/{id}` until `done(event)` holds (panics after `within`).
+    pub async fn wait_for_event(
+        &self,
+        id: &str,
+        within: std::time::Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let (status, event) = self.get(&format!("/api/v1/events/{id}")).await;
+            assert_eq!(status, StatusCode::OK, "{event}");
+            if done(&event) {
+                return event;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "event never reached the expected state: {event}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// The demo template with this slug, as the API returns it.

@@ -1,0 +1,5 @@
+//! The webhook rail end to end: the real server, real receivers on 127.0.0.1, both databases.
+
+mod delivery;
+mod endpoints;
+mod log;
