@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Webhook suites verify signatures with the published Standard Webhooks package.
+if ! python3 -c "import standardwebhooks" 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check standardwebhooks
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast "$@"
 else

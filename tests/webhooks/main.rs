@@ -2,4 +2,5 @@
 
 mod delivery;
 mod endpoints;
+mod examples;
 mod log;
