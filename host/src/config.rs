@@ -153,6 +153,7 @@ impl Settings {
         if !(1024..=64 * 1024 * 1024).contains(&body_limit_bytes) {
             return Err(ConfigError::new("body_limit_bytes", "must be between 1024 and 67108864"));
         }
+        let demo = self.demo.unwrap_or(false);
         let defaults = DeliveryConfig::default();
         let duration = |setting, value: Option<String>, default: Duration| match value {
             Some(text) => {
@@ -187,7 +188,8 @@ impl Settings {
             endpoint_concurrency: self
                 .webhook_endpoint_concurrency
                 .unwrap_or(defaults.endpoint_concurrency),
-            allow_private_targets: self.allow_private_webhook_targets.unwrap_or(false),
+            // The demo runs with local receivers; everything else must opt in.
+            allow_private_targets: self.allow_private_webhook_targets.unwrap_or(demo),
         };
         if delivery.timeout.is_zero() || delivery.timeout > Duration::from_secs(60) {
             return Err(ConfigError::new("webhook_timeout", "must be between 1ms and 60s"));
@@ -212,7 +214,7 @@ impl Settings {
             listen,
             database_url,
             public_url,
-            demo: self.demo.unwrap_or(false),
+            demo,
             body_limit_bytes,
             worker: self.worker.unwrap_or(true),
             delivery,

@@ -64,6 +64,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = Store::open(&config.database_url).await?;
+    serve(config, store, listener, shutdown).await
+}
+
+/// [`run`] on an already opened store (tests and benchmarks share it with the server, so
+/// events they emit wake this process's delivery worker).
+pub async fn serve(
+    config: Config,
+    store: Store,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     if config.demo {
         if let Some(key) = demo::seed(&store).await? {
             println!(

@@ -179,7 +179,7 @@ impl TestApp {
         config.public_url = base.clone();
         adjust(&mut config);
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(winfactor::run(config, listener, async move {
+        let server = tokio::spawn(winfactor::serve(config, store.clone(), listener, async move {
             let _ = stopped.await;
         }));
         Self {

@@ -47,7 +47,10 @@ async fn the_python_example_receiver_verifies_and_dedups(backend: Backend) {
     assert_eq!(accepted["event"], "lead.created");
     assert_eq!(accepted["data"]["contact"]["email"], "py@example.com");
     let delivery = accepted["delivery"].as_str().unwrap().to_owned();
-    app.wait_for_event(&delivery, Duration::from_secs(10), |e| e["deliveries"][0]["status"] == "delivered").await;
+    app.wait_for_event(&delivery, Duration::from_secs(10), |e| {
+        e["deliveries"][0]["status"] == "delivered"
+    })
+    .await;
     let (status, _) =
         app.post(&format!("/api/v1/events/{delivery}/redeliver"), &serde_json::json!({})).await;
     assert!(status.is_success());

@@ -39,6 +39,8 @@ struct Lane {
     in_flight: Mutex<HashMap<String, usize>>,
     /// Poked when a delivery finishes, so freed capacity is reused at once.
     capacity: Notify,
+    /// Fast lane: deliveries leased by the committing transaction, sent without a claim.
+    handoff: Option<tokio::sync::Mutex<mpsc::UnboundedReceiver<ClaimedDelivery>>>,
 }
 
 pub(super) fn start(
@@ -51,6 +53,10 @@ pub(super) fn start(
     let mut tasks = JoinSet::new();
     tasks.spawn(record_results(store.clone(), results, config.disable_after));
     tasks.spawn(prune_log(store.clone(), config.retention, shutdown.clone()));
+    let lease_ms = i64::try_from(config.lease().as_millis()).unwrap_or(i64::MAX);
+    let (inbox, handoff) = mpsc::unbounded_channel();
+    store.outbox_signal().attach_fast_lane(inbox, lease_ms);
+    let mut handoff = Some(handoff);
     for fast in [true, false] {
         let lane = Arc::new(Lane {
             fast,
@@ -60,6 +66,7 @@ pub(super) fn start(
             records: records.clone(),
             in_flight: Mutex::new(HashMap::new()),
             capacity: Notify::new(),
+            handoff: if fast { handoff.take().map(tokio::sync::Mutex::new) } else { None },
         });
         tasks.spawn(lane.run(shutdown.clone()));
     }
@@ -70,12 +77,19 @@ impl Lane {
     async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let signal = self.store.outbox_signal();
         let wake = if self.fast { signal.fast.clone() } else { signal.queued.clone() };
+        let mut handoff = match &self.handoff {
+            Some(inbox) => Some(inbox.lock().await),
+            None => None,
+        };
         let mut sending = JoinSet::new();
         let lease = i64::try_from(self.config.lease().as_millis()).unwrap_or(i64::MAX);
+        // Freed capacity alone triggers a claim only once a worthwhile batch is free.
+        let batch = (self.config.concurrency / 4).max(1);
+        let mut must_look = true;
         loop {
-            let (free, saturated) = self.room();
+            let (free, busy, saturated) = self.room();
             let mut claimed_full_batch = false;
-            if free > 0 {
+            if free > 0 && (must_look || busy == 0 || free >= batch) {
                 let limit = i64::try_from(free).unwrap_or(i64::MAX);
                 let cap = i64::try_from(self.config.endpoint_concurrency).unwrap_or(1);
                 match self
@@ -83,9 +97,9 @@ impl Lane {
                     .claim_due_deliveries(self.fast, limit, cap, &saturated, lease)
                     .await
                 {
-                    Ok(batch) => {
-                        claimed_full_batch = batch.len() == free;
-                        for delivery in batch {
+                    Ok(claimed) => {
+                        claimed_full_batch = claimed.len() == free;
+                        for delivery in claimed {
                             self.track(&delivery, 1);
                             sending.spawn(self.clone().deliver(delivery));
                         }
@@ -99,10 +113,15 @@ impl Lane {
             if claimed_full_batch {
                 continue;
             }
+            must_look = false;
             tokio::select! {
-                _ = wake.notified() => {}
+                Some(delivery) = async { handoff.as_mut()?.recv().await } => {
+                    self.track(&delivery, 1);
+                    sending.spawn(self.clone().deliver(delivery));
+                }
+                _ = wake.notified() => must_look = true,
                 _ = self.capacity.notified() => {}
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = tokio::time::sleep(self.config.poll_interval) => must_look = true,
                 _ = shutdown.changed() => break,
             }
         }
@@ -111,8 +130,8 @@ impl Lane {
         let _ = tokio::time::timeout(self.config.timeout + Duration::from_secs(1), drain).await;
     }
 
-    /// Free slots in this lane and the endpoints that are at their cap.
-    fn room(&self) -> (usize, Vec<String>) {
+    /// Free slots in this lane, busy slots, and the endpoints that are at their cap.
+    fn room(&self) -> (usize, usize, Vec<String>) {
         let in_flight = self.in_flight.lock().expect("in-flight map");
         let busy: usize = in_flight.values().sum();
         let saturated = in_flight
@@ -120,7 +139,7 @@ impl Lane {
             .filter(|(_, count)| **count >= self.config.endpoint_concurrency)
             .map(|(endpoint, _)| endpoint.clone())
             .collect();
-        (self.config.concurrency.saturating_sub(busy), saturated)
+        (self.config.concurrency.saturating_sub(busy), busy, saturated)
     }
 
     fn track(&self, delivery: &ClaimedDelivery, delta: isize) {

@@ -12,7 +12,7 @@ use crate::clock::{iso8601, now_ms};
 use crate::delivery::filters;
 use crate::ids::new_id;
 use crate::orgs::Org;
-use crate::store::{EventRow, NewDelivery, Tx};
+use crate::store::{EventRow, Tx};
 
 /// Envelope `version`.
 pub const ENVELOPE_VERSION: &str = "1.0";
@@ -187,10 +187,9 @@ pub async fn emit(tx: &mut Tx, org: &Org, event: NewEvent) -> anyhow::Result<Str
     let payload = serde_json::to_string(&envelope)?;
     let body = serde_json::to_value(&envelope)?;
     let endpoints = tx.subscribed_endpoints(&org.id, event.event_type.as_str()).await?;
-    let deliveries: Vec<NewDelivery> = endpoints
+    let targets: Vec<_> = endpoints
         .into_iter()
         .filter(|endpoint| endpoint.filters.as_ref().is_none_or(|f| filters::matches(f, &body)))
-        .map(|endpoint| NewDelivery { endpoint_id: endpoint.id, url: endpoint.url })
         .collect();
     let row = EventRow {
         id: new_id("evt"),
@@ -199,6 +198,6 @@ pub async fn emit(tx: &mut Tx, org: &Org, event: NewEvent) -> anyhow::Result<Str
         payload,
         created_at,
     };
-    tx.insert_event(&row, &deliveries, event.event_type.is_fast(), event.expires_at).await?;
+    tx.insert_event(&row, &targets, event.event_type.is_fast(), event.expires_at).await?;
     Ok(row.id)
 }

@@ -32,7 +32,7 @@ pub use leads::{Lead, LeadStatus};
 pub use orgs::{NewOrg, OrgChanges};
 pub use outbox::{
     AttemptRecord, AttemptRow, ClaimedDelivery, DeliveryRow, DeliveryStatus, EventFilter, EventRow,
-    NewDelivery, Outcome,
+    Outcome,
 };
 pub use webhooks::{Endpoint, EndpointChanges, NewEndpoint};
 
@@ -52,33 +52,72 @@ pub struct Store {
 }
 
 /// Wakes the delivery workers of this process when new deliveries are committed; other
-/// processes find them by polling.
+/// processes find them by polling. Fast-path deliveries can be handed to this process's
+/// fast lane directly (already leased by the transaction that wrote them), so they leave
+/// without a claim round trip.
 #[derive(Clone, Debug, Default)]
 pub struct OutboxSignal {
     /// Business events (queued cadence).
     pub queued: Arc<Notify>,
-    /// `pricing.calculated` (fast path).
+    /// `pricing.calculated` (fast path), when no hand-off is attached.
     pub fast: Arc<Notify>,
+    /// The fast lane's inbox and lease (ms), attached by a running worker.
+    handoff: Arc<std::sync::Mutex<Option<FastHandoff>>>,
+}
+
+#[derive(Debug, Clone)]
+struct FastHandoff {
+    inbox: tokio::sync::mpsc::UnboundedSender<ClaimedDelivery>,
+    lease_ms: i64,
+}
+
+impl OutboxSignal {
+    /// Routes fast-path deliveries committed from now on to `inbox`, leased for `lease_ms`.
+    pub fn attach_fast_lane(
+        &self,
+        inbox: tokio::sync::mpsc::UnboundedSender<ClaimedDelivery>,
+        lease_ms: i64,
+    ) {
+        *self.handoff.lock().expect("handoff slot") = Some(FastHandoff { inbox, lease_ms });
+    }
+
+    fn fast_lease(&self) -> Option<i64> {
+        self.handoff.lock().expect("handoff slot").as_ref().map(|h| h.lease_ms)
+    }
+
+    fn hand_off(&self, deliveries: Vec<ClaimedDelivery>) {
+        let slot = self.handoff.lock().expect("handoff slot");
+        match slot.as_ref() {
+            Some(handoff) => {
+                for delivery in deliveries {
+                    // A closed inbox (worker stopped) leaves the leased row to be polled later.
+                    let _ = handoff.inbox.send(delivery);
+                }
+            }
+            None => self.fast.notify_one(),
+        }
+    }
 }
 
 /// A database transaction; changes and the events they cause commit together.
 pub struct Tx {
     inner: sqlx::Transaction<'static, Any>,
     outbox: OutboxSignal,
-    /// Which kinds of deliveries this transaction wrote: (queued, fast).
-    wrote_deliveries: (bool, bool),
+    /// Whether queued-lane deliveries were written.
+    wrote_queued: bool,
+    /// Fast-path deliveries written (already leased when a fast lane is attached).
+    fast: Vec<ClaimedDelivery>,
 }
 
 impl Tx {
-    /// Commits, then wakes the delivery workers if deliveries were written.
+    /// Commits, then wakes the delivery workers (and hands fast-path deliveries over).
     pub async fn commit(self) -> anyhow::Result<()> {
         self.inner.commit().await?;
-        let (queued, fast) = self.wrote_deliveries;
-        if queued {
+        if self.wrote_queued {
             self.outbox.queued.notify_one();
         }
-        if fast {
-            self.outbox.fast.notify_one();
+        if !self.fast.is_empty() {
+            self.outbox.hand_off(self.fast);
         }
         Ok(())
     }
@@ -149,8 +188,13 @@ impl Store {
 
     /// Starts a write transaction.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        let inner = self.writer.begin().await?;
-        Ok(Tx { inner, outbox: self.outbox.clone(), wrote_deliveries: (false, false) })
+        // SQLite: take the write lock up front, so a transaction that reads before it
+        // writes never fails to upgrade while another process holds the lock.
+        let inner = match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
+        };
+        Ok(Tx { inner, outbox: self.outbox.clone(), wrote_queued: false, fast: Vec::new() })
     }
 
     /// The signal delivery workers wait on.

@@ -4,6 +4,8 @@
 //! Workers claim due deliveries with a lease (`locked_until`), so a crashed process's work
 //! is picked up again once the lease runs out; results are recorded in batches.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -65,15 +67,6 @@ pub struct EventRow {
     pub payload: String,
     /// Epoch ms.
     pub created_at: i64,
-}
-
-/// One endpoint an event is to be delivered to.
-#[derive(Debug, Clone)]
-pub struct NewDelivery {
-    /// Target endpoint.
-    pub endpoint_id: String,
-    /// Its URL now (kept in the log even if the endpoint changes).
-    pub url: String,
 }
 
 /// A delivery as the log shows it.
@@ -213,6 +206,9 @@ pub struct EventFilter {
     pub limit: i64,
 }
 
+/// Due rows a claim looks at (the oldest first).
+const CLAIM_SCAN: i64 = 1000;
+
 const DELIVERY_COLUMNS: &str = "id, event_id, endpoint_id, url, status, fast, attempts, \
     next_attempt_at, expires_at, last_status, last_error, created_at, updated_at, delivered_at";
 
@@ -247,11 +243,12 @@ fn event_from_row(row: &AnyRow) -> anyhow::Result<EventRow> {
 }
 
 impl Tx {
-    /// Writes an event and its deliveries (due now) in this transaction.
+    /// Writes an event and one delivery (due now) per endpoint in this transaction. Fast-path
+    /// deliveries are leased right here and handed to this process's fast lane on commit.
     pub async fn insert_event(
         &mut self,
         event: &EventRow,
-        deliveries: &[NewDelivery],
+        endpoints: &[Endpoint],
         fast: bool,
         expires_at: Option<i64>,
     ) -> anyhow::Result<()> {
@@ -265,28 +262,46 @@ impl Tx {
         .bind(event.created_at)
         .execute(self.conn())
         .await?;
-        for delivery in deliveries {
+        let lease = if fast { self.outbox.fast_lease() } else { None };
+        for endpoint in endpoints {
+            let id = new_id("dlv");
             sqlx::query(
                 "INSERT INTO deliveries (id, event_id, org_id, endpoint_id, url, status, fast, \
-                 attempts, retry_step, next_attempt_at, expires_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, 0, 0, $7, $8, $7, $7)",
+                 attempts, retry_step, next_attempt_at, expires_at, locked_until, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, 0, 0, $7, $8, $9, $7, $7)",
             )
-            .bind(new_id("dlv"))
+            .bind(&id)
             .bind(&event.id)
             .bind(&event.org_id)
-            .bind(&delivery.endpoint_id)
-            .bind(&delivery.url)
+            .bind(&endpoint.id)
+            .bind(&endpoint.url)
             .bind(i64::from(fast))
             .bind(event.created_at)
             .bind(expires_at)
+            .bind(lease.map(|ms| event.created_at + ms))
             .execute(self.conn())
             .await?;
-        }
-        if !deliveries.is_empty() {
             if fast {
-                self.wrote_deliveries.1 = true;
+                self.fast.push(ClaimedDelivery {
+                    id,
+                    event_id: event.id.clone(),
+                    event_type: event.event_type.clone(),
+                    payload: event.payload.clone(),
+                    attempts: 0,
+                    retry_step: 0,
+                    fast: true,
+                    expires_at,
+                    endpoint: Some(endpoint.clone()),
+                });
             } else {
-                self.wrote_deliveries.0 = true;
+                self.wrote_queued = true;
+            }
+        }
+        if lease.is_none() {
+            // Nobody to hand them to: leave them unleased for a polling worker.
+            self.fast.clear();
+            if fast && !endpoints.is_empty() {
+                self.outbox.fast.notify_one();
             }
         }
         Ok(())
@@ -312,13 +327,17 @@ impl Store {
         } else {
             format!(" AND endpoint_id NOT IN ({})", placeholders(6, saturated.len()))
         };
+        // The window runs over the oldest due rows only, so a claim costs the same whatever
+        // the backlog.
         let sql = format!(
             "UPDATE deliveries SET locked_until = $1 WHERE id IN (\
                SELECT id FROM (\
                  SELECT id, next_attempt_at, ROW_NUMBER() OVER \
                    (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS endpoint_rank \
-                 FROM deliveries WHERE status = 'pending' AND fast = $2 AND next_attempt_at <= $3 \
-                 AND (locked_until IS NULL OR locked_until <= $3){skip}\
+                 FROM (SELECT id, endpoint_id, next_attempt_at FROM deliveries \
+                   WHERE status = 'pending' AND fast = $2 AND next_attempt_at <= $3 \
+                   AND (locked_until IS NULL OR locked_until <= $3){skip} \
+                   ORDER BY next_attempt_at LIMIT {CLAIM_SCAN}) due\
                ) ranked WHERE endpoint_rank <= $4 ORDER BY next_attempt_at LIMIT $5\
              ) AND (locked_until IS NULL OR locked_until <= $3) RETURNING id"
         );
@@ -374,7 +393,8 @@ impl Store {
 
     /// Records a batch of attempts in one transaction, with the endpoints' failure
     /// bookkeeping: a success ends a failure run; a failure run longer than
-    /// `disable_after_ms` disables the endpoint; 410 Gone disables it at once.
+    /// `disable_after_ms` disables the endpoint; 410 Gone disables it at once. Successes —
+    /// the bulk — are written with a few set-based statements for the whole batch.
     pub async fn record_attempts(
         &self,
         records: &[AttemptRecord],
@@ -385,35 +405,61 @@ impl Store {
         }
         let now = now_ms();
         let mut tx = self.begin().await?;
-        for record in records {
-            if record.attempt > 0 {
-                sqlx::query(
-                    "INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at, duration_ms, \
-                     status_code, error, response_snippet) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(new_id("att"))
-                .bind(&record.delivery_id)
-                .bind(record.attempt)
-                .bind(record.started_at)
-                .bind(record.duration_ms)
-                .bind(record.status_code)
-                .bind(&record.error)
-                .bind(&record.response_snippet)
-                .execute(tx.conn())
-                .await?;
+        let attempted: Vec<&AttemptRecord> = records.iter().filter(|r| r.attempt > 0).collect();
+        for chunk in attempted.chunks(100) {
+            let rows = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(i * 8 + 1, 8)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at, duration_ms, \
+                 status_code, error, response_snippet) VALUES {rows}"
+            );
+            let mut query = sqlx::query(&sql);
+            for record in chunk {
+                query = query
+                    .bind(new_id("att"))
+                    .bind(&record.delivery_id)
+                    .bind(record.attempt)
+                    .bind(record.started_at)
+                    .bind(record.duration_ms)
+                    .bind(record.status_code)
+                    .bind(&record.error)
+                    .bind(&record.response_snippet);
             }
+            query.execute(tx.conn()).await?;
+        }
+        let (delivered, others): (Vec<&AttemptRecord>, Vec<&AttemptRecord>) =
+            records.iter().partition(|r| r.outcome == Outcome::Delivered);
+        let mut by_status: HashMap<Option<i64>, Vec<&str>> = HashMap::new();
+        for record in &delivered {
+            by_status.entry(record.status_code).or_default().push(&record.delivery_id);
+        }
+        for (status, ids) in by_status {
+            for chunk in ids.chunks(500) {
+                let sql = format!(
+                    "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, \
+                     next_attempt_at = NULL, locked_until = NULL, last_status = $1, last_error = NULL, \
+                     updated_at = $2, delivered_at = $2 WHERE id IN ({})",
+                    placeholders(3, chunk.len())
+                );
+                let mut query = sqlx::query(&sql).bind(status).bind(now);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.execute(tx.conn()).await?;
+            }
+        }
+        for record in &others {
             let (status, next_attempt_at, step) = match record.outcome {
-                Outcome::Delivered => (DeliveryStatus::Delivered, None, None),
                 Outcome::Retry { at, step } => (DeliveryStatus::Pending, Some(at), Some(step)),
-                Outcome::Failed => (DeliveryStatus::Failed, None, None),
                 Outcome::Expired => (DeliveryStatus::Expired, None, None),
+                Outcome::Failed | Outcome::Delivered => (DeliveryStatus::Failed, None, None),
             };
-            let delivered = record.outcome == Outcome::Delivered;
             sqlx::query(
                 "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, \
                  retry_step = COALESCE($4, retry_step), locked_until = NULL, \
-                 last_status = COALESCE($5, last_status), last_error = $6, updated_at = $7, \
-                 delivered_at = CASE WHEN $8 = 1 THEN $7 ELSE delivered_at END WHERE id = $9",
+                 last_status = COALESCE($5, last_status), last_error = $6, updated_at = $7 WHERE id = $8",
             )
             .bind(status.as_str())
             .bind(record.attempt.max(0))
@@ -422,29 +468,36 @@ impl Store {
             .bind(record.status_code)
             .bind(&record.error)
             .bind(now)
-            .bind(i64::from(delivered))
             .bind(&record.delivery_id)
             .execute(tx.conn())
             .await?;
-            if record.attempt == 0 {
-                continue;
+        }
+        let mut succeeded: Vec<&str> = delivered.iter().map(|r| r.endpoint_id.as_str()).collect();
+        succeeded.sort_unstable();
+        succeeded.dedup();
+        for chunk in succeeded.chunks(500) {
+            let sql = format!(
+                "UPDATE webhook_endpoints SET failing_since = NULL \
+                 WHERE failing_since IS NOT NULL AND id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(*id);
             }
-            let endpoint_sql = if delivered {
-                "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL"
-            } else {
-                "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1"
-            };
-            sqlx::query(endpoint_sql)
-                .bind(&record.endpoint_id)
+            query.execute(tx.conn()).await?;
+        }
+        for record in others.iter().filter(|r| r.attempt > 0) {
+            sqlx::query("UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1) WHERE id = $2")
                 .bind(record.started_at)
+                .bind(&record.endpoint_id)
                 .execute(tx.conn())
                 .await?;
-            let reason = if record.endpoint_gone { "gone" } else { "failing" };
             sqlx::query(
                 "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $1, updated_at = $2 \
                  WHERE id = $3 AND enabled = 1 AND ($4 = 1 OR failing_since <= $5)",
             )
-            .bind(reason)
+            .bind(if record.endpoint_gone { "gone" } else { "failing" })
             .bind(now)
             .bind(&record.endpoint_id)
             .bind(i64::from(record.endpoint_gone))
@@ -615,7 +668,7 @@ impl Store {
             .bind(event_id)
             .execute(tx.conn())
             .await?;
-        tx.wrote_deliveries.0 = done.rows_affected() > 0;
+        tx.wrote_queued = done.rows_affected() > 0;
         tx.commit().await?;
         Ok(done.rows_affected())
     }
@@ -640,7 +693,7 @@ impl Store {
         .bind(since)
         .execute(tx.conn())
         .await?;
-        tx.wrote_deliveries.0 = done.rows_affected() > 0;
+        tx.wrote_queued = done.rows_affected() > 0;
         tx.commit().await?;
         Ok(done.rows_affected())
     }

@@ -1,0 +1,197 @@
+//! Webhook delivery benchmark (run with `cargo bench -p winfactor-tests --bench delivery`).
+//!
+//! Prints, in one run against one local receiver:
+//! - the raw rate of plain POSTs (same client concurrency, same payload size): the baseline;
+//! - sustained outbox → receiver deliveries/s with durability on (SQLite WAL,
+//!   synchronous=FULL; every claim and result committed), and its ratio to the baseline;
+//! - commit → receipt latency p50/p99 for the queued lane and the fast lane.
+//!
+//! Set `WINFACTOR_TEST_POSTGRES_URL` to repeat the outbox figures on Postgres.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use serde_json::json;
+use winfactor::events::{EventType, NewEvent, emit};
+use winfactor::orgs::Org;
+use winfactor::store::NewEndpoint;
+use winfactor::{Config, Store, demo};
+use winfactor_tests::{Backend, TestDatabase, postgres_admin_url};
+
+const BACKLOG: usize = 5_000;
+const LATENCY_SAMPLES: usize = 400;
+const CONCURRENCY: usize = 64;
+
+/// Counts requests and notes when each delivery id first arrived.
+#[derive(Default)]
+struct Sink {
+    count: AtomicUsize,
+    arrivals: Mutex<HashMap<String, Instant>>,
+}
+
+async fn start_sink() -> (Arc<Sink>, String) {
+    let sink = Arc::new(Sink::default());
+    let shared = sink.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, _body: axum::body::Bytes| {
+            let sink = shared.clone();
+            async move {
+                let now = Instant::now();
+                sink.count.fetch_add(1, Ordering::Relaxed);
+                if let Some(id) = headers.get("x-winfactor-delivery").and_then(|v| v.to_str().ok())
+                {
+                    sink.arrivals.lock().unwrap().entry(id.to_owned()).or_insert(now);
+                }
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (sink, url)
+}
+
+async fn wait_count(sink: &Sink, target: usize) {
+    while sink.count.load(Ordering::Relaxed) < target {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Plain POSTs of `body`, `CONCURRENCY` at a time: the baseline rate.
+async fn raw_rate(url: &str, body: &str, requests: usize) -> f64 {
+    let client = reqwest::Client::new();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (client, next, url, body) =
+                (client.clone(), next.clone(), url.to_owned(), body.to_owned());
+            tokio::spawn(async move {
+                while next.fetch_add(1, Ordering::Relaxed) < requests {
+                    let response = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(response.status().is_success());
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    requests as f64 / started.elapsed().as_secs_f64()
+}
+
+fn lead_event(n: usize, fast: bool) -> NewEvent {
+    let data = json!({
+        "lead": { "id": format!("lead_bench{n}"), "createdAt": 1_781_186_602_000i64 },
+        "contact": { "name": "Bench Mark", "email": "bench@example.com", "phone": "+31 6 1234 5678",
+            "message": "I am interested in custom sliding doors for my showroom.", "messagePreview": "I am…" },
+        "urls": { "leadsPage": "http://127.0.0.1/api/v1/leads?status=new" },
+    });
+    NewEvent {
+        event_type: if fast { EventType::PricingCalculated } else { EventType::LeadCreated },
+        customer_locale: Some("en".into()),
+        data,
+        expires_at: fast.then(|| winfactor::clock::now_ms() + 10_000),
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw: f64) {
+    let database = TestDatabase::create(backend).await;
+    let mut config = Config::for_database(&database.url).unwrap();
+    config.delivery.allow_private_targets = true;
+    config.delivery.concurrency = CONCURRENCY;
+    config.delivery.endpoint_concurrency = CONCURRENCY;
+    let store = Store::open(&config.database_url).await.unwrap();
+    demo::seed(&store).await.unwrap();
+    let org: Org = store.org_by_slug(demo::DEMO_ORG_SLUG).await.unwrap().unwrap();
+    let endpoint = NewEndpoint {
+        url: sink_url.to_owned(),
+        description: None,
+        events: vec!["*".into()],
+        filters: None,
+        enabled: true,
+        secret: winfactor::delivery::signing::generate_secret(),
+    };
+    store.insert_endpoint(&org.id, &endpoint).await.unwrap();
+
+    // A backlog committed before the worker starts, then drained: sustained deliveries/s.
+    for chunk in 0..BACKLOG / 500 {
+        let mut tx = store.begin().await.unwrap();
+        for n in 0..500 {
+            emit(&mut tx, &org, lead_event(chunk * 500 + n, false)).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let before = sink.count.load(Ordering::Relaxed);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(winfactor::serve(config, store.clone(), listener, async move {
+        let _ = stopped.await;
+    }));
+    let started = Instant::now();
+    wait_count(sink, before + BACKLOG).await;
+    let drained = BACKLOG as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "{backend:?}: outbox → receiver {drained:>8.0} deliveries/s  ({:.0}% of the raw rate)",
+        100.0 * drained / raw
+    );
+
+    // Commit → receipt latency, one event per transaction, for both lanes.
+    for fast in [false, true] {
+        let mut latencies = Vec::with_capacity(LATENCY_SAMPLES);
+        for n in 0..LATENCY_SAMPLES {
+            let mut tx = store.begin().await.unwrap();
+            let id = emit(&mut tx, &org, lead_event(n, fast)).await.unwrap();
+            tx.commit().await.unwrap();
+            let committed = Instant::now();
+            let arrived = loop {
+                if let Some(at) = sink.arrivals.lock().unwrap().get(&id) {
+                    break *at;
+                }
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            };
+            latencies.push(arrived.saturating_duration_since(committed));
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        latencies.sort();
+        let lane =
+            if fast { "fast lane (pricing.calculated)" } else { "queued lane (business events)" };
+        println!(
+            "{backend:?}: commit → receipt, {lane:<31} p50 {:>7.2} ms  p99 {:>7.2} ms",
+            percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+            percentile(&latencies, 0.99).as_secs_f64() * 1e3
+        );
+    }
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let (sink, url) = start_sink().await;
+        let body = serde_json::to_string(&lead_event(0, false).data).unwrap();
+        raw_rate(&url, &body, 2_000).await; // warm-up
+        let raw = raw_rate(&url, &body, 20_000).await;
+        println!("baseline: plain POSTs to the same receiver {raw:>8.0} requests/s ({CONCURRENCY} concurrent)");
+        outbox_figures(Backend::Sqlite, &url, &sink, raw).await;
+        if postgres_admin_url().is_some() {
+            outbox_figures(Backend::Postgres, &url, &sink, raw).await;
+        }
+    });
+}
