@@ -172,7 +172,7 @@ impl Sender {
         put("webhook-timestamp", &signatures.timestamp);
         put("webhook-signature", &signatures.standard);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let mut request = self.client.post(url).headers(headers).body(payload.to_owned());
+        let mut request = self.client.post(url).headers(headers).body(payload.as_bytes().to_vec());
         if let Some(timeout) = timeout {
             request = request.timeout(timeout);
         }

@@ -1,9 +1,9 @@
-//! The delivery worker: per lane, claim due deliveries (leased, capped per endpoint), send
-//! each on its own task, and hand the results to one recorder that writes them in batches
-//! (group commit), so the database sees a few transactions per batch, not several per
-//! delivery.
+//! The delivery worker. Per lane, a claimer leases due deliveries into a ready queue, a
+//! sender loop sends them (each on its own task, capped per lane and per endpoint), and one
+//! recorder writes the results in batches (group commit), so the database sees a few
+//! transactions per batch, not several per delivery.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,6 +16,8 @@ use crate::store::{AttemptRecord, ClaimedDelivery, Outcome, Store};
 
 /// Most results written in one transaction.
 const RECORD_BATCH: usize = 512;
+/// How long the recorder waits for more results before writing a batch.
+const RECORD_LINGER: Duration = Duration::from_millis(2);
 
 /// The running worker; `join` waits until it has drained after shutdown.
 pub struct WorkerHandle {
@@ -74,34 +76,80 @@ pub(super) fn start(
 }
 
 impl Lane {
+    /// The sender loop: takes claimed deliveries from the ready queue while the lane has
+    /// room, parks those whose endpoint is at its cap until one of its requests finishes,
+    /// and sends fast-path hand-offs at once. Claiming runs beside it, so a slot never waits
+    /// for a database round trip.
     async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let signal = self.store.outbox_signal();
-        let wake = if self.fast { signal.fast.clone() } else { signal.queued.clone() };
+        let (ready_tx, mut ready) = mpsc::channel(self.config.concurrency * 2);
+        let claimer = tokio::spawn(self.clone().claim(ready_tx, shutdown.clone()));
         let mut handoff = match &self.handoff {
             Some(inbox) => Some(inbox.lock().await),
             None => None,
         };
+        let mut parked: HashMap<String, VecDeque<ClaimedDelivery>> = HashMap::new();
         let mut sending = JoinSet::new();
+        loop {
+            let room = sending.len() < self.config.concurrency;
+            tokio::select! {
+                Some(delivery) = ready.recv(), if room => {
+                    let key = endpoint_key(&delivery);
+                    if self.in_flight(&key) >= self.config.endpoint_concurrency {
+                        parked.entry(key).or_default().push_back(delivery);
+                    } else {
+                        self.start(&mut sending, delivery);
+                    }
+                }
+                Some(delivery) = async { handoff.as_mut()?.recv().await } => self.start(&mut sending, delivery),
+                Some(finished) = sending.join_next() => {
+                    let Ok(endpoint) = finished else { continue };
+                    let next = parked.get_mut(&endpoint).and_then(VecDeque::pop_front);
+                    if let Some(delivery) = next {
+                        self.start(&mut sending, delivery);
+                    }
+                    parked.retain(|_, queue| !queue.is_empty());
+                }
+                _ = shutdown.changed() => break,
+            }
+        }
+        claimer.abort();
+        // Let in-flight deliveries finish (bounded by their timeout) so results get recorded;
+        // parked and queued ones keep their lease and are retried when it ends.
+        let drain = async { while sending.join_next().await.is_some() {} };
+        let _ = tokio::time::timeout(self.config.timeout + Duration::from_secs(1), drain).await;
+    }
+
+    fn start(self: &Arc<Self>, sending: &mut JoinSet<String>, delivery: ClaimedDelivery) {
+        self.track(&delivery, 1);
+        sending.spawn(self.clone().deliver(delivery));
+    }
+
+    /// The claimer: keeps the ready queue topped up from the database, skipping endpoints
+    /// at their cap. Claims when woken by a commit or the poll interval, or when a
+    /// worthwhile batch of queue space is free.
+    async fn claim(
+        self: Arc<Self>,
+        ready: mpsc::Sender<ClaimedDelivery>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let signal = self.store.outbox_signal();
+        let wake = if self.fast { signal.fast.clone() } else { signal.queued.clone() };
         let lease = i64::try_from(self.config.lease().as_millis()).unwrap_or(i64::MAX);
-        // Freed capacity alone triggers a claim only once a worthwhile batch is free.
-        let batch = (self.config.concurrency / 4).max(1);
+        let batch = (self.config.concurrency / 2).max(1);
         let mut must_look = true;
         loop {
-            let (free, busy, saturated) = self.room();
-            let mut claimed_full_batch = false;
-            if free > 0 && (must_look || busy == 0 || free >= batch) {
-                let limit = i64::try_from(free).unwrap_or(i64::MAX);
-                let cap = i64::try_from(self.config.endpoint_concurrency).unwrap_or(1);
-                match self
-                    .store
-                    .claim_due_deliveries(self.fast, limit, cap, &saturated, lease)
-                    .await
-                {
+            let space = ready.capacity();
+            let mut more_due = false;
+            if space > 0 && (must_look || space >= batch) {
+                let saturated = self.saturated();
+                let limit = i64::try_from(space).unwrap_or(i64::MAX);
+                match self.store.claim_due_deliveries(self.fast, limit, &saturated, lease).await {
                     Ok(claimed) => {
-                        claimed_full_batch = claimed.len() == free;
+                        more_due = claimed.len() == space;
                         for delivery in claimed {
-                            self.track(&delivery, 1);
-                            sending.spawn(self.clone().deliver(delivery));
+                            if ready.send(delivery).await.is_err() {
+                                return;
+                            }
                         }
                     }
                     Err(err) => {
@@ -109,41 +157,35 @@ impl Lane {
                     }
                 }
             }
-            while sending.try_join_next().is_some() {}
-            if claimed_full_batch {
+            if more_due {
                 continue;
             }
             must_look = false;
             tokio::select! {
-                Some(delivery) = async { handoff.as_mut()?.recv().await } => {
-                    self.track(&delivery, 1);
-                    sending.spawn(self.clone().deliver(delivery));
-                }
                 _ = wake.notified() => must_look = true,
                 _ = self.capacity.notified() => {}
                 _ = tokio::time::sleep(self.config.poll_interval) => must_look = true,
-                _ = shutdown.changed() => break,
+                _ = shutdown.changed() => return,
             }
         }
-        // Let in-flight deliveries finish (bounded by their timeout) so results get recorded.
-        let drain = async { while sending.join_next().await.is_some() {} };
-        let _ = tokio::time::timeout(self.config.timeout + Duration::from_secs(1), drain).await;
     }
 
-    /// Free slots in this lane, busy slots, and the endpoints that are at their cap.
-    fn room(&self) -> (usize, usize, Vec<String>) {
+    fn in_flight(&self, endpoint: &str) -> usize {
+        self.in_flight.lock().expect("in-flight map").get(endpoint).copied().unwrap_or(0)
+    }
+
+    /// Endpoints at their cap: the claimer leaves their deliveries in the database.
+    fn saturated(&self) -> Vec<String> {
         let in_flight = self.in_flight.lock().expect("in-flight map");
-        let busy: usize = in_flight.values().sum();
-        let saturated = in_flight
+        in_flight
             .iter()
             .filter(|(_, count)| **count >= self.config.endpoint_concurrency)
             .map(|(endpoint, _)| endpoint.clone())
-            .collect();
-        (self.config.concurrency.saturating_sub(busy), busy, saturated)
+            .collect()
     }
 
     fn track(&self, delivery: &ClaimedDelivery, delta: isize) {
-        let key = delivery.endpoint.as_ref().map_or("", |e| e.id.as_str()).to_owned();
+        let key = endpoint_key(delivery);
         let mut in_flight = self.in_flight.lock().expect("in-flight map");
         let count = in_flight.entry(key.clone()).or_insert(0);
         *count = count.saturating_add_signed(delta);
@@ -152,13 +194,15 @@ impl Lane {
         }
     }
 
-    async fn deliver(self: Arc<Self>, delivery: ClaimedDelivery) {
+    /// Sends one delivery and queues its result; returns its endpoint's key.
+    async fn deliver(self: Arc<Self>, delivery: ClaimedDelivery) -> String {
         let record = self.attempt(&delivery).await;
         if self.records.send(record).is_err() {
             tracing::warn!(delivery = %delivery.id, "recorder stopped; the lease will expire and retry");
         }
         self.track(&delivery, -1);
         self.capacity.notify_one();
+        endpoint_key(&delivery)
     }
 
     async fn attempt(&self, delivery: &ClaimedDelivery) -> AttemptRecord {
@@ -222,6 +266,10 @@ impl Lane {
     }
 }
 
+fn endpoint_key(delivery: &ClaimedDelivery) -> String {
+    delivery.endpoint.as_ref().map_or_else(String::new, |e| e.id.clone())
+}
+
 /// Writes attempt results in batches: whatever accumulated while the previous batch was
 /// being written goes into the next transaction.
 async fn record_results(
@@ -233,10 +281,16 @@ async fn record_results(
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     while let Some(first) = results.recv().await {
         batch.push(first);
+        // Linger briefly: one transaction for everything finishing around the same time.
+        let linger = tokio::time::sleep(RECORD_LINGER);
+        tokio::pin!(linger);
         while batch.len() < RECORD_BATCH {
-            match results.try_recv() {
-                Ok(record) => batch.push(record),
-                Err(_) => break,
+            tokio::select! {
+                record = results.recv() => match record {
+                    Some(record) => batch.push(record),
+                    None => break,
+                },
+                _ = &mut linger => break,
             }
         }
         while let Err(err) = store.record_attempts(&batch, disable_after_ms).await {

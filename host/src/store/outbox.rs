@@ -5,6 +5,7 @@
 //! is picked up again once the lease runs out; results are recorded in batches.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -130,8 +131,8 @@ pub struct ClaimedDelivery {
     pub event_id: String,
     /// Event type header.
     pub event_type: String,
-    /// Body to POST.
-    pub payload: String,
+    /// Body to POST (shared by every delivery of the event).
+    pub payload: Arc<str>,
     /// Attempts before this one.
     pub attempts: i64,
     /// Position in the retry schedule.
@@ -141,7 +142,7 @@ pub struct ClaimedDelivery {
     /// Fast path: the end of the callback budget.
     pub expires_at: Option<i64>,
     /// The endpoint, or `None` if it was deleted.
-    pub endpoint: Option<Endpoint>,
+    pub endpoint: Option<Arc<Endpoint>>,
 }
 
 /// What became of a delivery after an attempt.
@@ -206,9 +207,6 @@ pub struct EventFilter {
     pub limit: i64,
 }
 
-/// Due rows a claim looks at (the oldest first).
-const CLAIM_SCAN: i64 = 1000;
-
 const DELIVERY_COLUMNS: &str = "id, event_id, endpoint_id, url, status, fast, attempts, \
     next_attempt_at, expires_at, last_status, last_error, created_at, updated_at, delivered_at";
 
@@ -263,6 +261,7 @@ impl Tx {
         .execute(self.conn())
         .await?;
         let lease = if fast { self.outbox.fast_lease() } else { None };
+        let payload: Arc<str> = Arc::from(event.payload.as_str());
         for endpoint in endpoints {
             let id = new_id("dlv");
             sqlx::query(
@@ -286,12 +285,12 @@ impl Tx {
                     id,
                     event_id: event.id.clone(),
                     event_type: event.event_type.clone(),
-                    payload: event.payload.clone(),
+                    payload: payload.clone(),
                     attempts: 0,
                     retry_step: 0,
                     fast: true,
                     expires_at,
-                    endpoint: Some(endpoint.clone()),
+                    endpoint: Some(Arc::new(endpoint.clone())),
                 });
             } else {
                 self.wrote_queued = true;
@@ -310,14 +309,12 @@ impl Tx {
 
 impl Store {
     /// Claims up to `limit` due deliveries of one lane (fast or queued) for `lease_ms`,
-    /// at most `per_endpoint` per endpoint and none for the `saturated` endpoints, oldest
-    /// first. The outer `locked_until` check makes concurrent claimers on Postgres skip rows
-    /// another worker took meanwhile.
+    /// oldest first, skipping the `saturated` endpoints. The outer `locked_until` check makes
+    /// concurrent claimers on Postgres skip rows another worker took meanwhile.
     pub async fn claim_due_deliveries(
         &self,
         fast: bool,
         limit: i64,
-        per_endpoint: i64,
         saturated: &[String],
         lease_ms: i64,
     ) -> anyhow::Result<Vec<ClaimedDelivery>> {
@@ -325,28 +322,17 @@ impl Store {
         let skip = if saturated.is_empty() {
             String::new()
         } else {
-            format!(" AND endpoint_id NOT IN ({})", placeholders(6, saturated.len()))
+            format!(" AND endpoint_id NOT IN ({})", placeholders(5, saturated.len()))
         };
-        // The window runs over the oldest due rows only, so a claim costs the same whatever
-        // the backlog.
         let sql = format!(
             "UPDATE deliveries SET locked_until = $1 WHERE id IN (\
-               SELECT id FROM (\
-                 SELECT id, next_attempt_at, ROW_NUMBER() OVER \
-                   (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS endpoint_rank \
-                 FROM (SELECT id, endpoint_id, next_attempt_at FROM deliveries \
-                   WHERE status = 'pending' AND fast = $2 AND next_attempt_at <= $3 \
-                   AND (locked_until IS NULL OR locked_until <= $3){skip} \
-                   ORDER BY next_attempt_at LIMIT {CLAIM_SCAN}) due\
-               ) ranked WHERE endpoint_rank <= $4 ORDER BY next_attempt_at LIMIT $5\
+               SELECT id FROM deliveries WHERE status = 'pending' AND fast = $2 \
+               AND next_attempt_at <= $3 AND (locked_until IS NULL OR locked_until <= $3){skip} \
+               ORDER BY next_attempt_at LIMIT $4\
              ) AND (locked_until IS NULL OR locked_until <= $3) RETURNING id"
         );
-        let mut query = sqlx::query(&sql)
-            .bind(now + lease_ms)
-            .bind(i64::from(fast))
-            .bind(now)
-            .bind(per_endpoint)
-            .bind(limit);
+        let mut query =
+            sqlx::query(&sql).bind(now + lease_ms).bind(i64::from(fast)).bind(now).bind(limit);
         for endpoint in saturated {
             query = query.bind(endpoint);
         }
@@ -360,32 +346,48 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT d.id AS d_id, d.event_id AS d_event_id, d.attempts AS d_attempts, \
-                    d.retry_step AS d_retry_step, d.fast AS d_fast, d.expires_at AS d_expires_at, \
-                    e.event_type AS e_event_type, e.payload AS e_payload, w.* \
-             FROM deliveries d JOIN events e ON e.id = d.event_id \
-             LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id \
-             WHERE d.id IN ({})",
+            "SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.retry_step, d.fast, d.expires_at, \
+                    e.event_type, e.payload \
+             FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id IN ({})",
             placeholders(1, claimed.len())
         );
         let mut query = sqlx::query(&sql);
         for id in &claimed {
             query = query.bind(id);
         }
-        let rows = query.fetch_all(&self.writer).await?;
+        let rows = query.fetch_all(&self.reader).await?;
+        // Each endpoint is read once per claim, however many of its deliveries came along.
+        let mut endpoint_ids: Vec<String> =
+            rows.iter().map(|row| row.try_get("endpoint_id")).collect::<Result<_, _>>()?;
+        endpoint_ids.sort_unstable();
+        endpoint_ids.dedup();
+        let sql = format!(
+            "SELECT * FROM webhook_endpoints WHERE id IN ({})",
+            placeholders(1, endpoint_ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &endpoint_ids {
+            query = query.bind(id);
+        }
+        let endpoints: HashMap<String, Arc<Endpoint>> = query
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|row| endpoint_from_row(row).map(|e| (e.id.clone(), Arc::new(e))))
+            .collect::<anyhow::Result<_>>()?;
         rows.iter()
             .map(|row| {
-                let endpoint_id: Option<String> = row.try_get("id")?;
+                let endpoint_id: String = row.try_get("endpoint_id")?;
                 Ok(ClaimedDelivery {
-                    id: row.try_get("d_id")?,
-                    event_id: row.try_get("d_event_id")?,
-                    event_type: row.try_get("e_event_type")?,
-                    payload: row.try_get("e_payload")?,
-                    attempts: row.try_get("d_attempts")?,
-                    retry_step: row.try_get("d_retry_step")?,
-                    fast: row.try_get::<i64, _>("d_fast")? != 0,
-                    expires_at: row.try_get("d_expires_at")?,
-                    endpoint: endpoint_id.map(|_| endpoint_from_row(row)).transpose()?,
+                    id: row.try_get("id")?,
+                    event_id: row.try_get("event_id")?,
+                    event_type: row.try_get("event_type")?,
+                    payload: Arc::from(row.try_get::<String, _>("payload")?),
+                    attempts: row.try_get("attempts")?,
+                    retry_step: row.try_get("retry_step")?,
+                    fast: row.try_get::<i64, _>("fast")? != 0,
+                    expires_at: row.try_get("expires_at")?,
+                    endpoint: endpoints.get(&endpoint_id).cloned(),
                 })
             })
             .collect()
