@@ -39,6 +39,8 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     /// Public lead form submissions allowed per client IP per minute.
     pub lead_rate_per_minute: u32,
+    /// Quiet time after a configuration change before `pricing.calculated` fires.
+    pub pricing_debounce: Duration,
 }
 
 impl Config {
@@ -97,6 +99,9 @@ pub struct Settings {
     /// Lead form submissions per client IP per minute.
     #[arg(long, env = "WINFACTOR_LEAD_RATE_PER_MINUTE")]
     pub lead_rate_per_minute: Option<u32>,
+    /// Quiet time after a configuration change before `pricing.calculated` fires, e.g. `250ms`.
+    #[arg(long, env = "WINFACTOR_PRICING_DEBOUNCE")]
+    pub pricing_debounce: Option<String>,
 }
 
 impl Settings {
@@ -131,6 +136,7 @@ impl Settings {
                 .webhook_endpoint_concurrency
                 .or(fallback.webhook_endpoint_concurrency),
             lead_rate_per_minute: self.lead_rate_per_minute.or(fallback.lead_rate_per_minute),
+            pricing_debounce: self.pricing_debounce.or(fallback.pricing_debounce),
         }
     }
 
@@ -206,6 +212,11 @@ impl Settings {
                 "must be between 1 and 256",
             ));
         }
+        let pricing_debounce =
+            duration("pricing_debounce", self.pricing_debounce, Duration::from_millis(250))?;
+        if pricing_debounce > Duration::from_secs(10) {
+            return Err(ConfigError::new("pricing_debounce", "at most 10s"));
+        }
         let lead_rate_per_minute = self.lead_rate_per_minute.unwrap_or(10);
         if lead_rate_per_minute == 0 {
             return Err(ConfigError::new("lead_rate_per_minute", "must be at least 1"));
@@ -219,6 +230,7 @@ impl Settings {
             worker: self.worker.unwrap_or(true),
             delivery,
             lead_rate_per_minute,
+            pricing_debounce,
         })
     }
 }

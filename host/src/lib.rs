@@ -7,6 +7,7 @@
 //! - [`public`] — the customer-facing API (lead form, …)
 //! - [`events`] — the ten event types, the envelope, `emit` into the outbox
 //! - [`delivery`] — signed at-least-once webhook delivery, SSRF guard, retries
+//! - [`pricing`] — the live pricing loop: sessions' prices, adjustments, push
 //! - [`catalog`] — templates, canonical configuration, configHash, base pricing
 //! - [`store`] — all SQL (SQLite and Postgres), migrations
 //! - [`orgs`] — organisations, plans, API keys
@@ -25,6 +26,7 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod orgs;
+pub mod pricing;
 pub mod public;
 pub mod server;
 pub mod store;
@@ -37,6 +39,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::delivery::Sender;
+use crate::pricing::Pricer;
 use crate::public::rate_limit::RateLimiter;
 
 pub use config::Config;
@@ -53,6 +56,8 @@ pub struct AppState {
     pub sender: Sender,
     /// Per-client limit of the public lead form.
     pub lead_limiter: Arc<RateLimiter>,
+    /// The live pricing loop.
+    pub pricer: Pricer,
 }
 
 /// Opens (and migrates) the database, seeds the demo if asked, starts the delivery worker
@@ -96,7 +101,9 @@ pub async fn serve(
     });
     let lead_limiter =
         Arc::new(RateLimiter::new(config.lead_rate_per_minute, Duration::from_secs(60)));
-    let state = AppState { store: store.clone(), config: Arc::new(config), sender, lead_limiter };
+    let pricer = Pricer::new(store.clone(), config.public_url.clone(), config.pricing_debounce);
+    let state =
+        AppState { store: store.clone(), config: Arc::new(config), sender, lead_limiter, pricer };
     tracing::info!(addr = %listener.local_addr()?, database = %state.config.database_url, "serving");
     let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;

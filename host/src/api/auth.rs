@@ -39,6 +39,22 @@ impl FromRequestParts<AppState> for ApiAuth {
     }
 }
 
+/// `Option<ApiAuth>`: `None` without an `Authorization` header; a header that is sent must
+/// be valid.
+impl axum::extract::OptionalFromRequestParts<AppState> for ApiAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<AppState>>::from_request_parts(parts, state).await.map(Some)
+    }
+}
+
 /// An [`ApiAuth`] whose key has the `read_write` scope.
 #[derive(Debug, Clone)]
 pub struct WriteAccess(pub ApiAuth);

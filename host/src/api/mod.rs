@@ -2,6 +2,7 @@
 //! merged here with the public routers into one OpenAPI document.
 
 pub mod auth;
+pub mod configuration_sessions;
 pub mod events;
 pub mod extract;
 pub mod leads;
@@ -59,5 +60,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(events::router())
         .merge(leads::router())
+        .merge(configuration_sessions::router())
         .merge(crate::public::router())
 }

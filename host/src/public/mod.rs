@@ -1,8 +1,9 @@
 //! The customer-facing API under `/public/v1/…`: no API key; addressed by org slug or by
-//! unguessable ids, and rate-limited where it accepts input.
+//! unguessable ids. Lead form and configuration sessions (live pricing, SSE, submit).
 
 pub mod leads;
 pub mod rate_limit;
+pub mod sessions;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -10,5 +11,5 @@ use crate::AppState;
 
 /// Every public route, with its OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(leads::router())
+    OpenApiRouter::new().merge(leads::router()).merge(sessions::router())
 }

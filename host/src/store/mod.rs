@@ -9,10 +9,13 @@
 //! SQLite gets WAL, a busy timeout and a single-connection writer pool, so writes queue in
 //! the pool instead of fighting for the file lock while reads run in parallel.
 
+mod contacts;
 mod keys;
 mod leads;
 mod orgs;
 mod outbox;
+mod sessions;
+mod submissions;
 mod templates;
 mod webhooks;
 
@@ -27,6 +30,7 @@ use tokio::sync::Notify;
 
 use crate::config::{Backend, DatabaseUrl};
 
+pub use contacts::{Contact, ContactDetails};
 pub use keys::NewApiKey;
 pub use leads::{Lead, LeadStatus};
 pub use orgs::{NewOrg, OrgChanges};
@@ -34,6 +38,8 @@ pub use outbox::{
     AttemptRecord, AttemptRow, ClaimedDelivery, DeliveryRow, DeliveryStatus, EventFilter, EventRow,
     Outcome,
 };
+pub use sessions::{Adjustment, HistoryEntry, Redeemed, Session};
+pub use submissions::Submission;
 pub use webhooks::{Endpoint, EndpointChanges, NewEndpoint};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -216,6 +216,22 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Whether any enabled endpoint of the org would receive events of `event_type`.
+    pub async fn has_subscribers(&self, org_id: &str, event_type: &str) -> anyhow::Result<bool> {
+        let rows =
+            sqlx::query("SELECT events FROM webhook_endpoints WHERE org_id = $1 AND enabled = 1")
+                .bind(org_id)
+                .fetch_all(&self.reader)
+                .await?;
+        for row in rows {
+            let events: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("events")?)?;
+            if events.iter().any(|e| e == "*" || e == event_type) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Replaces the secret; the old one keeps signing until `grace_until` (epoch ms).
     pub async fn rotate_endpoint_secret(
         &self,

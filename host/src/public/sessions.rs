@@ -1,0 +1,390 @@
+//! Configuration sessions, customer side: open a session, change its configuration, follow
+//! its price over Server-Sent Events, submit it.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::leads::customer_locale;
+use crate::AppState;
+use crate::api::extract::{Json, Path};
+use crate::api::organization::is_email;
+use crate::catalog::{Configuration, Template};
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::events::{self, EventType, NewEvent};
+use crate::ids::new_id;
+use crate::orgs::Org;
+use crate::pricing::SessionPricing;
+use crate::store::{ContactDetails, Session, Submission};
+
+/// Seconds between SSE heartbeats (comment lines that keep proxies from closing the stream).
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// Routes of this resource.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_session))
+        .routes(routes!(get_session))
+        .routes(routes!(update_configuration))
+        .routes(routes!(stream_pricing))
+        .routes(routes!(submit_session))
+}
+
+/// Opens a session.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateSession {
+    /// Template by slug…
+    pub template_slug: Option<String>,
+    /// …or by id.
+    pub template_id: Option<String>,
+    /// Starting configuration (default: the template's default).
+    pub configuration: Option<Configuration>,
+    /// Where the configurator runs (default `configurator`).
+    pub origin: Option<String>,
+}
+
+/// A session as the customer sees it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    /// `cs_…`: keep it; it is the session's only credential.
+    pub id: String,
+    /// The template.
+    pub template_id: String,
+    /// The current configuration.
+    pub configuration: Configuration,
+    /// Its hash.
+    pub config_hash: String,
+    /// The price on screen.
+    pub pricing: SessionPricing,
+    /// Set once submitted.
+    pub submission_id: Option<String>,
+    /// Where to follow the price (`text/event-stream`).
+    pub stream_url: String,
+}
+
+impl SessionView {
+    fn new(session: Session, public_url: &str) -> Self {
+        Self {
+            stream_url: format!(
+                "{public_url}/public/v1/configuration-sessions/{}/stream",
+                session.id
+            ),
+            id: session.id,
+            template_id: session.template_id,
+            configuration: session.configuration,
+            config_hash: session.config_hash,
+            pricing: session.pricing,
+            submission_id: session.submission_id,
+        }
+    }
+}
+
+async fn session_org_template(state: &AppState, id: &str) -> ApiResult<(Session, Org, Template)> {
+    let session =
+        state.store.session(id).await?.ok_or(ApiError::NotFound("configuration session"))?;
+    let org = state
+        .store
+        .org(&session.org_id)
+        .await?
+        .ok_or(ApiError::NotFound("configuration session"))?;
+    let template = state
+        .store
+        .template(&org.id, &session.template_id)
+        .await?
+        .ok_or(ApiError::NotFound("template"))?;
+    Ok((session, org, template))
+}
+
+/// Open a configuration session on a template of the organisation.
+#[utoipa::path(post, path = "/public/v1/orgs/{orgSlug}/configuration-sessions", tag = "public",
+    params(("orgSlug" = String, Path)), request_body = CreateSession, security(()),
+    responses((status = 201, body = SessionView), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+async fn create_session(
+    State(state): State<AppState>,
+    Path(org_slug): Path<String>,
+    Json(body): Json<CreateSession>,
+) -> ApiResult<(StatusCode, Json<SessionView>)> {
+    let org =
+        state.store.org_by_slug(&org_slug).await?.ok_or(ApiError::NotFound("organisation"))?;
+    let key = body.template_slug.or(body.template_id).ok_or_else(|| {
+        ApiError::invalid_field("templateSlug", "give templateSlug or templateId")
+    })?;
+    let template =
+        state.store.template(&org.id, &key).await?.ok_or(ApiError::NotFound("template"))?;
+    let origin = body.origin.unwrap_or_else(|| "configurator".into());
+    if origin.is_empty() || origin.len() > 100 {
+        return Err(ApiError::invalid_field("origin", "1 to 100 characters"));
+    }
+    let configuration =
+        body.configuration.unwrap_or_else(|| template.default_configuration.clone());
+    let configuration =
+        configuration.validate(&template, "configuration").map_err(ApiError::Validation)?;
+    let session = state.pricer.start_session(&org, &template, &origin, &configuration).await?;
+    Ok((StatusCode::CREATED, Json(SessionView::new(session, &state.config.public_url))))
+}
+
+/// Read a session: configuration, hash and the price on screen.
+#[utoipa::path(get, path = "/public/v1/configuration-sessions/{id}", tag = "public",
+    params(("id" = String, Path)), security(()),
+    responses((status = 200, body = SessionView), (status = 404, body = crate::error::ErrorBody)))]
+async fn get_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SessionView>> {
+    let session =
+        state.store.session(&id).await?.ok_or(ApiError::NotFound("configuration session"))?;
+    Ok(Json(SessionView::new(session, &state.config.public_url)))
+}
+
+/// A configuration change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigurationChange {
+    /// The new configuration.
+    pub configuration: Configuration,
+}
+
+/// Change the configuration; answers the price to show now (base `pending` while the
+/// organisation prices it, or `confirmed`).
+#[utoipa::path(put, path = "/public/v1/configuration-sessions/{id}/configuration", tag = "public",
+    params(("id" = String, Path)), request_body = ConfigurationChange, security(()),
+    responses((status = 200, body = SessionPricing), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`already_submitted`", body = crate::error::ErrorBody),
+        (status = 422, description = "Invalid configuration, with JSON paths", body = crate::error::ErrorBody)))]
+async fn update_configuration(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<ConfigurationChange>,
+) -> ApiResult<Json<SessionPricing>> {
+    let (session, org, template) = session_org_template(&state, &id).await?;
+    if session.submission_id.is_some() {
+        return Err(ApiError::conflict("already_submitted", "this session has been submitted"));
+    }
+    let configuration =
+        body.configuration.validate(&template, "configuration").map_err(ApiError::Validation)?;
+    Ok(Json(state.pricer.change_configuration(&org, &session, &template, &configuration).await?))
+}
+
+/// Follow the session's price: one `pricing` event (id = sequence number) per change,
+/// starting with the current price; `Last-Event-ID` skips what the client already has.
+#[utoipa::path(get, path = "/public/v1/configuration-sessions/{id}/stream", tag = "public",
+    params(("id" = String, Path)), security(()),
+    responses((status = 200, description = "`text/event-stream` of `pricing` events", content_type = "text/event-stream"),
+        (status = 404, body = crate::error::ErrorBody)))]
+async fn stream_pricing(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    // Subscribe before reading, so nothing between the read and the subscription is lost.
+    let mut events = state.pricer.subscribe(&id);
+    let session =
+        state.store.session(&id).await?.ok_or(ApiError::NotFound("configuration session"))?;
+    let resume_from = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    let stream = async_stream::stream! {
+        let mut last = resume_from;
+        if session.pricing_seq > last {
+            last = session.pricing_seq;
+            yield Ok(pricing_event(session.pricing_seq, &session.pricing));
+        }
+        loop {
+            match events.recv().await {
+                Ok(event) if event.seq > last => {
+                    last = event.seq;
+                    yield Ok(pricing_event(event.seq, &event.pricing));
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break,
+            }
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT)))
+}
+
+fn pricing_event(seq: i64, pricing: &SessionPricing) -> Event {
+    Event::default()
+        .event("pricing")
+        .id(seq.to_string())
+        .json_data(pricing)
+        .unwrap_or_else(|_| Event::default().event("pricing").id(seq.to_string()))
+}
+
+/// The customer's details.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Customer {
+    /// Full name.
+    pub name: String,
+    /// Email (the contact's key).
+    pub email: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Company.
+    pub company_name: Option<String>,
+}
+
+/// A submission.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubmitSession {
+    /// Who submits.
+    pub customer: Customer,
+    /// Free text.
+    pub notes: Option<String>,
+    /// How many units of this configuration (default 1).
+    pub unit_amount: Option<i64>,
+}
+
+/// The stored submission with its frozen price.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmissionReceipt {
+    /// `sub_…`
+    pub id: String,
+    /// The configuration priced.
+    pub config_hash: String,
+    /// `{source, currency, subtotal, lineItems}` as frozen.
+    #[schema(value_type = Object)]
+    pub pricing: serde_json::Value,
+}
+
+impl SubmitSession {
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut errors = Vec::new();
+        let customer = &self.customer;
+        if customer.name.trim().is_empty() || customer.name.len() > 200 {
+            errors.push(FieldError::new("customer.name", "1 to 200 characters"));
+        }
+        if !is_email(&customer.email) {
+            errors.push(FieldError::new("customer.email", "not an email address"));
+        }
+        if customer.phone.as_ref().is_some_and(|p| p.len() > 50) {
+            errors.push(FieldError::new("customer.phone", "at most 50 characters"));
+        }
+        if customer.company_name.as_ref().is_some_and(|c| c.len() > 200) {
+            errors.push(FieldError::new("customer.companyName", "at most 200 characters"));
+        }
+        if self.notes.as_ref().is_some_and(|n| n.len() > 5000) {
+            errors.push(FieldError::new("notes", "at most 5000 characters"));
+        }
+        if self.unit_amount.is_some_and(|n| !(1..=10_000).contains(&n)) {
+            errors.push(FieldError::new("unitAmount", "between 1 and 10000"));
+        }
+        if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+    }
+}
+
+/// Submit the session: freezes the matching adjustment (or the org's answer to context
+/// `submission`, or base pricing after `timeoutMs`) and emits `submission.created`.
+#[utoipa::path(post, path = "/public/v1/configuration-sessions/{id}/submit", tag = "public",
+    params(("id" = String, Path)), request_body = SubmitSession, security(()),
+    responses((status = 201, body = SubmissionReceipt), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`already_submitted`", body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+async fn submit_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<SubmitSession>,
+) -> ApiResult<(StatusCode, Json<SubmissionReceipt>)> {
+    body.validate()?;
+    let (session, org, template) = session_org_template(&state, &id).await?;
+    if session.submission_id.is_some() {
+        return Err(ApiError::conflict("already_submitted", "this session has been submitted"));
+    }
+    let submission_id = new_id("sub");
+    let customer = body.customer;
+    let preview = json!({ "id": submission_id, "customer": customer, "notes": body.notes });
+    let (pricing, source) =
+        state.pricer.price_for_submission(&org, &session, &template, preview).await?;
+    let now = now_ms();
+    let locale = customer_locale(&headers);
+    let mut tx = state.store.begin().await?;
+    let details = ContactDetails {
+        email: customer.email.clone(),
+        name: customer.name.trim().to_owned(),
+        phone: customer.phone.clone(),
+        company_name: customer.company_name.clone(),
+        external_ref: None,
+    };
+    let contact = tx.upsert_contact(&org.id, &details, true).await?;
+    let submission = Submission {
+        id: submission_id,
+        org_id: org.id.clone(),
+        session_id: session.id.clone(),
+        template_id: template.id.clone(),
+        contact_id: contact.id,
+        customer: json!({
+            "name": details.name, "email": details.email.trim(), "phone": customer.phone,
+            "companyName": customer.company_name,
+        }),
+        customer_locale: locale.clone(),
+        notes: body.notes,
+        unit_amount: body.unit_amount.unwrap_or(1),
+        configuration: session.configuration.clone(),
+        config_hash: session.config_hash.clone(),
+        pricing,
+        pricing_source: source,
+        external_ref: None,
+        latest_quote_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    if !tx.mark_session_submitted(&session.id, &submission.id).await? {
+        return Err(ApiError::conflict("already_submitted", "this session has been submitted"));
+    }
+    tx.insert_submission(&submission).await?;
+    let frozen = frozen_pricing(&submission);
+    let data = json!({
+        "submission": { "id": submission.id, "createdAt": submission.created_at },
+        "customer": submission.customer,
+        "template": { "id": template.id, "name": template.name, "slug": template.slug },
+        "configuration": {
+            "width": submission.configuration.width,
+            "height": submission.configuration.height,
+            "unitAmount": submission.unit_amount,
+            "componentCount": submission.configuration.components.len(),
+        },
+        "pricing": frozen,
+        "urls": { "submissionDetail": format!("{}/api/v1/submissions/{}", state.config.public_url, submission.id) },
+    });
+    let event = NewEvent {
+        event_type: EventType::SubmissionCreated,
+        customer_locale: Some(locale.unwrap_or_else(|| org.locale.clone())),
+        data,
+        expires_at: None,
+    };
+    events::emit(&mut tx, &org, event).await?;
+    tx.commit().await?;
+    let receipt = SubmissionReceipt {
+        id: submission.id,
+        config_hash: submission.config_hash,
+        pricing: frozen,
+    };
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+/// `{source, currency, subtotal, lineItems}` of a submission's frozen price.
+pub fn frozen_pricing(submission: &Submission) -> serde_json::Value {
+    let mut value = serde_json::to_value(&submission.pricing).unwrap_or_default();
+    value["source"] = json!(submission.pricing_source);
+    value
+}

@@ -1,0 +1,398 @@
+//! Configuration sessions, their configuration history, single-use callback tokens and
+//! adjustments (replacement breakdowns stored per configHash).
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, Tx};
+use crate::catalog::{Configuration, Pricing};
+use crate::clock::now_ms;
+use crate::ids::new_id;
+use crate::pricing::{PricingSource, SessionPricing};
+
+/// A customer's configurator session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// `cs_…` (unguessable: it is the customer's only credential).
+    pub id: String,
+    /// Owning organisation.
+    pub org_id: String,
+    /// The template being configured.
+    pub template_id: String,
+    /// Where the session started (e.g. `configurator`).
+    pub origin: String,
+    /// Current canonical configuration.
+    pub configuration: Configuration,
+    /// Its hash.
+    pub config_hash: String,
+    /// What the customer sees now.
+    pub pricing: SessionPricing,
+    /// SSE id of `pricing`; grows with every change.
+    pub pricing_seq: i64,
+    /// Set once submitted.
+    pub submission_id: Option<String>,
+    /// Epoch ms.
+    pub created_at: i64,
+    /// Epoch ms.
+    pub updated_at: i64,
+}
+
+/// One entry of a session's configuration history.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    /// 1-based position.
+    pub seq: i64,
+    /// The configuration's hash.
+    pub config_hash: String,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+/// A stored replacement breakdown.
+#[derive(Debug, Clone)]
+pub struct Adjustment {
+    /// `adj_…`
+    pub id: String,
+    /// The configuration it prices.
+    pub config_hash: String,
+    /// `live`, `submission` or `autofill`.
+    pub context: String,
+    /// `external` or `plugin`.
+    pub source: PricingSource,
+    /// The breakdown.
+    pub pricing: Pricing,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+/// A callback token as stored.
+#[derive(Debug, Clone)]
+pub struct CallbackToken {
+    /// The session it may adjust.
+    pub session_id: String,
+    /// Its organisation.
+    pub org_id: String,
+    /// The only configHash it may answer for.
+    pub config_hash: String,
+    /// Why it was issued.
+    pub context: String,
+}
+
+/// What redeeming a callback token found.
+#[derive(Debug, Clone)]
+pub enum Redeemed {
+    /// Valid and now used.
+    Ok(CallbackToken),
+    /// No such token, or expired.
+    Unknown,
+    /// Used before.
+    AlreadyUsed,
+    /// Valid, but issued for another configHash (left unused).
+    HashMismatch(String),
+}
+
+const COLUMNS: &str = "id, org_id, template_id, origin, configuration, config_hash, pricing, \
+    pricing_seq, submission_id, created_at, updated_at";
+
+fn session_from_row(row: &AnyRow) -> anyhow::Result<Session> {
+    let configuration: String = row.try_get("configuration")?;
+    let pricing: String = row.try_get("pricing")?;
+    Ok(Session {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        template_id: row.try_get("template_id")?,
+        origin: row.try_get("origin")?,
+        configuration: serde_json::from_str(&configuration)?,
+        config_hash: row.try_get("config_hash")?,
+        pricing: serde_json::from_str(&pricing)?,
+        pricing_seq: row.try_get("pricing_seq")?,
+        submission_id: row.try_get("submission_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    /// Creates a session with its first configuration and pricing (seq 1).
+    pub async fn insert_session(
+        &self,
+        org_id: &str,
+        template_id: &str,
+        origin: &str,
+        configuration: &Configuration,
+        pricing: &SessionPricing,
+    ) -> anyhow::Result<Session> {
+        let id = format!("cs_{}", crate::ids::random_alphanumeric(32));
+        let now = now_ms();
+        let configuration_json = serde_json::to_string(configuration)?;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO configuration_sessions (id, org_id, template_id, origin, configuration, \
+             config_hash, pricing, pricing_seq, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
+        )
+        .bind(&id)
+        .bind(org_id)
+        .bind(template_id)
+        .bind(origin)
+        .bind(&configuration_json)
+        .bind(&pricing.config_hash)
+        .bind(serde_json::to_string(pricing)?)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        sqlx::query(
+            "INSERT INTO session_configurations (session_id, seq, config_hash, configuration, created_at) \
+             VALUES ($1, 1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(&pricing.config_hash)
+        .bind(&configuration_json)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        self.session(&id).await?.ok_or_else(|| anyhow::anyhow!("session {id} vanished"))
+    }
+
+    /// A session by its id (public: the id is the credential).
+    pub async fn session(&self, id: &str) -> anyhow::Result<Option<Session>> {
+        let sql = format!("SELECT {COLUMNS} FROM configuration_sessions WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.reader).await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// A session of the org.
+    pub async fn org_session(&self, org_id: &str, id: &str) -> anyhow::Result<Option<Session>> {
+        Ok(self.session(id).await?.filter(|s| s.org_id == org_id))
+    }
+
+    /// Records a new configuration with its pricing; returns the new SSE seq.
+    pub async fn change_session_configuration(
+        &self,
+        id: &str,
+        configuration: &Configuration,
+        pricing: &SessionPricing,
+    ) -> anyhow::Result<i64> {
+        let now = now_ms();
+        let configuration_json = serde_json::to_string(configuration)?;
+        let mut tx = self.begin().await?;
+        let seq: i64 = sqlx::query(
+            "UPDATE configuration_sessions SET configuration = $1, config_hash = $2, pricing = $3, \
+             pricing_seq = pricing_seq + 1, updated_at = $4 WHERE id = $5 RETURNING pricing_seq",
+        )
+        .bind(&configuration_json)
+        .bind(&pricing.config_hash)
+        .bind(serde_json::to_string(pricing)?)
+        .bind(now)
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("pricing_seq")?;
+        sqlx::query(
+            "INSERT INTO session_configurations (session_id, seq, config_hash, configuration, created_at) \
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_configurations WHERE session_id = $1), \
+             $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(&pricing.config_hash)
+        .bind(&configuration_json)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// Replaces the pricing shown, only while the session is still on `pricing.config_hash`
+    /// (and, if `expected` is given, still shows exactly that); returns the new SSE seq, or
+    /// `None` when the customer has moved on or the pricing changed meanwhile.
+    pub async fn set_session_pricing(
+        &self,
+        id: &str,
+        pricing: &SessionPricing,
+        expected: Option<&SessionPricing>,
+    ) -> anyhow::Result<Option<i64>> {
+        let expected = expected.map(serde_json::to_string).transpose()?.unwrap_or_default();
+        let row = sqlx::query(
+            "UPDATE configuration_sessions SET pricing = $1, pricing_seq = pricing_seq + 1, updated_at = $2 \
+             WHERE id = $3 AND config_hash = $4 AND submission_id IS NULL AND ($5 = '' OR pricing = $5) \
+             RETURNING pricing_seq",
+        )
+        .bind(serde_json::to_string(pricing)?)
+        .bind(now_ms())
+        .bind(id)
+        .bind(&pricing.config_hash)
+        .bind(expected)
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(row.map(|row| row.try_get("pricing_seq")).transpose()?)
+    }
+
+    /// The session's configuration history, oldest first.
+    pub async fn session_history(&self, id: &str) -> anyhow::Result<Vec<HistoryEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, config_hash, created_at FROM session_configurations WHERE session_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(HistoryEntry {
+                    seq: row.try_get("seq")?,
+                    config_hash: row.try_get("config_hash")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores an adjustment for (session, configHash).
+    pub async fn insert_adjustment(
+        &self,
+        session: &Session,
+        config_hash: &str,
+        context: &str,
+        source: PricingSource,
+        pricing: &Pricing,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO adjustments (id, session_id, org_id, config_hash, context, source, pricing, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(new_id("adj"))
+        .bind(&session.id)
+        .bind(&session.org_id)
+        .bind(config_hash)
+        .bind(context)
+        .bind(source.as_str())
+        .bind(serde_json::to_string(pricing)?)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The session's adjustments (optionally only for one configHash), newest first.
+    pub async fn adjustments(
+        &self,
+        session_id: &str,
+        config_hash: Option<&str>,
+    ) -> anyhow::Result<Vec<Adjustment>> {
+        let rows = sqlx::query(
+            "SELECT id, config_hash, context, source, pricing, created_at FROM adjustments \
+             WHERE session_id = $1 AND ($2 = '' OR config_hash = $2) ORDER BY created_at DESC, id DESC",
+        )
+        .bind(session_id)
+        .bind(config_hash.unwrap_or(""))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let pricing: String = row.try_get("pricing")?;
+                Ok(Adjustment {
+                    id: row.try_get("id")?,
+                    config_hash: row.try_get("config_hash")?,
+                    context: row.try_get("context")?,
+                    source: super::parse_stored(
+                        row.try_get("source")?,
+                        PricingSource::parse,
+                        "source",
+                    )?,
+                    pricing: serde_json::from_str(&pricing)?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Redeems a callback token for `config_hash`: single use, bound to one hash.
+    pub async fn redeem_callback_token(
+        &self,
+        token: &str,
+        config_hash: &str,
+    ) -> anyhow::Result<Redeemed> {
+        let token_hash = crate::ids::sha256_hex(token);
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "SELECT session_id, org_id, config_hash, context, expires_at, used_at FROM callback_tokens \
+             WHERE token_hash = $1",
+        )
+        .bind(&token_hash)
+        .fetch_optional(tx.conn())
+        .await?;
+        let Some(row) = row else { return Ok(Redeemed::Unknown) };
+        let expires_at: i64 = row.try_get("expires_at")?;
+        let used_at: Option<i64> = row.try_get("used_at")?;
+        let token = CallbackToken {
+            session_id: row.try_get("session_id")?,
+            org_id: row.try_get("org_id")?,
+            config_hash: row.try_get("config_hash")?,
+            context: row.try_get("context")?,
+        };
+        if expires_at <= now_ms() {
+            return Ok(Redeemed::Unknown);
+        }
+        if used_at.is_some() {
+            return Ok(Redeemed::AlreadyUsed);
+        }
+        if token.config_hash != config_hash {
+            return Ok(Redeemed::HashMismatch(token.config_hash));
+        }
+        sqlx::query(
+            "UPDATE callback_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(&token_hash)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(Redeemed::Ok(token))
+    }
+}
+
+impl Tx {
+    /// Stores a callback token (by its hash) in this transaction.
+    pub async fn insert_callback_token(
+        &mut self,
+        token: &str,
+        session: &Session,
+        config_hash: &str,
+        context: &str,
+        expires_at: i64,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO callback_tokens (token_hash, session_id, org_id, config_hash, context, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(crate::ids::sha256_hex(token))
+        .bind(&session.id)
+        .bind(&session.org_id)
+        .bind(config_hash)
+        .bind(context)
+        .bind(expires_at)
+        .bind(now_ms())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Marks the session submitted.
+    pub async fn mark_session_submitted(
+        &mut self,
+        session_id: &str,
+        submission_id: &str,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE configuration_sessions SET submission_id = $1, updated_at = $2 \
+             WHERE id = $3 AND submission_id IS NULL",
+        )
+        .bind(submission_id)
+        .bind(now_ms())
+        .bind(session_id)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
