@@ -7,6 +7,7 @@
 
 pub mod receiver;
 pub mod signatures;
+pub mod sse;
 
 pub use receiver::{Received, Receiver, Reply};
 
