@@ -434,3 +434,59 @@ async fn without_a_rail_base_pricing_is_final_and_bad_input_fires_nothing(backen
         app.call(Method::GET, &format!("/public/v1/configuration-sessions/{id}"), None, None).await;
     assert_eq!(current["configHash"], session["configHash"]);
 }
+
+mod example {
+    //! `examples/pricing-receiver/receiver.py` runs the loop the overview draws.
+
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    use super::*;
+
+    backend_tests!(the_python_pricing_receiver_prices_live);
+
+    async fn the_python_pricing_receiver_prices_live(backend: Backend) {
+        let app = live_app(backend).await;
+        let (id, secret) = app
+            .register_webhook("http://127.0.0.1:9/placeholder", &["pricing.calculated"], None)
+            .await;
+        let script =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/pricing-receiver/receiver.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .env("WEBHOOK_SECRET", &secret)
+            .env("PORT", "0")
+            .env("MARGIN", "0.10")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the example");
+        let stdout = child.stdout.take().unwrap();
+        let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
+            }
+        });
+        let first = tokio::time::timeout(WAIT, lines.recv()).await.unwrap().unwrap();
+        let port = serde_json::from_str::<Value>(&first).unwrap()["listening"].as_u64().unwrap();
+        let url = format!("http://127.0.0.1:{port}/webhooks");
+        assert!(
+            app.patch(&format!("/api/v1/webhooks/{id}"), &json!({"url": url})).await.0.is_success()
+        );
+
+        let session = open_session(&app).await;
+        let mut stream = SseClient::connect(session["streamUrl"].as_str().unwrap(), None).await;
+        let confirmed = stream.until(WAIT, |e| e.data["status"] == "confirmed").await;
+        child.kill().ok();
+        child.wait().ok();
+        assert_eq!(confirmed.data["source"], "external");
+        let items = confirmed.data["lineItems"].as_array().unwrap();
+        let base = session["pricing"]["lineItems"].as_array().unwrap();
+        assert_eq!(items.len(), base.len() + 1);
+        assert_eq!(items.last().unwrap()["description"], "Mounting");
+        let door = |list: &[Value]| {
+            list.iter().find(|i| i["itemType"] == "door").unwrap()["unitPrice"].as_f64().unwrap()
+        };
+        assert!((door(items) - door(base) * 1.1).abs() < 0.006, "10% margin on the door");
+    }
+}

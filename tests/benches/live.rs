@@ -1,0 +1,94 @@
+//! Live pricing, webhook rail: configuration PUT → `confirmed` SSE event, end to end
+//! (run with `cargo bench -p winfactor-tests --bench live`).
+//!
+//! A local receiver answers every `pricing.calculated` at once by PUTting the base line
+//! items to the callback. The debounce is set to zero so the figure is the rail itself
+//! (the configured debounce, 250 ms by default, comes on top in production).
+
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use serde_json::{Value, json};
+use winfactor_tests::sse::SseClient;
+use winfactor_tests::{Backend, TestApp, postgres_admin_url};
+
+const SAMPLES: usize = 300;
+
+async fn answering_receiver() -> String {
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: Bytes| {
+            let client = client.clone();
+            async move {
+                let event: Value = serde_json::from_slice(&body).unwrap();
+                let data = &event["data"];
+                let answer = json!({ "configHash": data["configHash"], "lineItems": data["basePricing"]["lineItems"] });
+                let url = data["callback"]["url"].as_str().unwrap().to_owned();
+                tokio::spawn(async move {
+                    client.put(url).json(&answer).send().await.unwrap();
+                });
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+async fn measure(backend: Backend) {
+    let app = TestApp::start_with(backend, |config| config.pricing_debounce = Duration::ZERO).await;
+    app.register_webhook(&answering_receiver().await, &["pricing.calculated"], None).await;
+    let (_, session) = app
+        .call(
+            reqwest::Method::POST,
+            "/public/v1/orgs/window-works/configuration-sessions",
+            None,
+            Some(&json!({"templateSlug": "2-panel-lift-slide"})),
+        )
+        .await;
+    let id = session["id"].as_str().unwrap().to_owned();
+    let mut stream = SseClient::connect(session["streamUrl"].as_str().unwrap(), None).await;
+    stream.until(Duration::from_secs(10), |e| e.data["status"] == "confirmed").await;
+    let mut latencies = Vec::with_capacity(SAMPLES);
+    for n in 0..SAMPLES {
+        let mut configuration = session["configuration"].clone();
+        configuration["width"] = json!(2000 + n);
+        let started = Instant::now();
+        let response = app
+            .client
+            .put(app.url(&format!("/public/v1/configuration-sessions/{id}/configuration")))
+            .json(&json!({ "configuration": configuration }))
+            .send()
+            .await
+            .unwrap();
+        let hash = response.json::<Value>().await.unwrap()["configHash"].clone();
+        stream
+            .until(Duration::from_secs(10), |e| {
+                e.data["configHash"] == hash && e.data["status"] == "confirmed"
+            })
+            .await;
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    let at =
+        |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
+    println!(
+        "{backend:?}: webhook rail, configuration PUT → confirmed SSE event: p50 {:.2} ms  p99 {:.2} ms  ({SAMPLES} changes)",
+        at(0.50),
+        at(0.99)
+    );
+    app.stop().await;
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        measure(Backend::Sqlite).await;
+        if postgres_admin_url().is_some() {
+            measure(Backend::Postgres).await;
+        }
+    });
+}
