@@ -58,6 +58,8 @@ pub struct AppState {
     pub lead_limiter: Arc<RateLimiter>,
     /// The live pricing loop.
     pub pricer: Pricer,
+    /// True once shutdown has begun (long-lived responses end on it).
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Opens (and migrates) the database, seeds the demo if asked, starts the delivery worker
@@ -90,24 +92,29 @@ pub async fn serve(
         }
     }
     let sender = Sender::new(&config.delivery);
-    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    // Flips when shutdown starts: the worker stops claiming and open event streams end, so
+    // the graceful drain of in-flight requests can complete.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let worker = config.worker.then(|| {
         delivery::start_worker(
             store.clone(),
             sender.clone(),
             config.delivery.clone(),
-            worker_stopped,
+            stopping.clone(),
         )
     });
     let lead_limiter =
         Arc::new(RateLimiter::new(config.lead_rate_per_minute, Duration::from_secs(60)));
     let pricer = Pricer::new(store.clone(), config.public_url.clone(), config.pricing_debounce);
-    let state =
-        AppState { store: store.clone(), config: Arc::new(config), sender, lead_limiter, pricer };
+    let config = Arc::new(config);
+    let state = AppState { store: store.clone(), config, sender, lead_limiter, pricer, stopping };
     tracing::info!(addr = %listener.local_addr()?, database = %state.config.database_url, "serving");
     let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-    let _ = stop_worker.send(true);
+    let graceful = async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    };
+    let served = axum::serve(listener, app).with_graceful_shutdown(graceful).await;
     if let Some(worker) = worker {
         worker.join().await;
     }

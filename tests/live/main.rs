@@ -205,6 +205,8 @@ async fn timeout_falls_back_and_a_late_answer_self_heals(backend: Backend) {
     assert!(resumed.drain().is_empty(), "nothing newer than Last-Event-ID");
     let mut fresh = SseClient::connect(session["streamUrl"].as_str().unwrap(), None).await;
     assert_eq!(fresh.next(WAIT).await.data["status"], "confirmed");
+    // Open streams end when the server shuts down, so the graceful drain completes.
+    tokio::time::timeout(WAIT, app.stop()).await.expect("graceful shutdown with open event streams");
 }
 
 async fn stale_answers_are_kept_for_their_own_configuration(backend: Backend) {

@@ -199,6 +199,7 @@ async fn stream_pricing(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok())
         .unwrap_or(0);
+    let mut stopping = state.stopping.clone();
     let stream = async_stream::stream! {
         let mut last = resume_from;
         if session.pricing_seq > last {
@@ -206,7 +207,11 @@ async fn stream_pricing(
             yield Ok(pricing_event(session.pricing_seq, &session.pricing));
         }
         loop {
-            match events.recv().await {
+            let received = tokio::select! {
+                received = events.recv() => received,
+                _ = stopping.wait_for(|stop| *stop) => break, // the server is shutting down
+            };
+            match received {
                 Ok(event) if event.seq > last => {
                     last = event.seq;
                     yield Ok(pricing_event(event.seq, &event.pricing));
