@@ -2,5 +2,6 @@
 
 mod auth;
 mod catalog;
+mod crm;
 mod errors;
 mod service;

@@ -206,7 +206,9 @@ async fn timeout_falls_back_and_a_late_answer_self_heals(backend: Backend) {
     let mut fresh = SseClient::connect(session["streamUrl"].as_str().unwrap(), None).await;
     assert_eq!(fresh.next(WAIT).await.data["status"], "confirmed");
     // Open streams end when the server shuts down, so the graceful drain completes.
-    tokio::time::timeout(WAIT, app.stop()).await.expect("graceful shutdown with open event streams");
+    tokio::time::timeout(WAIT, app.stop())
+        .await
+        .expect("graceful shutdown with open event streams");
 }
 
 async fn stale_answers_are_kept_for_their_own_configuration(backend: Backend) {
@@ -336,6 +338,10 @@ async fn submission_freezes_the_matching_adjustment(backend: Backend) {
         received.iter().all(|r| r.json()["data"]["context"] != "submission"),
         "no second chance was needed"
     );
+    let path = format!("/api/v1/submissions/{}", submitted["id"].as_str().unwrap());
+    let (_, stored) = app.get(&path).await;
+    assert_eq!(stored["externalPricing"]["source"], "external");
+    assert_eq!(stored["externalPricing"]["lineItems"], frozen_items);
     // The contact exists (case-insensitive email) and the session is closed.
     let contact = app
         .store

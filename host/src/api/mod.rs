@@ -3,11 +3,13 @@
 
 pub mod auth;
 pub mod configuration_sessions;
+pub mod contacts;
 pub mod events;
 pub mod extract;
 pub mod leads;
 pub mod organization;
 pub mod pagination;
+pub mod submissions;
 pub mod templates;
 pub mod webhooks;
 
@@ -61,5 +63,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(leads::router())
         .merge(configuration_sessions::router())
+        .merge(submissions::router())
+        .merge(contacts::router())
         .merge(crate::public::router())
 }

@@ -8,6 +8,7 @@ pub mod configuration;
 pub mod hash;
 pub mod money;
 pub mod pricing;
+pub mod resolved;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

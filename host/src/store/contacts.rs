@@ -109,7 +109,83 @@ impl Tx {
     }
 }
 
+/// Changes to a contact; `None` keeps a field, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ContactChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New phone.
+    pub phone: Option<Option<String>>,
+    /// New company.
+    pub company_name: Option<Option<String>>,
+    /// New external reference.
+    pub external_ref: Option<Option<String>>,
+}
+
 impl Store {
+    /// Upserts a contact by email outside any other change (the API's idempotent upsert).
+    pub async fn upsert_contact(
+        &self,
+        org_id: &str,
+        details: &ContactDetails,
+    ) -> anyhow::Result<Contact> {
+        let mut tx = self.begin().await?;
+        let contact = tx.upsert_contact(org_id, details, false).await?;
+        tx.commit().await?;
+        Ok(contact)
+    }
+
+    /// The org's contacts (optionally one email), oldest first after the keyset cursor.
+    pub async fn list_contacts(
+        &self,
+        org_id: &str,
+        email: Option<&str>,
+        created_after: Option<i64>,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Contact>> {
+        let (after_at, after_id) = after.unwrap_or((i64::MIN, String::new()));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM contacts WHERE org_id = $1 AND ($2 = '' OR email_key = $2) \
+             AND created_at > $3 AND (created_at > $4 OR (created_at = $4 AND id > $5)) \
+             ORDER BY created_at, id LIMIT $6"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(org_id)
+            .bind(email.map(|e| e.trim().to_lowercase()).unwrap_or_default())
+            .bind(created_after.unwrap_or(i64::MIN))
+            .bind(after_at)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(contact_from_row).collect()
+    }
+
+    /// Applies changes to a contact of the org; `None` when there is no such contact.
+    pub async fn update_contact(
+        &self,
+        org_id: &str,
+        id: &str,
+        changes: &ContactChanges,
+    ) -> anyhow::Result<Option<Contact>> {
+        let Some(current) = self.contact(org_id, id).await? else { return Ok(None) };
+        sqlx::query(
+            "UPDATE contacts SET name = $1, phone = $2, company_name = $3, external_ref = $4, updated_at = $5 \
+             WHERE org_id = $6 AND id = $7",
+        )
+        .bind(changes.name.as_ref().unwrap_or(&current.name))
+        .bind(changes.phone.clone().unwrap_or(current.phone))
+        .bind(changes.company_name.clone().unwrap_or(current.company_name))
+        .bind(changes.external_ref.clone().unwrap_or(current.external_ref))
+        .bind(now_ms())
+        .bind(org_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        self.contact(org_id, id).await
+    }
+
     /// One contact of the org.
     pub async fn contact(&self, org_id: &str, id: &str) -> anyhow::Result<Option<Contact>> {
         let sql = format!("SELECT {COLUMNS} FROM contacts WHERE org_id = $1 AND id = $2");

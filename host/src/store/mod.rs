@@ -30,7 +30,7 @@ use tokio::sync::Notify;
 
 use crate::config::{Backend, DatabaseUrl};
 
-pub use contacts::{Contact, ContactDetails};
+pub use contacts::{Contact, ContactChanges, ContactDetails};
 pub use keys::NewApiKey;
 pub use leads::{Lead, LeadStatus};
 pub use orgs::{NewOrg, OrgChanges};

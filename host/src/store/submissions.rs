@@ -111,6 +111,49 @@ impl Tx {
 }
 
 impl Store {
+    /// The org's submissions oldest first, created after `created_after` and after the
+    /// keyset cursor `(created_at, id)`: stable while new ones arrive.
+    pub async fn list_submissions(
+        &self,
+        org_id: &str,
+        created_after: Option<i64>,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Submission>> {
+        let (after_at, after_id) = after.unwrap_or((i64::MIN, String::new()));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM submissions WHERE org_id = $1 AND created_at > $2 \
+             AND (created_at > $3 OR (created_at = $3 AND id > $4)) \
+             ORDER BY created_at, id LIMIT $5"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(org_id)
+            .bind(created_after.unwrap_or(i64::MIN))
+            .bind(after_at)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(submission_from_row).collect()
+    }
+
+    /// Sets or clears a submission's `externalRef`; `None` when the org has no such one.
+    pub async fn set_submission_external_ref(
+        &self,
+        org_id: &str,
+        id: &str,
+        external_ref: Option<&str>,
+    ) -> anyhow::Result<Option<Submission>> {
+        sqlx::query("UPDATE submissions SET external_ref = $1, updated_at = $2 WHERE org_id = $3 AND id = $4")
+            .bind(external_ref)
+            .bind(crate::clock::now_ms())
+            .bind(org_id)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        self.submission(org_id, id).await
+    }
+
     /// One submission of the org.
     pub async fn submission(&self, org_id: &str, id: &str) -> anyhow::Result<Option<Submission>> {
         let sql = format!("SELECT {COLUMNS} FROM submissions WHERE org_id = $1 AND id = $2");
