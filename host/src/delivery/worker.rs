@@ -17,7 +17,7 @@ use crate::store::{AttemptRecord, ClaimedDelivery, Outcome, Store};
 /// Most results written in one transaction.
 const RECORD_BATCH: usize = 512;
 /// How long the recorder waits for more results before writing a batch.
-const RECORD_LINGER: Duration = Duration::from_millis(2);
+const RECORD_LINGER: Duration = Duration::from_millis(5);
 
 /// The running worker; `join` waits until it has drained after shutdown.
 pub struct WorkerHandle {
@@ -81,7 +81,7 @@ impl Lane {
     /// and sends fast-path hand-offs at once. Claiming runs beside it, so a slot never waits
     /// for a database round trip.
     async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let (ready_tx, mut ready) = mpsc::channel(self.config.concurrency * 2);
+        let (ready_tx, mut ready) = mpsc::channel(self.config.concurrency * 4);
         let claimer = tokio::spawn(self.clone().claim(ready_tx, shutdown.clone()));
         let mut handoff = match &self.handoff {
             Some(inbox) => Some(inbox.lock().await),
@@ -135,7 +135,7 @@ impl Lane {
         let signal = self.store.outbox_signal();
         let wake = if self.fast { signal.fast.clone() } else { signal.queued.clone() };
         let lease = i64::try_from(self.config.lease().as_millis()).unwrap_or(i64::MAX);
-        let batch = (self.config.concurrency / 2).max(1);
+        let batch = self.config.concurrency.max(1);
         let mut must_look = true;
         loop {
             let space = ready.capacity();
