@@ -82,14 +82,14 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if config.demo {
-        if let Some(key) = demo::seed(&store).await? {
-            println!(
-                "Demo organisation `{}` created. Read-write API key (shown once):",
-                demo::DEMO_ORG_SLUG
-            );
-            println!("{}", key.secret);
-        }
+    if config.demo
+        && let Some(key) = demo::seed(&store).await?
+    {
+        println!(
+            "Demo organisation `{}` created. Read-write API key (shown once):",
+            demo::DEMO_ORG_SLUG
+        );
+        println!("{}", key.secret);
     }
     let sender = Sender::new(&config.delivery);
     // Flips when shutdown starts: the worker stops claiming and open event streams end, so

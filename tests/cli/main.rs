@@ -204,5 +204,6 @@ async fn serve_with(bin: &Path, database_url: &str, extra: &[&str]) -> (Running,
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     child.kill().ok();
+    child.wait().ok();
     panic!("winfactor serve did not become healthy");
 }

@@ -242,10 +242,10 @@ async fn redeliver_event(
     let options: Redeliver = optional_json(&body)?;
     let (_, deliveries) =
         state.store.event(&auth.org.id, &id).await?.ok_or(ApiError::NotFound("event"))?;
-    if let Some(endpoint) = &options.endpoint_id {
-        if !deliveries.iter().any(|d| &d.endpoint_id == endpoint) {
-            return Err(ApiError::NotFound("delivery to that endpoint"));
-        }
+    if let Some(endpoint) = &options.endpoint_id
+        && !deliveries.iter().any(|d| &d.endpoint_id == endpoint)
+    {
+        return Err(ApiError::NotFound("delivery to that endpoint"));
     }
     let requeued =
         state.store.redeliver_event(&auth.org.id, &id, options.endpoint_id.as_deref()).await?;

@@ -163,10 +163,10 @@ fn check_description(description: Option<&str>, errors: &mut Vec<FieldError>) {
 }
 
 fn check_filters(filters: Option<&Value>, errors: &mut Vec<FieldError>) {
-    if let Some(filters) = filters {
-        if let Err(found) = filters::validate(filters, "filters") {
-            errors.extend(found);
-        }
+    if let Some(filters) = filters
+        && let Err(found) = filters::validate(filters, "filters")
+    {
+        errors.extend(found);
     }
 }
 

@@ -24,11 +24,11 @@ pub fn round_money(amount: Decimal) -> Decimal {
 /// Serializes a decimal as a JSON number with the same digits.
 pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
     let normalized = value.normalize();
-    if normalized.scale() == 0 {
-        if let Some(int) = normalized.to_i64() {
-            // Whole amounts print as `960.0` like the catalog shows, not `960`.
-            return serializer.serialize_f64(int as f64);
-        }
+    if normalized.scale() == 0
+        && let Some(int) = normalized.to_i64()
+    {
+        // Whole amounts print as `960.0` like the catalog shows, not `960`.
+        return serializer.serialize_f64(int as f64);
     }
     // Shortest round-trip text of the f64 equals the decimal text for ≤ 15 significant digits.
     let float = f64::from_str(&normalized.to_string()).map_err(serde::ser::Error::custom)?;

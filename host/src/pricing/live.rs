@@ -398,11 +398,10 @@ impl Inner {
                                 }
                                 same
                             };
-                            if timed_out {
-                                if let Err(err) = self.fall_back(&session_id, &hash).await {
+                            if timed_out
+                                && let Err(err) = self.fall_back(&session_id, &hash).await {
                                     tracing::warn!(error = %err, session = %session_id, "fallback failed");
                                 }
-                            }
                         }
                         _ = channel.kick.notified() => {}
                     }

@@ -52,10 +52,9 @@ impl Endpoint {
         let mut secrets = vec![self.secret.as_str()];
         if let (Some(previous), Some(until)) =
             (&self.previous_secret, self.previous_secret_expires_at)
+            && until > now
         {
-            if until > now {
-                secrets.push(previous);
-            }
+            secrets.push(previous);
         }
         secrets
     }
