@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use super::auth::{ApiAuth, WriteAccess};
 use super::extract::{Json, Path, Query, nullable};
 use super::organization::is_email;
-use super::pagination::{decode_cursor, encode_cursor, page_limit};
+use super::pagination::{decode_cursor, next_cursor, page_limit};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::store::{Contact, ContactChanges, ContactDetails};
@@ -117,9 +117,7 @@ async fn list_contacts(
         .store
         .list_contacts(&auth.org.id, query.email.as_deref(), query.created_after, after, limit)
         .await?;
-    let next_cursor = (data.len() as i64 == limit)
-        .then(|| data.last().map(|c| encode_cursor(c.created_at, &c.id)))
-        .flatten();
+    let next_cursor = next_cursor(&data, limit, |c| (c.created_at, &c.id));
     Ok(Json(ContactList { data, next_cursor }))
 }
 

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::auth::{ApiAuth, WriteAccess};
 use super::extract::{Json, Path, Query, optional_json};
-use super::pagination::{decode_cursor, encode_cursor, page_limit};
+use super::pagination::{decode_cursor, next_cursor, page_limit};
 use super::webhooks::Requeued;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -189,9 +189,7 @@ async fn list_events(
         limit,
     };
     let page = state.store.list_events(&auth.org.id, &filter).await?;
-    let next_cursor = (page.len() as i64 == limit)
-        .then(|| page.last().map(|(event, _)| encode_cursor(event.created_at, &event.id)))
-        .flatten();
+    let next_cursor = next_cursor(&page, limit, |(event, _)| (event.created_at, &event.id));
     let data = page
         .into_iter()
         .map(|(event, deliveries)| EventView::new(event, deliveries, false))

@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use super::auth::{ApiAuth, WriteAccess};
 use super::extract::{Json, Path, Query};
-use super::pagination::{decode_cursor, encode_cursor, page_limit};
+use super::pagination::{decode_cursor, next_cursor, page_limit};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Lead, LeadStatus};
@@ -57,9 +57,7 @@ async fn list_leads(
         .store
         .list_leads(&auth.org.id, query.status, query.created_after, before, limit)
         .await?;
-    let next_cursor = (data.len() as i64 == limit)
-        .then(|| data.last().map(|l| encode_cursor(l.created_at, &l.id)))
-        .flatten();
+    let next_cursor = next_cursor(&data, limit, |lead| (lead.created_at, &lead.id));
     Ok(Json(LeadList { data, next_cursor }))
 }
 

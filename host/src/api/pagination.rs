@@ -15,6 +15,16 @@ pub fn encode_cursor(created_at: i64, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{created_at}:{id}"))
 }
 
+/// The cursor of the page's last record when the page is full (there may be more), else
+/// `None`. `key` gives a record's `(createdAt, id)`.
+pub fn next_cursor<T>(page: &[T], limit: i64, key: impl Fn(&T) -> (i64, &str)) -> Option<String> {
+    let full = usize::try_from(limit).is_ok_and(|limit| page.len() == limit);
+    page.last().filter(|_| full).map(|last| {
+        let (created_at, id) = key(last);
+        encode_cursor(created_at, id)
+    })
+}
+
 /// Reads a cursor made by [`encode_cursor`]; 400 for anything else.
 pub fn decode_cursor(cursor: &str) -> Result<(i64, String), ApiError> {
     let invalid = || ApiError::InvalidRequest("invalid cursor".into());

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::auth::{ApiAuth, WriteAccess};
 use super::extract::{Json, Path, Query, nullable};
-use super::pagination::{decode_cursor, encode_cursor, page_limit};
+use super::pagination::{decode_cursor, next_cursor, page_limit};
 use crate::AppState;
 use crate::catalog::Configuration;
 use crate::catalog::resolved::ResolvedConfiguration;
@@ -134,9 +134,7 @@ async fn list_submissions(
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let page =
         state.store.list_submissions(&auth.org.id, query.created_after, after, limit).await?;
-    let next_cursor = (page.len() as i64 == limit)
-        .then(|| page.last().map(|s| encode_cursor(s.created_at, &s.id)))
-        .flatten();
+    let next_cursor = next_cursor(&page, limit, |s| (s.created_at, &s.id));
     let mut data = Vec::with_capacity(page.len());
     for submission in page {
         data.push(view(&state, submission).await?);
