@@ -4,4 +4,5 @@ mod auth;
 mod catalog;
 mod crm;
 mod errors;
+mod quotes;
 mod service;

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod leads;
 pub mod organization;
 pub mod pagination;
+pub mod quotes;
 pub mod submissions;
 pub mod templates;
 pub mod webhooks;
@@ -65,5 +66,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(configuration_sessions::router())
         .merge(submissions::router())
         .merge(contacts::router())
+        .merge(quotes::router())
         .merge(crate::public::router())
 }

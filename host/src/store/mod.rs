@@ -14,6 +14,7 @@ mod keys;
 mod leads;
 mod orgs;
 mod outbox;
+mod quotes;
 mod sessions;
 mod submissions;
 mod templates;
@@ -38,6 +39,7 @@ pub use outbox::{
     AttemptRecord, AttemptRow, ClaimedDelivery, DeliveryRow, DeliveryStatus, EventFilter, EventRow,
     Outcome,
 };
+pub use quotes::{OutboxMail, Quote};
 pub use sessions::{Adjustment, HistoryEntry, Redeemed, Session};
 pub use submissions::Submission;
 pub use webhooks::{Endpoint, EndpointChanges, NewEndpoint};

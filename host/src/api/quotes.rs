@@ -1,0 +1,509 @@
+//! Quotes: create from a submission (with the integrator's breakdown, or calculated —
+//! preferring the submission's frozen external price), read, list, edit, revise after
+//! sending (versions), send (`quote.sent`), and the mail outbox.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::{ApiAuth, WriteAccess};
+use super::extract::{Json, Path, Query, nullable};
+use super::organization::is_email;
+use super::pagination::{decode_cursor, next_cursor, page_limit};
+use crate::AppState;
+use crate::catalog::LineItem;
+use crate::catalog::money;
+use crate::clock::{now_ms, parse_instant};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::events::{self, EventType, NewEvent};
+use crate::ids::{new_id, random_alphanumeric};
+use crate::orgs::{Org, currency_symbol};
+use crate::pricing::adjustment::{LineItemInput, price_line_items};
+use crate::store::{OutboxMail, Quote, Submission};
+
+/// Default validity of a new quote.
+pub const DEFAULT_VALIDITY_MS: i64 = 30 * 86_400_000;
+
+/// Routes of this resource.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_quote))
+        .routes(routes!(list_quotes))
+        .routes(routes!(get_quote, update_quote))
+        .routes(routes!(get_quote_version))
+        .routes(routes!(replace_line_items))
+        .routes(routes!(send_quote))
+        .routes(routes!(list_mail))
+}
+
+/// A quote as integrators see it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteView {
+    /// `quo_…`
+    pub id: String,
+    /// `Q-2026-0042`
+    pub number: String,
+    /// `draft`, `sent`, `accepted`, `rejected` or `expired`.
+    pub status: String,
+    /// Current version.
+    pub version: i64,
+    /// Every version number (older ones at `/versions/{n}`).
+    pub versions: Vec<i64>,
+    /// ISO 4217.
+    pub currency: String,
+    /// E.g. `€`.
+    pub currency_symbol: &'static str,
+    /// Σ line totals.
+    #[serde(with = "money")]
+    #[schema(value_type = f64)]
+    pub subtotal: rust_decimal::Decimal,
+    /// What the customer pays (taxes are not modelled: equals the subtotal).
+    #[serde(with = "money")]
+    #[schema(value_type = f64)]
+    pub total: rust_decimal::Decimal,
+    /// The current version's breakdown.
+    pub line_items: Vec<LineItem>,
+    /// Epoch ms.
+    pub valid_until: i64,
+    /// Free text.
+    pub reference: Option<String>,
+    /// The integrator's reference.
+    pub external_ref: Option<String>,
+    /// The submission's customer block.
+    #[schema(value_type = Object)]
+    pub customer: Value,
+    /// The submission quoted.
+    pub submission_id: String,
+    /// `{status, url}`: PDF rendering is not built yet (`pending`, no URL).
+    #[schema(value_type = Object)]
+    pub pdf: Value,
+    /// When it was last sent (epoch ms).
+    pub sent_at: Option<i64>,
+    /// Epoch ms.
+    pub created_at: i64,
+    /// Epoch ms.
+    pub updated_at: i64,
+}
+
+async fn view(state: &AppState, quote: Quote) -> ApiResult<QuoteView> {
+    let submission = state.store.submission(&quote.org_id, &quote.submission_id).await?;
+    let customer = submission.map(|s| s.customer).unwrap_or(Value::Null);
+    Ok(QuoteView {
+        versions: state.store.quote_versions(&quote.id).await?,
+        currency_symbol: currency_symbol(&quote.currency),
+        subtotal: quote.pricing.subtotal,
+        total: quote.pricing.subtotal,
+        line_items: quote.pricing.line_items,
+        customer,
+        pdf: json!({ "status": "pending", "url": null }),
+        id: quote.id,
+        number: quote.number,
+        status: quote.status,
+        version: quote.version,
+        currency: quote.currency,
+        valid_until: quote.valid_until,
+        reference: quote.reference,
+        external_ref: quote.external_ref,
+        submission_id: quote.submission_id,
+        sent_at: quote.sent_at,
+        created_at: quote.created_at,
+        updated_at: quote.updated_at,
+    })
+}
+
+/// The `quote`/`customer`/`lineItems`/`urls` blocks the quote events carry.
+fn event_data(state: &AppState, org: &Org, quote: &Quote, customer: &Value) -> Value {
+    json!({
+        "quote": {
+            "id": quote.id,
+            "number": quote.number,
+            "version": quote.version,
+            "status": quote.status,
+            "total": money_value(quote.pricing.subtotal),
+            "currency": quote.currency,
+            "currencySymbol": org.currency_symbol(),
+            "validUntil": quote.valid_until,
+            "reference": quote.reference,
+        },
+        "customer": customer,
+        "lineItems": quote.pricing.line_items,
+        "urls": {
+            "quoteDetail": format!("{}/api/v1/quotes/{}", state.config.public_url, quote.id),
+            "submissionDetail": format!("{}/api/v1/submissions/{}", state.config.public_url, quote.submission_id),
+        },
+    })
+}
+
+/// A decimal as the JSON number the catalog shows.
+fn money_value(amount: rust_decimal::Decimal) -> Value {
+    #[derive(Serialize)]
+    struct Amount(#[serde(with = "money")] rust_decimal::Decimal);
+    serde_json::to_value(Amount(amount)).unwrap_or_default()
+}
+
+/// A new draft quote.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateQuote {
+    /// Exactly these items; omitted: calculated (the submission's frozen price).
+    pub line_items: Option<Vec<LineItemInput>>,
+    /// Free text, e.g. `ERP order 5512`.
+    pub reference: Option<String>,
+    /// Epoch ms or ISO-8601 (default: 30 days).
+    #[schema(value_type = Option<Object>)]
+    pub valid_until: Option<Value>,
+}
+
+fn valid_until(value: Option<&Value>) -> Result<Option<i64>, ApiError> {
+    value
+        .map(|v| {
+            parse_instant(v).filter(|at| *at > now_ms()).ok_or_else(|| {
+                ApiError::invalid_field("validUntil", "a future instant (epoch ms or ISO-8601)")
+            })
+        })
+        .transpose()
+}
+
+fn check_reference(reference: Option<&str>) -> Result<(), ApiError> {
+    match reference {
+        Some(text) if text.len() > 200 => {
+            Err(ApiError::invalid_field("reference", "at most 200 characters"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Create a draft quote for a submission; emits `quote.created`.
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/quotes", tag = "quotes", params(("id" = String, Path)),
+    request_body = CreateQuote,
+    responses((status = 201, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+async fn create_quote(
+    WriteAccess(auth): WriteAccess,
+    State(state): State<AppState>,
+    Path(submission_id): Path<String>,
+    Json(body): Json<CreateQuote>,
+) -> ApiResult<(StatusCode, Json<QuoteView>)> {
+    let submission: Submission = state
+        .store
+        .submission(&auth.org.id, &submission_id)
+        .await?
+        .ok_or(ApiError::NotFound("submission"))?;
+    check_reference(body.reference.as_deref())?;
+    let valid_until = valid_until(body.valid_until.as_ref())?;
+    let pricing = match body.line_items {
+        Some(items) => price_line_items(items, &auth.org.currency, "lineItems")
+            .map_err(ApiError::Validation)?,
+        None => submission.pricing.clone(),
+    };
+    let now = now_ms();
+    let year = time::OffsetDateTime::now_utc().year();
+    let mut tx = state.store.begin().await?;
+    let quote = Quote {
+        id: new_id("quo"),
+        org_id: auth.org.id.clone(),
+        submission_id: submission.id.clone(),
+        number: tx.next_quote_number(&auth.org.id, year).await?,
+        status: "draft".into(),
+        version: 1,
+        currency: auth.org.currency.clone(),
+        reference: body.reference,
+        valid_until: valid_until.unwrap_or(now + DEFAULT_VALIDITY_MS),
+        external_ref: None,
+        view_token: format!("qv_{}", random_alphanumeric(32)),
+        sent_at: None,
+        pricing,
+        created_at: now,
+        updated_at: now,
+    };
+    tx.insert_quote(&quote).await?;
+    let event = NewEvent {
+        event_type: EventType::QuoteCreated,
+        customer_locale: submission.customer_locale.clone(),
+        data: event_data(&state, &auth.org, &quote, &submission.customer),
+        expires_at: None,
+    };
+    events::emit(&mut tx, &auth.org, event).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(view(&state, quote).await?)))
+}
+
+/// Filters of `GET /api/v1/quotes`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QuoteQuery {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only quotes of this submission.
+    pub submission_id: Option<String>,
+    /// Page size, 1–100 (default 20).
+    pub limit: Option<i64>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of quotes.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteList {
+    /// Oldest first.
+    pub data: Vec<QuoteView>,
+    /// Pass as `cursor` for the next page; null at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// List quotes, oldest first.
+#[utoipa::path(get, path = "/api/v1/quotes", tag = "quotes", params(QuoteQuery),
+    responses((status = 200, body = QuoteList), super::AuthErrors))]
+async fn list_quotes(
+    auth: ApiAuth,
+    State(state): State<AppState>,
+    Query(query): Query<QuoteQuery>,
+) -> ApiResult<Json<QuoteList>> {
+    let limit = page_limit(query.limit)?;
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let page = state
+        .store
+        .list_quotes(
+            &auth.org.id,
+            query.status.as_deref(),
+            query.submission_id.as_deref(),
+            after,
+            limit,
+        )
+        .await?;
+    let next_cursor = next_cursor(&page, limit, |q| (q.created_at, &q.id));
+    let mut data = Vec::with_capacity(page.len());
+    for quote in page {
+        data.push(view(&state, quote).await?);
+    }
+    Ok(Json(QuoteList { data, next_cursor }))
+}
+
+async fn find(state: &AppState, org_id: &str, id: &str) -> ApiResult<Quote> {
+    state.store.quote(org_id, id).await?.ok_or(ApiError::NotFound("quote"))
+}
+
+/// Read a quote at its current version.
+#[utoipa::path(get, path = "/api/v1/quotes/{id}", tag = "quotes", params(("id" = String, Path)),
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+async fn get_quote(
+    auth: ApiAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<QuoteView>> {
+    Ok(Json(view(&state, find(&state, &auth.org.id, &id).await?).await?))
+}
+
+/// One earlier (or the current) version's breakdown.
+#[utoipa::path(get, path = "/api/v1/quotes/{id}/versions/{version}", tag = "quotes",
+    params(("id" = String, Path), ("version" = i64, Path)),
+    responses((status = 200, body = crate::catalog::Pricing), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+async fn get_quote_version(
+    auth: ApiAuth,
+    State(state): State<AppState>,
+    Path((id, version)): Path<(String, i64)>,
+) -> ApiResult<Json<crate::catalog::Pricing>> {
+    let pricing = state.store.quote_version(&auth.org.id, &id, version).await?;
+    Ok(Json(pricing.ok_or(ApiError::NotFound("quote version"))?))
+}
+
+/// Changes to a quote's details.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateQuote {
+    /// Free text; null clears.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub reference: Option<Option<String>>,
+    /// Epoch ms or ISO-8601.
+    #[schema(value_type = Option<Object>)]
+    pub valid_until: Option<Value>,
+    /// `system:type:id`; null clears.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub external_ref: Option<Option<String>>,
+}
+
+/// Update reference, validity or external reference.
+#[utoipa::path(patch, path = "/api/v1/quotes/{id}", tag = "quotes", params(("id" = String, Path)),
+    request_body = UpdateQuote,
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+async fn update_quote(
+    WriteAccess(auth): WriteAccess,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<UpdateQuote>,
+) -> ApiResult<Json<QuoteView>> {
+    check_reference(body.reference.as_ref().and_then(Option::as_deref))?;
+    if body
+        .external_ref
+        .as_ref()
+        .and_then(Option::as_ref)
+        .is_some_and(|r| r.is_empty() || r.len() > 200)
+    {
+        return Err(ApiError::invalid_field("externalRef", "1 to 200 characters"));
+    }
+    let valid_until = valid_until(body.valid_until.as_ref())?;
+    let quote = state
+        .store
+        .update_quote_fields(&auth.org.id, &id, body.reference, valid_until, body.external_ref)
+        .await?
+        .ok_or(ApiError::NotFound("quote"))?;
+    Ok(Json(view(&state, quote).await?))
+}
+
+/// A full replacement of the line items.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplaceLineItems {
+    /// Required to change a sent quote: creates the next version.
+    #[serde(default)]
+    pub revise: bool,
+    /// The new breakdown.
+    pub line_items: Vec<LineItemInput>,
+}
+
+/// Replace the line items: in place on a draft; on a sent quote only with `revise: true`,
+/// which creates the next version (earlier versions stay readable).
+#[utoipa::path(put, path = "/api/v1/quotes/{id}/line-items", tag = "quotes", params(("id" = String, Path)),
+    request_body = ReplaceLineItems,
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`quote_sent` (needs revise) or `quote_closed`", body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+async fn replace_line_items(
+    WriteAccess(auth): WriteAccess,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<ReplaceLineItems>,
+) -> ApiResult<Json<QuoteView>> {
+    let quote = find(&state, &auth.org.id, &id).await?;
+    let pricing = price_line_items(body.line_items, &quote.currency, "lineItems")
+        .map_err(ApiError::Validation)?;
+    let mut tx = state.store.begin().await?;
+    match (quote.status.as_str(), body.revise) {
+        ("draft", false) => tx.replace_quote_items(&quote, &pricing).await?,
+        ("draft" | "sent", true) => tx.revise_quote(&quote, &pricing).await?,
+        ("sent", false) => {
+            return Err(ApiError::conflict(
+                "quote_sent",
+                "the quote was sent: pass \"revise\": true for a new version",
+            ));
+        }
+        (status, _) => {
+            return Err(ApiError::conflict("quote_closed", format!("the quote is {status}")));
+        }
+    }
+    tx.commit().await?;
+    Ok(Json(view(&state, find(&state, &auth.org.id, &id).await?).await?))
+}
+
+/// Who receives the quote.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendQuote {
+    /// Email addresses.
+    pub recipients: Vec<String>,
+}
+
+/// Send the quote: a mail with the link to the customer's quote page goes to the mail
+/// outbox, the quote becomes `sent`, and `quote.sent` carries `urls.viewQuote`.
+#[utoipa::path(post, path = "/api/v1/quotes/{id}/send", tag = "quotes", params(("id" = String, Path)),
+    request_body = SendQuote,
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn send_quote(
+    WriteAccess(auth): WriteAccess,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<SendQuote>,
+) -> ApiResult<Json<QuoteView>> {
+    let mut errors = Vec::new();
+    if body.recipients.is_empty() || body.recipients.len() > 20 {
+        errors.push(FieldError::new("recipients", "1 to 20 addresses"));
+    }
+    for (index, recipient) in body.recipients.iter().enumerate() {
+        if !is_email(recipient) {
+            errors.push(FieldError::new(format!("recipients[{index}]"), "not an email address"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let quote = find(&state, &auth.org.id, &id).await?;
+    if !matches!(quote.status.as_str(), "draft" | "sent") {
+        return Err(ApiError::conflict("quote_closed", format!("the quote is {}", quote.status)));
+    }
+    let submission = state.store.submission(&auth.org.id, &quote.submission_id).await?;
+    let customer = submission.as_ref().map(|s| s.customer.clone()).unwrap_or(Value::Null);
+    let view_url = format!("{}/public/v1/quotes/{}", state.config.public_url, quote.view_token);
+    let mail = OutboxMail {
+        recipients: body.recipients,
+        subject: format!("Your quote {} from {}", quote.number, auth.org.name),
+        body: format!(
+            "Hello,\n\nyour quote {} (version {}) is ready: {view_url}\n\nKind regards,\n{}",
+            quote.number, quote.version, auth.org.name
+        ),
+        quote_id: Some(quote.id.clone()),
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_mail(&auth.org.id, &mail).await?;
+    tx.mark_quote_sent(&quote.id).await?;
+    let sent = Quote { status: "sent".into(), ..quote };
+    let mut data = event_data(&state, &auth.org, &sent, &customer);
+    data["urls"]["viewQuote"] = json!(view_url);
+    let event = NewEvent {
+        event_type: EventType::QuoteSent,
+        customer_locale: submission.and_then(|s| s.customer_locale),
+        data,
+        expires_at: None,
+    };
+    events::emit(&mut tx, &auth.org, event).await?;
+    tx.commit().await?;
+    Ok(Json(view(&state, find(&state, &auth.org.id, &id).await?).await?))
+}
+
+/// A mail in the outbox.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailView {
+    /// `mail_…`
+    pub id: String,
+    /// Addresses.
+    pub recipients: Vec<String>,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// The quote it carries.
+    pub quote_id: Option<String>,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+/// The mails the organisation sent, newest first (the outbox stands in for SMTP).
+#[utoipa::path(get, path = "/api/v1/mail-outbox", tag = "quotes",
+    responses((status = 200, body = Vec<MailView>), super::AuthErrors))]
+async fn list_mail(auth: ApiAuth, State(state): State<AppState>) -> ApiResult<Json<Vec<MailView>>> {
+    let mails = state.store.list_mail(&auth.org.id, 100).await?;
+    Ok(Json(
+        mails
+            .into_iter()
+            .map(|(id, mail, created_at)| MailView {
+                id,
+                recipients: mail.recipients,
+                subject: mail.subject,
+                body: mail.body,
+                quote_id: mail.quote_id,
+                created_at,
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,178 @@
+//! The CRM guide's pattern 3 (quotes out): create with and without line items, numbering,
+//! revise after send, the mail outbox and the quote events.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use winfactor_tests::{Backend, Receiver, TestApp, backend_tests};
+
+backend_tests!(quotes_are_created_sent_and_revised);
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Opens a session, lets the receiver's first `pricing.calculated` be answered with a
+/// mounting line, submits; returns the submission id.
+async fn externally_priced_submission(app: &TestApp, receiver: &Receiver) -> String {
+    let body = json!({"templateSlug": "2-panel-lift-slide"});
+    let (_, session) = app
+        .call(
+            Method::POST,
+            "/public/v1/orgs/window-works/configuration-sessions",
+            None,
+            Some(&body),
+        )
+        .await;
+    let request = receiver
+        .wait_for(1, WAIT)
+        .await
+        .into_iter()
+        .find(|r| r.header("x-winfactor-event") == "pricing.calculated")
+        .unwrap();
+    let data = request.json()["data"].clone();
+    let mut items = data["basePricing"]["lineItems"].clone();
+    items.as_array_mut().unwrap().push(
+        json!({"description": "Mounting", "quantity": 1, "unitPrice": 250.0, "sortOffset": 99}),
+    );
+    let answer = json!({"configHash": data["configHash"], "lineItems": items});
+    let response = app
+        .client
+        .put(data["callback"]["url"].as_str().unwrap())
+        .json(&answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let path =
+        format!("/public/v1/configuration-sessions/{}/submit", session["id"].as_str().unwrap());
+    let body = json!({"customer": {"name": "Jane Doe", "email": "jane@example.com"}});
+    let (status, submitted) = app.call(Method::POST, &path, None, Some(&body)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(submitted["pricing"]["source"], "external");
+    submitted["id"].as_str().unwrap().to_owned()
+}
+
+async fn quotes_are_created_sent_and_revised(backend: Backend) {
+    let app =
+        TestApp::start_with(backend, |config| config.pricing_debounce = Duration::from_millis(20))
+            .await;
+    let pricing = Receiver::start().await;
+    app.register_webhook(&pricing.url, &["pricing.calculated"], None).await;
+    let events = Receiver::start().await;
+    app.register_webhook(&events.url, &["quote.created", "quote.sent"], None).await;
+    let submission = externally_priced_submission(&app, &pricing).await;
+
+    // With the integrator's breakdown: exactly those items, exact totals.
+    let body = json!({"lineItems": [
+        {"description": "Lift-slide door (SKU WW-451)", "quantity": 2, "unitPrice": 512.0, "itemType": "door"},
+        {"description": "Mounting", "quantity": 1, "unitPrice": 250.0, "itemType": "labor"}
+    ], "reference": "ERP order 5512"});
+    let (status, quote) =
+        app.post(&format!("/api/v1/submissions/{submission}/quotes"), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{quote}");
+    let year = quote["number"].as_str().unwrap()[2..6].parse::<i32>().unwrap();
+    assert!(year >= 2026);
+    assert_eq!(quote["number"], format!("Q-{year}-0001"));
+    assert_eq!((quote["status"].clone(), quote["version"].clone()), (json!("draft"), json!(1)));
+    assert_eq!(quote["total"], json!(1274.0));
+    assert_eq!(quote["subtotal"], json!(1274.0));
+    assert_eq!(
+        (quote["currency"].clone(), quote["currencySymbol"].clone()),
+        (json!("EUR"), json!("€"))
+    );
+    assert_eq!(quote["lineItems"].as_array().unwrap().len(), 2);
+    assert_eq!(quote["reference"], "ERP order 5512");
+    assert_eq!(quote["customer"]["name"], "Jane Doe");
+    assert_eq!(quote["pdf"]["status"], "pending");
+    let id = quote["id"].as_str().unwrap().to_owned();
+    let created = events.wait_for(1, WAIT).await.remove(0).json();
+    assert_eq!(created["eventType"], "quote.created");
+    assert_eq!(created["data"]["quote"]["id"], id.as_str());
+    assert_eq!(created["data"]["quote"]["number"], quote["number"]);
+    assert_eq!(created["data"]["quote"]["version"], 1);
+    assert_eq!(created["data"]["quote"]["total"], json!(1274.0));
+    assert_eq!(created["data"]["quote"]["currencySymbol"], "€");
+    assert_eq!(created["data"]["customer"]["email"], "jane@example.com");
+    assert_eq!(created["data"]["lineItems"], quote["lineItems"]);
+
+    // Without items: the submission's frozen external price, and the next number.
+    let (status, calculated) =
+        app.post(&format!("/api/v1/submissions/{submission}/quotes"), &json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(calculated["number"], format!("Q-{year}-0002"));
+    let (_, stored) = app.get(&format!("/api/v1/submissions/{submission}")).await;
+    assert_eq!(calculated["lineItems"], stored["externalPricing"]["lineItems"]);
+    assert_eq!(stored["latestQuoteId"], calculated["id"]);
+
+    // Draft edits replace in place; sending freezes; revising makes version 2.
+    let items = json!([{"description": "Door", "quantity": 1, "unitPrice": 0.1}, {"description": "Glass", "quantity": 1, "unitPrice": 0.2}]);
+    let (status, edited) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/quotes/{id}/line-items"),
+            Some(&app.seeded.key),
+            Some(&json!({"lineItems": items})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!((edited["version"].clone(), edited["total"].clone()), (json!(1), json!(0.3)));
+    let (status, sent) = app
+        .post(
+            &format!("/api/v1/quotes/{id}/send"),
+            &json!({"recipients": ["customer@example.com"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    assert_eq!(sent["status"], "sent");
+    let quote_sent = events.wait_for(3, WAIT).await.remove(2).json();
+    assert_eq!(quote_sent["eventType"], "quote.sent");
+    let view_url = quote_sent["data"]["urls"]["viewQuote"].as_str().unwrap();
+    assert!(view_url.starts_with(&format!("{}/public/v1/quotes/qv_", app.base)), "{view_url}");
+    let (_, mails) = app.get("/api/v1/mail-outbox").await;
+    assert_eq!(mails[0]["recipients"], json!(["customer@example.com"]));
+    assert!(mails[0]["body"].as_str().unwrap().contains(view_url));
+
+    let replacement =
+        json!({"lineItems": [{"description": "Door", "quantity": 1, "unitPrice": 99.5}]});
+    let path = format!("/api/v1/quotes/{id}/line-items");
+    let (status, error) =
+        app.call(Method::PUT, &path, Some(&app.seeded.key), Some(&replacement)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(error["error"]["code"], "quote_sent");
+    let mut revise = replacement.clone();
+    revise["revise"] = json!(true);
+    let (status, revised) =
+        app.call(Method::PUT, &path, Some(&app.seeded.key), Some(&revise)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((revised["version"].clone(), revised["status"].clone()), (json!(2), json!("draft")));
+    assert_eq!(revised["versions"], json!([1, 2]));
+    let (_, first) = app.get(&format!("/api/v1/quotes/{id}/versions/1")).await;
+    assert_eq!(first["subtotal"], json!(0.3), "the sent version stays readable");
+
+    let (status, patched) = app
+        .patch(
+            &format!("/api/v1/quotes/{id}"),
+            &json!({"externalRef": "hubspot:quote:1", "validUntil": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(patched["externalRef"], "hubspot:quote:1");
+    assert_eq!(patched["validUntil"], json!(4_070_908_800_000i64));
+    let (status, _) =
+        app.patch(&format!("/api/v1/quotes/{id}"), &json!({"validUntil": 1000})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, listed) = app.get(&format!("/api/v1/quotes?submissionId={submission}")).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 2);
+    let rival = Some(app.seeded.rival_key.as_str());
+    let (status, _) = app.call(Method::GET, &format!("/api/v1/quotes/{id}"), rival, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/submissions/{submission}/quotes"),
+            rival,
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
