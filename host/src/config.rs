@@ -41,6 +41,10 @@ pub struct Config {
     pub lead_rate_per_minute: u32,
     /// Quiet time after a configuration change before `pricing.calculated` fires.
     pub pricing_debounce: Duration,
+    /// Run scheduled jobs (quote expiry) in this process.
+    pub scheduler: bool,
+    /// How often the quote expiry check runs.
+    pub quote_expiry_interval: Duration,
 }
 
 impl Config {
@@ -102,6 +106,12 @@ pub struct Settings {
     /// Quiet time after a configuration change before `pricing.calculated` fires, e.g. `250ms`.
     #[arg(long, env = "WINFACTOR_PRICING_DEBOUNCE")]
     pub pricing_debounce: Option<String>,
+    /// Run scheduled jobs (quote expiry) in this process (default true).
+    #[arg(long, env = "WINFACTOR_SCHEDULER")]
+    pub scheduler: Option<bool>,
+    /// How often the quote expiry check runs, e.g. `24h`.
+    #[arg(long, env = "WINFACTOR_QUOTE_EXPIRY_INTERVAL")]
+    pub quote_expiry_interval: Option<String>,
 }
 
 impl Settings {
@@ -137,6 +147,8 @@ impl Settings {
                 .or(fallback.webhook_endpoint_concurrency),
             lead_rate_per_minute: self.lead_rate_per_minute.or(fallback.lead_rate_per_minute),
             pricing_debounce: self.pricing_debounce.or(fallback.pricing_debounce),
+            scheduler: self.scheduler.or(fallback.scheduler),
+            quote_expiry_interval: self.quote_expiry_interval.or(fallback.quote_expiry_interval),
         }
     }
 
@@ -217,6 +229,14 @@ impl Settings {
         if pricing_debounce > Duration::from_secs(10) {
             return Err(ConfigError::new("pricing_debounce", "at most 10s"));
         }
+        let quote_expiry_interval = duration(
+            "quote_expiry_interval",
+            self.quote_expiry_interval,
+            Duration::from_secs(86_400),
+        )?;
+        if quote_expiry_interval < Duration::from_millis(10) {
+            return Err(ConfigError::new("quote_expiry_interval", "at least 10ms"));
+        }
         let lead_rate_per_minute = self.lead_rate_per_minute.unwrap_or(10);
         if lead_rate_per_minute == 0 {
             return Err(ConfigError::new("lead_rate_per_minute", "must be at least 1"));
@@ -231,6 +251,8 @@ impl Settings {
             delivery,
             lead_rate_per_minute,
             pricing_debounce,
+            scheduler: self.scheduler.unwrap_or(true),
+            quote_expiry_interval,
         })
     }
 }

@@ -8,6 +8,7 @@
 //! - [`events`] — the ten event types, the envelope, `emit` into the outbox
 //! - [`delivery`] — signed at-least-once webhook delivery, SSRF guard, retries
 //! - [`pricing`] — the live pricing loop: sessions' prices, adjustments, push
+//! - [`jobs`] — scheduled work (quote expiry)
 //! - [`catalog`] — templates, canonical configuration, configHash, base pricing
 //! - [`store`] — all SQL (SQLite and Postgres), migrations
 //! - [`orgs`] — organisations, plans, API keys
@@ -25,6 +26,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod jobs;
 pub mod orgs;
 pub mod pricing;
 pub mod public;
@@ -103,6 +105,14 @@ pub async fn serve(
             stopping.clone(),
         )
     });
+    let scheduler = config.scheduler.then(|| {
+        jobs::start(
+            store.clone(),
+            config.public_url.clone(),
+            config.quote_expiry_interval,
+            stopping.clone(),
+        )
+    });
     let lead_limiter =
         Arc::new(RateLimiter::new(config.lead_rate_per_minute, Duration::from_secs(60)));
     let pricer = Pricer::new(store.clone(), config.public_url.clone(), config.pricing_debounce);
@@ -117,6 +127,9 @@ pub async fn serve(
     let served = axum::serve(listener, app).with_graceful_shutdown(graceful).await;
     if let Some(worker) = worker {
         worker.join().await;
+    }
+    if let Some(scheduler) = scheduler {
+        let _ = scheduler.await;
     }
     store.close().await;
     Ok(served?)

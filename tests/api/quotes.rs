@@ -7,7 +7,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use winfactor_tests::{Backend, Receiver, TestApp, backend_tests};
 
-backend_tests!(quotes_are_created_sent_and_revised);
+backend_tests!(
+    quotes_are_created_sent_and_revised,
+    customers_view_and_decide_quotes_and_quotes_expire
+);
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -174,5 +177,176 @@ async fn quotes_are_created_sent_and_revised(backend: Backend) {
             Some(&json!({})),
         )
         .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// A sent quote (no rail: base-priced submission); returns `(quote id, view URL)`.
+async fn sent_quote(app: &TestApp) -> (String, String) {
+    let body = json!({"templateSlug": "tilt-turn-window"});
+    let (_, session) = app
+        .call(
+            Method::POST,
+            "/public/v1/orgs/window-works/configuration-sessions",
+            None,
+            Some(&body),
+        )
+        .await;
+    let path =
+        format!("/public/v1/configuration-sessions/{}/submit", session["id"].as_str().unwrap());
+    let body = json!({"customer": {"name": "John Smith", "email": "john@example.com", "phone": "+31612345678"}});
+    let (_, submitted) = app.call(Method::POST, &path, None, Some(&body)).await;
+    let (_, quote) = app
+        .post(
+            &format!("/api/v1/submissions/{}/quotes", submitted["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    let id = quote["id"].as_str().unwrap().to_owned();
+    let (status, _) = app
+        .post(&format!("/api/v1/quotes/{id}/send"), &json!({"recipients": ["john@example.com"]}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, mails) = app.get("/api/v1/mail-outbox").await;
+    let body = mails[0]["body"].as_str().unwrap();
+    let url = body.split_whitespace().find(|w| w.starts_with("http")).unwrap().to_owned();
+    (id, url)
+}
+
+async fn customers_view_and_decide_quotes_and_quotes_expire(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let events = Receiver::start().await;
+    let kinds = [
+        "quote.viewed",
+        "quote.accepted",
+        "quote.rejected",
+        "quote.expiring_soon",
+        "quote.expired",
+    ];
+    app.register_webhook(&events.url, &kinds, None).await;
+    let (id, url) = sent_quote(&app).await;
+
+    // JSON on request; the first view (only) emits quote.viewed.
+    let json_view: serde_json::Value = app
+        .client
+        .get(&url)
+        .header("accept", "application/json")
+        .header("user-agent", "Mozilla/5.0 test")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json_view["status"], "sent");
+    assert!(json_view["number"].as_str().unwrap().starts_with("Q-"));
+    let html = app.client.get(&url).send().await.unwrap();
+    assert!(html.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = html.text().await.unwrap();
+    assert!(page.contains(json_view["number"].as_str().unwrap()) && page.contains("Accept quote"));
+    let viewed = events.wait_for(1, WAIT).await.remove(0).json();
+    assert_eq!(viewed["eventType"], "quote.viewed");
+    assert_eq!(viewed["data"]["view"]["ipAddress"], "127.0.0.1");
+    assert_eq!(viewed["data"]["view"]["userAgent"], "Mozilla/5.0 test");
+    assert_eq!(viewed["data"]["quote"]["id"], id.as_str());
+
+    // Accept once; the payload follows the ActivePieces example field by field.
+    let accept = app
+        .client
+        .post(format!("{url}/accept"))
+        .header("user-agent", "Mozilla/5.0 test")
+        .json(&json!({"name": "John Smith"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accept.status(), StatusCode::OK);
+    let accepted = events.wait_for(2, WAIT).await.remove(1).json();
+    assert_eq!(accepted["version"], "1.0");
+    assert_eq!(accepted["eventType"], "quote.accepted");
+    let data = &accepted["data"];
+    for field in ["id", "number", "version", "total", "currency", "currencySymbol"] {
+        assert!(!data["quote"][field].is_null(), "data.quote.{field}");
+    }
+    assert_eq!(data["quote"]["currencySymbol"], "€");
+    assert_eq!(
+        data["customer"],
+        json!({"name": "John Smith", "email": "john@example.com", "phone": "+31612345678", "companyName": null})
+    );
+    assert_eq!(data["acceptance"]["acceptedByName"], "John Smith");
+    assert_eq!(data["acceptance"]["ipAddress"], "127.0.0.1");
+    assert_eq!(data["acceptance"]["userAgent"], "Mozilla/5.0 test");
+    assert!(data["acceptance"]["acceptedAt"].as_i64().unwrap() > 1_700_000_000_000);
+    assert!(
+        data["urls"]["quoteDetail"].is_string() && data["urls"]["submissionDetail"].is_string()
+    );
+    let again = app
+        .client
+        .post(format!("{url}/accept"))
+        .json(&json!({"name": "John Smith"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let (_, quote) = app.get(&format!("/api/v1/quotes/{id}")).await;
+    assert_eq!(quote["status"], "accepted");
+
+    // Another quote is rejected; a third expires (notice first, then expiry, each once).
+    let (_, url) = sent_quote(&app).await;
+    let reject = app
+        .client
+        .post(format!("{url}/reject"))
+        .json(&json!({"reason": "Too expensive"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reject.status(), StatusCode::OK);
+    let rejected = events.wait_for(3, WAIT).await.remove(2).json();
+    assert_eq!(rejected["eventType"], "quote.rejected");
+    assert_eq!(rejected["data"]["rejection"]["reason"], "Too expensive");
+
+    let (expiring_id, url) = sent_quote(&app).await;
+    let in_two_and_a_half_days = winfactor::clock::now_ms() + 60 * 3_600_000;
+    app.store
+        .update_quote_fields(
+            &app.seeded.org.id,
+            &expiring_id,
+            None,
+            Some(in_two_and_a_half_days),
+            None,
+        )
+        .await
+        .unwrap();
+    let public_url = app.base.clone();
+    let (first, second) = tokio::join!(
+        winfactor::jobs::expiry::run_once(&app.store, &public_url),
+        winfactor::jobs::expiry::run_once(&app.store, &public_url)
+    );
+    assert_eq!(first.unwrap().0 + second.unwrap().0, 1, "two concurrent passes emit one notice");
+    assert_eq!(winfactor::jobs::expiry::run_once(&app.store, &public_url).await.unwrap(), (0, 0));
+    let notice = events.wait_for(4, WAIT).await.remove(3).json();
+    assert_eq!(notice["eventType"], "quote.expiring_soon");
+    assert_eq!(
+        notice["data"]["expiry"],
+        json!({"validUntil": in_two_and_a_half_days, "daysRemaining": 3})
+    );
+
+    let past = winfactor::clock::now_ms() - 1000;
+    app.store
+        .update_quote_fields(&app.seeded.org.id, &expiring_id, None, Some(past), None)
+        .await
+        .unwrap();
+    assert_eq!(winfactor::jobs::expiry::run_once(&app.store, &public_url).await.unwrap(), (0, 1));
+    assert_eq!(winfactor::jobs::expiry::run_once(&app.store, &public_url).await.unwrap(), (0, 0));
+    let expired = events.wait_for(5, WAIT).await.remove(4).json();
+    assert_eq!(expired["eventType"], "quote.expired");
+    assert_eq!(expired["data"]["expiry"]["validUntil"], json!(past));
+    let late = app
+        .client
+        .post(format!("{url}/accept"))
+        .json(&json!({"name": "Late"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), StatusCode::CONFLICT, "an expired quote cannot be accepted");
+    let (status, _) = app.call(Method::GET, "/public/v1/quotes/qv_unknown", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

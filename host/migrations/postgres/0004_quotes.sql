@@ -14,6 +14,11 @@ CREATE TABLE quotes (
     external_ref  TEXT,
     view_token    TEXT NOT NULL UNIQUE,
     sent_at       BIGINT,
+    viewed_at     BIGINT,              -- first view by the customer
+    decided_at    BIGINT,              -- accepted or rejected
+    decision      TEXT,             -- JSON: who, why, from where
+    expiring_notified_at BIGINT,       -- quote.expiring_soon emitted
+    expired_at    BIGINT,              -- quote.expired emitted
     created_at    BIGINT NOT NULL,
     updated_at    BIGINT NOT NULL,
     UNIQUE (org_id, number)

@@ -14,6 +14,11 @@ CREATE TABLE quotes (
     external_ref  TEXT,
     view_token    TEXT NOT NULL UNIQUE,
     sent_at       INTEGER,
+    viewed_at     INTEGER,              -- first view by the customer
+    decided_at    INTEGER,              -- accepted or rejected
+    decision      TEXT,             -- JSON: who, why, from where
+    expiring_notified_at INTEGER,       -- quote.expiring_soon emitted
+    expired_at    INTEGER,              -- quote.expired emitted
     created_at    INTEGER NOT NULL,
     updated_at    INTEGER NOT NULL,
     UNIQUE (org_id, number)

@@ -117,7 +117,7 @@ async fn view(state: &AppState, quote: Quote) -> ApiResult<QuoteView> {
 }
 
 /// The `quote`/`customer`/`lineItems`/`urls` blocks the quote events carry.
-fn event_data(state: &AppState, org: &Org, quote: &Quote, customer: &Value) -> Value {
+pub(crate) fn event_data(public_url: &str, org: &Org, quote: &Quote, customer: &Value) -> Value {
     json!({
         "quote": {
             "id": quote.id,
@@ -133,8 +133,8 @@ fn event_data(state: &AppState, org: &Org, quote: &Quote, customer: &Value) -> V
         "customer": customer,
         "lineItems": quote.pricing.line_items,
         "urls": {
-            "quoteDetail": format!("{}/api/v1/quotes/{}", state.config.public_url, quote.id),
-            "submissionDetail": format!("{}/api/v1/submissions/{}", state.config.public_url, quote.submission_id),
+            "quoteDetail": format!("{public_url}/api/v1/quotes/{}", quote.id),
+            "submissionDetail": format!("{public_url}/api/v1/submissions/{}", quote.submission_id),
         },
     })
 }
@@ -225,7 +225,7 @@ async fn create_quote(
     let event = NewEvent {
         event_type: EventType::QuoteCreated,
         customer_locale: submission.customer_locale.clone(),
-        data: event_data(&state, &auth.org, &quote, &submission.customer),
+        data: event_data(&state.config.public_url, &auth.org, &quote, &submission.customer),
         expires_at: None,
     };
     events::emit(&mut tx, &auth.org, event).await?;
@@ -457,7 +457,7 @@ async fn send_quote(
     tx.insert_mail(&auth.org.id, &mail).await?;
     tx.mark_quote_sent(&quote.id).await?;
     let sent = Quote { status: "sent".into(), ..quote };
-    let mut data = event_data(&state, &auth.org, &sent, &customer);
+    let mut data = event_data(&state.config.public_url, &auth.org, &sent, &customer);
     data["urls"]["viewQuote"] = json!(view_url);
     let event = NewEvent {
         event_type: EventType::QuoteSent,

@@ -2,6 +2,7 @@
 //! unguessable ids. Lead form and configuration sessions (live pricing, SSE, submit).
 
 pub mod leads;
+pub mod quotes;
 pub mod rate_limit;
 pub mod sessions;
 
@@ -11,5 +12,5 @@ use crate::AppState;
 
 /// Every public route, with its OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(leads::router()).merge(sessions::router())
+    OpenApiRouter::new().merge(leads::router()).merge(sessions::router()).merge(quotes::router())
 }

@@ -187,6 +187,64 @@ impl Tx {
         Ok(())
     }
 
+    /// Records the customer's first view; false if it was viewed before.
+    pub async fn mark_quote_viewed(&mut self, id: &str) -> anyhow::Result<bool> {
+        let done =
+            sqlx::query("UPDATE quotes SET viewed_at = $1 WHERE id = $2 AND viewed_at IS NULL")
+                .bind(now_ms())
+                .bind(id)
+                .execute(self.conn())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Accepts or rejects a sent, unexpired quote; false if it is not (any more) open.
+    pub async fn decide_quote(
+        &mut self,
+        id: &str,
+        status: &str,
+        decision: &serde_json::Value,
+    ) -> anyhow::Result<bool> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE quotes SET status = $1, decided_at = $2, decision = $3, updated_at = $2 \
+             WHERE id = $4 AND status = 'sent' AND valid_until > $2",
+        )
+        .bind(status)
+        .bind(now)
+        .bind(decision.to_string())
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Claims the `quote.expiring_soon` notice of a sent quote; false if already claimed.
+    pub async fn claim_expiring_notice(&mut self, id: &str) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE quotes SET expiring_notified_at = $1 WHERE id = $2 AND expiring_notified_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Expires a sent quote past its validity; false if it was not (any more) sent.
+    pub async fn expire_quote(&mut self, id: &str) -> anyhow::Result<bool> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE quotes SET status = 'expired', expired_at = $1, updated_at = $1 \
+             WHERE id = $2 AND status = 'sent' AND valid_until <= $1",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Queues a mail in the outbox.
     pub async fn insert_mail(&mut self, org_id: &str, mail: &OutboxMail) -> anyhow::Result<String> {
         let id = crate::ids::new_id("mail");
@@ -208,6 +266,33 @@ impl Tx {
 }
 
 impl Store {
+    /// A quote by the token of its public page.
+    pub async fn quote_by_view_token(&self, token: &str) -> anyhow::Result<Option<Quote>> {
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE q.view_token = $1");
+        let row = sqlx::query(&sql).bind(token).fetch_optional(&self.reader).await?;
+        row.as_ref().map(quote_from_row).transpose()
+    }
+
+    /// Sent quotes that expire before `horizon` and have not had their expiring notice, and
+    /// sent quotes already past their validity: `(expiring, expired)`.
+    pub async fn quotes_due_for_expiry(
+        &self,
+        now: i64,
+        horizon: i64,
+    ) -> anyhow::Result<(Vec<Quote>, Vec<Quote>)> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE q.status = 'sent' AND q.valid_until > $1 \
+             AND q.valid_until <= $2 AND q.expiring_notified_at IS NULL"
+        );
+        let rows = sqlx::query(&sql).bind(now).bind(horizon).fetch_all(&self.reader).await?;
+        let expiring = rows.iter().map(quote_from_row).collect::<anyhow::Result<_>>()?;
+        let sql =
+            format!("SELECT {COLUMNS} FROM {FROM} WHERE q.status = 'sent' AND q.valid_until <= $1");
+        let rows = sqlx::query(&sql).bind(now).fetch_all(&self.reader).await?;
+        let expired = rows.iter().map(quote_from_row).collect::<anyhow::Result<_>>()?;
+        Ok((expiring, expired))
+    }
+
     /// One quote of the org, at its current version.
     pub async fn quote(&self, org_id: &str, id: &str) -> anyhow::Result<Option<Quote>> {
         let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE q.org_id = $1 AND q.id = $2");

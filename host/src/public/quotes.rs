@@ -1,0 +1,271 @@
+//! The customer's quote page: `GET /public/v1/quotes/{viewToken}` (HTML for browsers, JSON
+//! on `Accept: application/json`; the first view emits `quote.viewed`), and the decision —
+//! accept (`quote.accepted`) or reject (`quote.rejected`), once, while the quote is valid.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::api::extract::{Json, Path};
+use crate::api::quotes::event_data;
+use crate::clock::{iso8601, now_ms};
+use crate::error::{ApiError, ApiResult};
+use crate::events::{self, EventType, NewEvent};
+use crate::orgs::{Org, currency_symbol};
+use crate::store::Quote;
+
+/// Routes of this resource.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(view_quote))
+        .routes(routes!(accept_quote))
+        .routes(routes!(reject_quote))
+}
+
+struct Visitor {
+    ip: String,
+    user_agent: Option<String>,
+}
+
+impl Visitor {
+    fn new(client: SocketAddr, headers: &HeaderMap) -> Self {
+        let user_agent =
+            headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Self { ip: client.ip().to_string(), user_agent }
+    }
+}
+
+async fn load(state: &AppState, token: &str) -> ApiResult<(Quote, Org, Value, Option<String>)> {
+    let quote = state.store.quote_by_view_token(token).await?.ok_or(ApiError::NotFound("quote"))?;
+    let org = state.store.org(&quote.org_id).await?.ok_or(ApiError::NotFound("quote"))?;
+    let submission = state.store.submission(&org.id, &quote.submission_id).await?;
+    let locale = submission.as_ref().and_then(|s| s.customer_locale.clone());
+    let customer = submission.map(|s| s.customer).unwrap_or(Value::Null);
+    Ok((quote, org, customer, locale))
+}
+
+/// Emits a quote event for the customer's action in `tx`.
+async fn emit(
+    tx: &mut crate::store::Tx,
+    state: &AppState,
+    (quote, org, customer, locale): (&Quote, &Org, &Value, Option<String>),
+    event_type: EventType,
+    block: (&str, Value),
+) -> anyhow::Result<()> {
+    let mut data = event_data(&state.config.public_url, org, quote, customer);
+    data[block.0] = block.1;
+    let event = NewEvent { event_type, customer_locale: locale, data, expires_at: None };
+    events::emit(tx, org, event).await.map(|_| ())
+}
+
+/// The customer's quote page (HTML, or JSON on `Accept: application/json`); the first view
+/// emits `quote.viewed`.
+#[utoipa::path(get, path = "/public/v1/quotes/{viewToken}", tag = "public", params(("viewToken" = String, Path)),
+    security(()),
+    responses((status = 200, description = "HTML page, or the quote as JSON"), (status = 404, body = crate::error::ErrorBody)))]
+async fn view_quote(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> ApiResult<Response> {
+    let (quote, org, customer, locale) = load(&state, &token).await?;
+    let visitor = Visitor::new(client, &headers);
+    let mut tx = state.store.begin().await?;
+    if tx.mark_quote_viewed(&quote.id).await? {
+        let view = json!({ "viewedAt": now_ms(), "ipAddress": visitor.ip, "userAgent": visitor.user_agent });
+        emit(
+            &mut tx,
+            &state,
+            (&quote, &org, &customer, locale),
+            EventType::QuoteViewed,
+            ("view", view),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"));
+    let body = json!({
+        "number": quote.number,
+        "version": quote.version,
+        "status": quote.status,
+        "organization": { "name": org.name, "logoUrl": org.logo_url },
+        "customer": customer,
+        "currency": quote.currency,
+        "currencySymbol": currency_symbol(&quote.currency),
+        "subtotal": quote.pricing.subtotal.to_string(),
+        "total": quote.pricing.subtotal.to_string(),
+        "lineItems": quote.pricing.line_items,
+        "validUntil": quote.valid_until,
+        "reference": quote.reference,
+    });
+    if wants_json {
+        return Ok(axum::Json(body).into_response());
+    }
+    Ok(Html(render(&org, &quote, &token)).into_response())
+}
+
+/// Acceptance.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Accept {
+    /// Who accepts.
+    pub name: String,
+}
+
+/// Rejection.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reject {
+    /// Why, optionally.
+    pub reason: Option<String>,
+}
+
+/// Accept the quote (once, while sent and valid); emits `quote.accepted`.
+#[utoipa::path(post, path = "/public/v1/quotes/{viewToken}/accept", tag = "public", params(("viewToken" = String, Path)),
+    request_body = Accept, security(()),
+    responses((status = 200, description = "Accepted"), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`quote_not_open`: expired, not sent, or already decided", body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+async fn accept_quote(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Json(body): Json<Accept>,
+) -> ApiResult<axum::Json<Value>> {
+    if body.name.trim().is_empty() || body.name.len() > 200 {
+        return Err(ApiError::invalid_field("name", "1 to 200 characters"));
+    }
+    let visitor = Visitor::new(client, &headers);
+    let acceptance = json!({
+        "acceptedAt": now_ms(), "acceptedByName": body.name.trim(),
+        "ipAddress": visitor.ip, "userAgent": visitor.user_agent,
+    });
+    decide(&state, &token, "accepted", EventType::QuoteAccepted, ("acceptance", acceptance)).await
+}
+
+/// Reject the quote (once, while sent and valid); emits `quote.rejected`.
+#[utoipa::path(post, path = "/public/v1/quotes/{viewToken}/reject", tag = "public", params(("viewToken" = String, Path)),
+    request_body = Reject, security(()),
+    responses((status = 200, description = "Rejected"), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`quote_not_open`", body = crate::error::ErrorBody)))]
+async fn reject_quote(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<axum::Json<Value>> {
+    let body: Reject = crate::api::extract::optional_json(&body)?;
+    if body.reason.as_ref().is_some_and(|r| r.len() > 2000) {
+        return Err(ApiError::invalid_field("reason", "at most 2000 characters"));
+    }
+    let visitor = Visitor::new(client, &headers);
+    let rejection = json!({
+        "rejectedAt": now_ms(), "reason": body.reason,
+        "ipAddress": visitor.ip, "userAgent": visitor.user_agent,
+    });
+    decide(&state, &token, "rejected", EventType::QuoteRejected, ("rejection", rejection)).await
+}
+
+async fn decide(
+    state: &AppState,
+    token: &str,
+    status: &str,
+    event_type: EventType,
+    block: (&str, Value),
+) -> ApiResult<axum::Json<Value>> {
+    let (quote, org, customer, locale) = load(state, token).await?;
+    let mut tx = state.store.begin().await?;
+    if !tx.decide_quote(&quote.id, status, &block.1).await? {
+        let why = if quote.status == "sent" { "expired".to_owned() } else { quote.status.clone() };
+        return Err(ApiError::conflict(
+            "quote_not_open",
+            format!("this quote can no longer be decided ({why})"),
+        ));
+    }
+    let decided = Quote { status: status.to_owned(), ..quote };
+    emit(&mut tx, state, (&decided, &org, &customer, locale), event_type, block).await?;
+    tx.commit().await?;
+    Ok(axum::Json(json!({ "number": decided.number, "status": status })))
+}
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn render(org: &Org, quote: &Quote, token: &str) -> String {
+    let symbol = currency_symbol(&quote.currency);
+    let rows: String = quote
+        .pricing
+        .line_items
+        .iter()
+        .map(|item| {
+            format!(
+                "<tr><td>{}</td><td class=num>{}</td><td class=num>{symbol} {}</td><td class=num>{symbol} {}</td></tr>",
+                escape(&item.description),
+                item.quantity.normalize(),
+                item.unit_price.round_dp(2),
+                item.total.round_dp(2)
+            )
+        })
+        .collect();
+    let open = quote.status == "sent" && quote.valid_until > now_ms();
+    let actions = if open {
+        format!(
+            r#"<form id=decide><label for=name>Your name</label> <input id=name name=name required autocomplete=name>
+<button type=submit data-action=accept>Accept quote</button>
+<button type=button data-action=reject class=secondary>Decline</button></form>
+<p id=result role=status></p>
+<script>
+const base = "/public/v1/quotes/{token}";
+async function send(action, body) {{
+  const response = await fetch(base + "/" + action, {{method: "POST", headers: {{"content-type": "application/json"}}, body: JSON.stringify(body)}});
+  const answer = await response.json();
+  document.getElementById("result").textContent = response.ok ? "Thank you: the quote is " + answer.status + "." : answer.error.message;
+  if (response.ok) document.getElementById("decide").hidden = true;
+}}
+document.getElementById("decide").addEventListener("submit", e => {{ e.preventDefault(); send("accept", {{name: document.getElementById("name").value}}); }});
+document.querySelector("[data-action=reject]").addEventListener("click", () => send("reject", {{}}));
+</script>"#
+        )
+    } else {
+        format!("<p class=status>This quote is {}.</p>", escape(&quote.status))
+    };
+    format!(
+        r#"<!doctype html><html lang="{locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Quote {number} — {org}</title><style>{STYLE}</style></head><body><main>
+<header><h1>{org}</h1><p>Quote <strong>{number}</strong> · version {version} · valid until {valid}</p></header>
+<table><thead><tr><th>Item</th><th class=num>Qty</th><th class=num>Unit price</th><th class=num>Total</th></tr></thead>
+<tbody>{rows}</tbody><tfoot><tr><th colspan=3>Total</th><th class=num>{symbol} {total}</th></tr></tfoot></table>
+{actions}</main></body></html>"#,
+        locale = escape(&org.locale),
+        number = escape(&quote.number),
+        org = escape(&org.name),
+        version = quote.version,
+        valid = &iso8601(quote.valid_until)[..10],
+        total = quote.pricing.subtotal.round_dp(2),
+    )
+}
+
+/// Shared styling of the customer pages.
+pub const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}\
+main{max-width:760px;margin:2rem auto;background:#fff;padding:2rem;border-radius:12px;box-shadow:0 2px 12px #0001}\
+h1{margin:0 0 .25rem;font-size:1.5rem}table{width:100%;border-collapse:collapse;margin:1.5rem 0}\
+th,td{padding:.5rem;border-bottom:1px solid #e4e6eb;text-align:left}.num{text-align:right}\
+tfoot th{font-size:1.1rem}button{background:#1f6feb;color:#fff;border:0;border-radius:6px;padding:.6rem 1.1rem;\
+font-size:1rem;cursor:pointer;margin:.5rem .5rem 0 0}button.secondary{background:#e4e6eb;color:#1d2330}\
+input{padding:.5rem;border:1px solid #c8ccd4;border-radius:6px;font-size:1rem}";
