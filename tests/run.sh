@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Webhook suites verify signatures with the published Standard Webhooks package.
-if ! python3 -c "import standardwebhooks" 2>/dev/null; then
-    python3 -m pip install --quiet --disable-pip-version-check standardwebhooks
+# Python helpers the suites run: the published Standard Webhooks verifier, an independent
+# PDF parser, and a real SMTP server.
+if ! python3 -c "import standardwebhooks, pypdf, aiosmtpd" 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check standardwebhooks pypdf aiosmtpd
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then

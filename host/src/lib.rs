@@ -9,6 +9,7 @@
 //! - [`delivery`] — signed at-least-once webhook delivery, SSRF guard, retries
 //! - [`pricing`] — the live pricing loop: sessions' prices, adjustments, push
 //! - [`jobs`] — scheduled work (quote expiry)
+//! - [`pdf`] — the quote PDF writer
 //! - [`catalog`] — templates, canonical configuration, configHash, base pricing
 //! - [`store`] — all SQL (SQLite and Postgres), migrations
 //! - [`orgs`] — organisations, plans, API keys
@@ -28,6 +29,7 @@ pub mod events;
 pub mod ids;
 pub mod jobs;
 pub mod orgs;
+pub mod pdf;
 pub mod pricing;
 pub mod public;
 pub mod server;

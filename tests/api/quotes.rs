@@ -134,6 +134,18 @@ async fn quotes_are_created_sent_and_revised(backend: Backend) {
     let (_, mails) = app.get("/api/v1/mail-outbox").await;
     assert_eq!(mails[0]["recipients"], json!(["customer@example.com"]));
     assert!(mails[0]["body"].as_str().unwrap().contains(view_url));
+    assert_eq!(sent["pdf"]["status"], "ready");
+    let pdf_url = sent["pdf"]["url"].as_str().unwrap();
+    let pdf = app.client.get(pdf_url).bearer_auth(&app.seeded.key).send().await.unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let text = winfactor_tests::pdf_text(&pdf.bytes().await.unwrap());
+    assert!(text.contains(quote["number"].as_str().unwrap()), "{text}");
+    assert!(
+        text.contains("Window Works Inc") && text.contains("Jane Doe") && text.contains("€ 0.30"),
+        "{text}"
+    );
+    let public_pdf = app.client.get(format!("{view_url}/pdf")).send().await.unwrap();
+    assert_eq!(public_pdf.status(), StatusCode::OK);
 
     let replacement =
         json!({"lineItems": [{"description": "Door", "quantity": 1, "unitPrice": 99.5}]});
@@ -149,6 +161,12 @@ async fn quotes_are_created_sent_and_revised(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!((revised["version"].clone(), revised["status"].clone()), (json!(2), json!("draft")));
     assert_eq!(revised["versions"], json!([1, 2]));
+    assert_eq!(revised["pdf"]["status"], "pending", "the new version has no PDF yet");
+    let (status, _) = app.get(&format!("/api/v1/quotes/{id}/pdf")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, prepared) = app.post(&format!("/api/v1/quotes/{id}/prepare"), &json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(prepared["pdf"]["status"], "ready");
     let (_, first) = app.get(&format!("/api/v1/quotes/{id}/versions/1")).await;
     assert_eq!(first["subtotal"], json!(0.3), "the sent version stays readable");
 

@@ -344,3 +344,23 @@ async fn seed(store: &Store) -> Seeded {
         store.create_api_key(&rival.id, "rival", Scope::ReadWrite).await.unwrap().secret;
     Seeded { org, key: key.secret, read_key, free_key, rival, rival_key }
 }
+
+/// The text of a PDF as the `pypdf` Python package extracts it (an independent parser;
+/// panics if it cannot parse the document).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    let script = "import io, sys, pypdf\nreader = pypdf.PdfReader(io.BytesIO(sys.stdin.buffer.read()))\nprint('\\n'.join(page.extract_text() for page in reader.pages))";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "pypdf could not parse the PDF (is pypdf installed? tests/run.sh installs it)"
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

@@ -19,6 +19,7 @@ CREATE TABLE quotes (
     decision      TEXT,             -- JSON: who, why, from where
     expiring_notified_at BIGINT,       -- quote.expiring_soon emitted
     expired_at    BIGINT,              -- quote.expired emitted
+    pdf_version   BIGINT,              -- the version whose PDF was prepared (sent or /prepare)
     created_at    BIGINT NOT NULL,
     updated_at    BIGINT NOT NULL,
     UNIQUE (org_id, number)

@@ -19,6 +19,7 @@ CREATE TABLE quotes (
     decision      TEXT,             -- JSON: who, why, from where
     expiring_notified_at INTEGER,       -- quote.expiring_soon emitted
     expired_at    INTEGER,              -- quote.expired emitted
+    pdf_version   INTEGER,              -- the version whose PDF was prepared (sent or /prepare)
     created_at    INTEGER NOT NULL,
     updated_at    INTEGER NOT NULL,
     UNIQUE (org_id, number)

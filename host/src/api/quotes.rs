@@ -37,6 +37,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_quote_version))
         .routes(routes!(replace_line_items))
         .routes(routes!(send_quote))
+        .routes(routes!(prepare_quote))
+        .routes(routes!(download_quote_pdf))
         .routes(routes!(list_mail))
 }
 
@@ -79,7 +81,8 @@ pub struct QuoteView {
     pub customer: Value,
     /// The submission quoted.
     pub submission_id: String,
-    /// `{status, url}`: PDF rendering is not built yet (`pending`, no URL).
+    /// `{status, url}`: `ready` with a download URL once the current version was prepared
+    /// or sent, else `pending`.
     #[schema(value_type = Object)]
     pub pdf: Value,
     /// When it was last sent (epoch ms).
@@ -100,7 +103,11 @@ async fn view(state: &AppState, quote: Quote) -> ApiResult<QuoteView> {
         total: quote.pricing.subtotal,
         line_items: quote.pricing.line_items,
         customer,
-        pdf: json!({ "status": "pending", "url": null }),
+        pdf: if quote.pdf_version == Some(quote.version) {
+            json!({ "status": "ready", "url": format!("{}/api/v1/quotes/{}/pdf", state.config.public_url, quote.id) })
+        } else {
+            json!({ "status": "pending", "url": null })
+        },
         id: quote.id,
         number: quote.number,
         status: quote.status,
@@ -217,6 +224,7 @@ async fn create_quote(
         external_ref: None,
         view_token: format!("qv_{}", random_alphanumeric(32)),
         sent_at: None,
+        pdf_version: None,
         pricing,
         created_at: now,
         updated_at: now,
@@ -506,4 +514,57 @@ async fn list_mail(auth: ApiAuth, State(state): State<AppState>) -> ApiResult<Js
             })
             .collect(),
     ))
+}
+
+/// Render the PDF of the current version (sending does this too); `pdf.status` becomes
+/// `ready`.
+#[utoipa::path(post, path = "/api/v1/quotes/{id}/prepare", tag = "quotes", params(("id" = String, Path)),
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+async fn prepare_quote(
+    WriteAccess(auth): WriteAccess,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<QuoteView>> {
+    let quote = find(&state, &auth.org.id, &id).await?;
+    quote_pdf(&state, &auth.org, &quote).await?;
+    state.store.mark_quote_pdf_ready(&auth.org.id, &id).await?;
+    Ok(Json(view(&state, find(&state, &auth.org.id, &id).await?).await?))
+}
+
+/// Download the quote PDF (once `pdf.status` is `ready`).
+#[utoipa::path(get, path = "/api/v1/quotes/{id}/pdf", tag = "quotes", params(("id" = String, Path)),
+    responses((status = 200, description = "The PDF", content_type = "application/pdf"), super::AuthErrors,
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`pdf_not_ready`: prepare or send the quote first", body = crate::error::ErrorBody)))]
+async fn download_quote_pdf(
+    auth: ApiAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    let quote = find(&state, &auth.org.id, &id).await?;
+    if quote.pdf_version != Some(quote.version) {
+        return Err(ApiError::conflict("pdf_not_ready", "prepare or send the quote first"));
+    }
+    Ok(pdf_response(&quote, quote_pdf(&state, &auth.org, &quote).await?))
+}
+
+/// The quote's PDF bytes.
+pub(crate) async fn quote_pdf(state: &AppState, org: &Org, quote: &Quote) -> ApiResult<Vec<u8>> {
+    let submission = state.store.submission(&org.id, &quote.submission_id).await?;
+    let customer = submission.map(|s| s.customer).unwrap_or(Value::Null);
+    Ok(crate::pdf::render_quote(org, quote, &customer))
+}
+
+/// An `application/pdf` answer named after the quote number.
+pub(crate) fn pdf_response(quote: &Quote, pdf: Vec<u8>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let disposition = format!("inline; filename=\"{}.pdf\"", quote.number);
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        pdf,
+    )
+        .into_response()
 }

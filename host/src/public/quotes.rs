@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(view_quote))
         .routes(routes!(accept_quote))
         .routes(routes!(reject_quote))
+        .routes(routes!(download_pdf))
 }
 
 struct Visitor {
@@ -114,6 +115,22 @@ async fn view_quote(
         return Ok(axum::Json(body).into_response());
     }
     Ok(Html(render(&org, &quote, &token)).into_response())
+}
+
+/// The quote's PDF, for the customer (once sent).
+#[utoipa::path(get, path = "/public/v1/quotes/{viewToken}/pdf", tag = "public", params(("viewToken" = String, Path)),
+    security(()),
+    responses((status = 200, description = "The PDF", content_type = "application/pdf"), (status = 404, body = crate::error::ErrorBody)))]
+async fn download_pdf(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<Response> {
+    let (quote, org, _, _) = load(&state, &token).await?;
+    if quote.sent_at.is_none() {
+        return Err(ApiError::NotFound("quote"));
+    }
+    let pdf = crate::api::quotes::quote_pdf(&state, &org, &quote).await?;
+    Ok(crate::api::quotes::pdf_response(&quote, pdf))
 }
 
 /// Acceptance.
@@ -215,11 +232,11 @@ fn render(org: &Org, quote: &Quote, token: &str) -> String {
         .iter()
         .map(|item| {
             format!(
-                "<tr><td>{}</td><td class=num>{}</td><td class=num>{symbol} {}</td><td class=num>{symbol} {}</td></tr>",
+                "<tr><td>{}</td><td class=num>{}</td><td class=num>{symbol} {:.2}</td><td class=num>{symbol} {:.2}</td></tr>",
                 escape(&item.description),
                 item.quantity.normalize(),
-                item.unit_price.round_dp(2),
-                item.total.round_dp(2)
+                item.unit_price,
+                item.total
             )
         })
         .collect();
@@ -251,13 +268,14 @@ document.querySelector("[data-action=reject]").addEventListener("click", () => s
 <header><h1>{org}</h1><p>Quote <strong>{number}</strong> · version {version} · valid until {valid}</p></header>
 <table><thead><tr><th>Item</th><th class=num>Qty</th><th class=num>Unit price</th><th class=num>Total</th></tr></thead>
 <tbody>{rows}</tbody><tfoot><tr><th colspan=3>Total</th><th class=num>{symbol} {total}</th></tr></tfoot></table>
+<p><a href="/public/v1/quotes/{token}/pdf">Download PDF</a></p>
 {actions}</main></body></html>"#,
         locale = escape(&org.locale),
         number = escape(&quote.number),
         org = escape(&org.name),
         version = quote.version,
         valid = &iso8601(quote.valid_until)[..10],
-        total = quote.pricing.subtotal.round_dp(2),
+        total = format!("{:.2}", quote.pricing.subtotal),
     )
 }
 

@@ -34,6 +34,8 @@ pub struct Quote {
     pub view_token: String,
     /// When it was last sent (epoch ms).
     pub sent_at: Option<i64>,
+    /// The version whose PDF was prepared (sent or `/prepare`).
+    pub pdf_version: Option<i64>,
     /// The current version's breakdown.
     pub pricing: Pricing,
     /// Epoch ms.
@@ -56,7 +58,7 @@ pub struct OutboxMail {
 }
 
 const COLUMNS: &str = "q.id, q.org_id, q.submission_id, q.number, q.status, q.version, q.currency, \
-    q.reference, q.valid_until, q.external_ref, q.view_token, q.sent_at, q.created_at, q.updated_at, \
+    q.reference, q.valid_until, q.external_ref, q.view_token, q.sent_at, q.pdf_version, q.created_at, q.updated_at, \
     v.pricing";
 const FROM: &str = "quotes q JOIN quote_versions v ON v.quote_id = q.id AND v.version = q.version";
 
@@ -75,6 +77,7 @@ fn quote_from_row(row: &AnyRow) -> anyhow::Result<Quote> {
         external_ref: row.try_get("external_ref")?,
         view_token: row.try_get("view_token")?,
         sent_at: row.try_get("sent_at")?,
+        pdf_version: row.try_get("pdf_version")?,
         pricing: serde_json::from_str(&pricing)?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -178,7 +181,7 @@ impl Tx {
     pub async fn mark_quote_sent(&mut self, id: &str) -> anyhow::Result<()> {
         let now = now_ms();
         sqlx::query(
-            "UPDATE quotes SET status = 'sent', sent_at = $1, updated_at = $1 WHERE id = $2",
+            "UPDATE quotes SET status = 'sent', sent_at = $1, pdf_version = version, updated_at = $1 WHERE id = $2",
         )
         .bind(now)
         .bind(id)
@@ -397,6 +400,16 @@ impl Store {
                 Ok((row.try_get("id")?, mail, row.try_get("created_at")?))
             })
             .collect()
+    }
+
+    /// Marks the PDF of the quote's current version ready.
+    pub async fn mark_quote_pdf_ready(&self, org_id: &str, id: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE quotes SET pdf_version = version WHERE org_id = $1 AND id = $2")
+            .bind(org_id)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     /// The version numbers a quote has.
