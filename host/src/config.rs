@@ -45,6 +45,10 @@ pub struct Config {
     pub scheduler: bool,
     /// How often the quote expiry check runs.
     pub quote_expiry_interval: Duration,
+    /// SMTP server for outgoing mail; without it mail only goes to the outbox.
+    pub smtp_url: Option<SecretUrl>,
+    /// Sender of outgoing mail.
+    pub mail_from: String,
 }
 
 impl Config {
@@ -112,6 +116,12 @@ pub struct Settings {
     /// How often the quote expiry check runs, e.g. `24h`.
     #[arg(long, env = "WINFACTOR_QUOTE_EXPIRY_INTERVAL")]
     pub quote_expiry_interval: Option<String>,
+    /// SMTP server, e.g. `smtp://user:pass@mail.example.com:587?tls=required`.
+    #[arg(long, env = "WINFACTOR_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing mail, e.g. `Window Works <quotes@example.com>`.
+    #[arg(long, env = "WINFACTOR_MAIL_FROM")]
+    pub mail_from: Option<String>,
 }
 
 impl Settings {
@@ -149,6 +159,8 @@ impl Settings {
             pricing_debounce: self.pricing_debounce.or(fallback.pricing_debounce),
             scheduler: self.scheduler.or(fallback.scheduler),
             quote_expiry_interval: self.quote_expiry_interval.or(fallback.quote_expiry_interval),
+            smtp_url: self.smtp_url.or(fallback.smtp_url),
+            mail_from: self.mail_from.or(fallback.mail_from),
         }
     }
 
@@ -237,6 +249,20 @@ impl Settings {
         if quote_expiry_interval < Duration::from_millis(10) {
             return Err(ConfigError::new("quote_expiry_interval", "at least 10ms"));
         }
+        let smtp_url = match self.smtp_url {
+            Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+                Some(SecretUrl(url))
+            }
+            Some(_) => {
+                return Err(ConfigError::new("smtp_url", "must start with smtp:// or smtps://"));
+            }
+            None => None,
+        };
+        let mail_from =
+            self.mail_from.unwrap_or_else(|| "WinFactor <quotes@winfactor.localhost>".into());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new("mail_from", format!("`{mail_from}` is not a mailbox")));
+        }
         let lead_rate_per_minute = self.lead_rate_per_minute.unwrap_or(10);
         if lead_rate_per_minute == 0 {
             return Err(ConfigError::new("lead_rate_per_minute", "must be at least 1"));
@@ -253,6 +279,8 @@ impl Settings {
             pricing_debounce,
             scheduler: self.scheduler.unwrap_or(true),
             quote_expiry_interval,
+            smtp_url,
+            mail_from,
         })
     }
 }
@@ -348,18 +376,7 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced by `***`.
     pub fn redacted(&self) -> String {
-        match (self.url.find("://"), self.url.rfind('@')) {
-            (Some(scheme_end), Some(at)) if at > scheme_end => {
-                let userinfo = &self.url[scheme_end + 3..at];
-                match userinfo.split_once(':') {
-                    Some((user, _)) => {
-                        format!("{}{user}:***{}", &self.url[..scheme_end + 3], &self.url[at..])
-                    }
-                    None => self.url.clone(),
-                }
-            }
-            _ => self.url.clone(),
-        }
+        redact_password(&self.url)
     }
 }
 
@@ -372,6 +389,41 @@ impl fmt::Debug for DatabaseUrl {
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
+    }
+}
+
+/// `scheme://user:***@host…`: the URL with its password hidden.
+pub fn redact_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            match url[scheme_end + 3..at].split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A URL carrying credentials (SMTP): printed only with its password hidden.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(String);
+
+impl SecretUrl {
+    /// Wraps a URL.
+    pub fn new(url: &str) -> Self {
+        Self(url.to_owned())
+    }
+
+    /// The full URL, password included: only for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_password(&self.0))
     }
 }
 

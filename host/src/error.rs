@@ -73,6 +73,9 @@ pub enum ApiError {
     /// Too many requests from this client.
     #[error("rate limit exceeded")]
     RateLimited,
+    /// The mail server refused or could not be reached; nothing was changed.
+    #[error("mail delivery failed: {0}")]
+    MailFailed(String),
     /// A bug or an infrastructure failure; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -106,6 +109,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             Self::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::MailFailed(_) => (StatusCode::BAD_GATEWAY, "mail_delivery_failed"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }

@@ -10,6 +10,7 @@
 //! - [`pricing`] — the live pricing loop: sessions' prices, adjustments, push
 //! - [`jobs`] — scheduled work (quote expiry)
 //! - [`pdf`] — the quote PDF writer
+//! - [`mail`] — outgoing mail (SMTP when configured; always the outbox)
 //! - [`catalog`] — templates, canonical configuration, configHash, base pricing
 //! - [`store`] — all SQL (SQLite and Postgres), migrations
 //! - [`orgs`] — organisations, plans, API keys
@@ -28,6 +29,7 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod jobs;
+pub mod mail;
 pub mod orgs;
 pub mod pdf;
 pub mod pricing;
@@ -62,6 +64,8 @@ pub struct AppState {
     pub lead_limiter: Arc<RateLimiter>,
     /// The live pricing loop.
     pub pricer: Pricer,
+    /// Outgoing mail.
+    pub mailer: mail::Mailer,
     /// True once shutdown has begun (long-lived responses end on it).
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -118,8 +122,10 @@ pub async fn serve(
     let lead_limiter =
         Arc::new(RateLimiter::new(config.lead_rate_per_minute, Duration::from_secs(60)));
     let pricer = Pricer::new(store.clone(), config.public_url.clone(), config.pricing_debounce);
+    let mailer = mail::Mailer::new(config.smtp_url.as_ref(), &config.mail_from)?;
     let config = Arc::new(config);
-    let state = AppState { store: store.clone(), config, sender, lead_limiter, pricer, stopping };
+    let state =
+        AppState { store: store.clone(), config, sender, lead_limiter, pricer, mailer, stopping };
     tracing::info!(addr = %listener.local_addr()?, database = %state.config.database_url, "serving");
     let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let graceful = async move {

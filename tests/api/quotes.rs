@@ -368,3 +368,85 @@ async fn customers_view_and_decide_quotes_and_quotes_expire(backend: Backend) {
     let (status, _) = app.call(Method::GET, "/public/v1/quotes/qv_unknown", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+mod smtp {
+    //! Sending through a real SMTP server (Python's aiosmtpd) with the PDF attached.
+
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+
+    use super::*;
+
+    backend_tests!(sent_quotes_reach_a_real_smtp_server_with_the_pdf);
+
+    async fn sent_quotes_reach_a_real_smtp_server_with_the_pdf(backend: Backend) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut server = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 -m aiosmtpd runs (tests/run.sh installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let app = TestApp::start_with(backend, |config| {
+            config.smtp_url =
+                Some(winfactor::config::SecretUrl::new(&format!("smtp://127.0.0.1:{port}")));
+            config.mail_from = "Window Works <quotes@window-works.example>".into();
+        })
+        .await;
+        let (id, _) = sent_quote(&app).await;
+        let (_, quote) = app.get(&format!("/api/v1/quotes/{id}")).await;
+        let number = quote["number"].as_str().unwrap().to_owned();
+        server.kill().ok();
+        let mut printed = String::new();
+        server.stdout.take().unwrap().read_to_string(&mut printed).unwrap();
+        server.wait().ok();
+        assert!(
+            printed.contains(&format!("Subject: Your quote {number} from Window Works Inc")),
+            "{printed}"
+        );
+        assert!(printed.contains("To: john@example.com"));
+        assert!(printed.lines().any(|l| l.starts_with("From:") && l.contains("<quotes@window-works.example>")));
+        // The text part may be quoted-printable: undo soft line breaks before looking.
+        let text = printed.replace("=\r\n", "").replace("=\n", "");
+        assert!(text.contains("/public/v1/quotes/qv_"), "the mail links the quote page: {printed}");
+        assert!(printed.contains("Content-Type: application/pdf"), "the PDF is attached");
+        assert!(printed.contains(&format!("{number}.pdf")));
+
+        // A mail server that refuses leaves the quote unsent.
+        let body = json!({"templateSlug": "tilt-turn-window"});
+        let (_, session) = app
+            .call(
+                Method::POST,
+                "/public/v1/orgs/window-works/configuration-sessions",
+                None,
+                Some(&body),
+            )
+            .await;
+        let path =
+            format!("/public/v1/configuration-sessions/{}/submit", session["id"].as_str().unwrap());
+        let body = json!({"customer": {"name": "Ann", "email": "ann@example.com"}});
+        let (_, submitted) = app.call(Method::POST, &path, None, Some(&body)).await;
+        let (_, draft) = app
+            .post(
+                &format!("/api/v1/submissions/{}/quotes", submitted["id"].as_str().unwrap()),
+                &json!({}),
+            )
+            .await;
+        let draft_id = draft["id"].as_str().unwrap();
+        let (status, error) = app
+            .post(
+                &format!("/api/v1/quotes/{draft_id}/send"),
+                &json!({"recipients": ["ann@example.com"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "{error}");
+        assert_eq!(error["error"]["code"], "mail_delivery_failed");
+        let (_, unchanged) = app.get(&format!("/api/v1/quotes/{draft_id}")).await;
+        assert_eq!(unchanged["status"], "draft");
+    }
+}

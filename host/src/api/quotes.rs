@@ -21,6 +21,7 @@ use crate::clock::{now_ms, parse_instant};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::{self, EventType, NewEvent};
 use crate::ids::{new_id, random_alphanumeric};
+use crate::mail::MailAttachment;
 use crate::orgs::{Org, currency_symbol};
 use crate::pricing::adjustment::{LineItemInput, price_line_items};
 use crate::store::{OutboxMail, Quote, Submission};
@@ -421,8 +422,9 @@ pub struct SendQuote {
     pub recipients: Vec<String>,
 }
 
-/// Send the quote: a mail with the link to the customer's quote page goes to the mail
-/// outbox, the quote becomes `sent`, and `quote.sent` carries `urls.viewQuote`.
+/// Send the quote: a mail with the link to the customer's quote page and the PDF attached
+/// goes out over SMTP (when configured) and into the mail outbox, the quote becomes `sent`,
+/// and `quote.sent` carries `urls.viewQuote`.
 #[utoipa::path(post, path = "/api/v1/quotes/{id}/send", tag = "quotes", params(("id" = String, Path)),
     request_body = SendQuote,
     responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
@@ -461,6 +463,14 @@ async fn send_quote(
         ),
         quote_id: Some(quote.id.clone()),
     };
+    // The mail goes out first: if the server refuses it, nothing changes.
+    let pdf = quote_pdf(&state, &auth.org, &quote).await?;
+    let attachment = MailAttachment {
+        filename: format!("{}.pdf", quote.number),
+        content_type: "application/pdf",
+        bytes: pdf,
+    };
+    state.mailer.send(&mail, Some(attachment)).await.map_err(ApiError::MailFailed)?;
     let mut tx = state.store.begin().await?;
     tx.insert_mail(&auth.org.id, &mail).await?;
     tx.mark_quote_sent(&quote.id).await?;
