@@ -196,6 +196,44 @@ async fn quotes_are_created_sent_and_revised(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Auto-fill asks the organisation again (context autofill) and fills the draft.
+    let draft = calculated["id"].as_str().unwrap().to_owned();
+    let autofill = {
+        let (client, url, key) = (
+            app.client.clone(),
+            app.url(&format!("/api/v1/quotes/{draft}/autofill")),
+            app.seeded.key.clone(),
+        );
+        tokio::spawn(async move {
+            let response = client.post(url).bearer_auth(key).send().await.unwrap();
+            (response.status(), response.json::<serde_json::Value>().await.unwrap())
+        })
+    };
+    let deadline = std::time::Instant::now() + WAIT;
+    let asked = loop {
+        let received = pricing.received();
+        if let Some(request) = received.iter().find(|r| r.json()["data"]["context"] == "autofill") {
+            break request.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no autofill request");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let data = asked.json()["data"].clone();
+    assert_eq!(data["submission"]["id"], submission.as_str());
+    let answer = json!({"configHash": data["configHash"], "lineItems": [{"description": "Fresh ERP price", "quantity": 1, "unitPrice": 1999.99}]});
+    let response = app
+        .client
+        .put(data["callback"]["url"].as_str().unwrap())
+        .json(&answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, filled) = autofill.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{filled}");
+    assert_eq!(filled["lineItems"][0]["description"], "Fresh ERP price");
+    assert_eq!(filled["total"], json!(1999.99));
 }
 
 /// A sent quote (no rail: base-priced submission); returns `(quote id, view URL)`.
@@ -410,7 +448,11 @@ mod smtp {
             "{printed}"
         );
         assert!(printed.contains("To: john@example.com"));
-        assert!(printed.lines().any(|l| l.starts_with("From:") && l.contains("<quotes@window-works.example>")));
+        assert!(
+            printed
+                .lines()
+                .any(|l| l.starts_with("From:") && l.contains("<quotes@window-works.example>"))
+        );
         // The text part may be quoted-printable: undo soft line breaks before looking.
         let text = printed.replace("=\r\n", "").replace("=\n", "");
         assert!(text.contains("/public/v1/quotes/qv_"), "the mail links the quote page: {printed}");

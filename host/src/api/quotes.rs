@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(replace_line_items))
         .routes(routes!(send_quote))
         .routes(routes!(prepare_quote))
+        .routes(routes!(autofill_quote))
         .routes(routes!(download_quote_pdf))
         .routes(routes!(list_mail))
 }
@@ -577,4 +578,48 @@ pub(crate) fn pdf_response(quote: &Quote, pdf: Vec<u8>) -> axum::response::Respo
         pdf,
     )
         .into_response()
+}
+
+/// An organisation user's auto-fill: fires `pricing.calculated` (context `autofill`) for the
+/// submission's configuration, waits up to `timeoutMs`, and fills the draft's line items
+/// from the answer (else base pricing).
+#[utoipa::path(post, path = "/api/v1/quotes/{id}/autofill", tag = "quotes", params(("id" = String, Path)),
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`quote_sent` or `quote_closed`: only drafts are auto-filled", body = crate::error::ErrorBody)))]
+async fn autofill_quote(
+    WriteAccess(auth): WriteAccess,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<QuoteView>> {
+    let quote = find(&state, &auth.org.id, &id).await?;
+    if quote.status != "draft" {
+        return Err(ApiError::conflict(
+            "quote_sent",
+            "only a draft is auto-filled: revise the quote instead",
+        ));
+    }
+    let submission = state
+        .store
+        .submission(&auth.org.id, &quote.submission_id)
+        .await?
+        .ok_or(ApiError::NotFound("submission"))?;
+    let session = state
+        .store
+        .session(&submission.session_id)
+        .await?
+        .ok_or(ApiError::NotFound("configuration session"))?;
+    let template = state
+        .store
+        .template(&auth.org.id, &submission.template_id)
+        .await?
+        .ok_or(ApiError::NotFound("template"))?;
+    let context = json!({ "id": submission.id, "customer": submission.customer, "notes": submission.notes, "quoteId": quote.id });
+    let (pricing, _) = state
+        .pricer
+        .price_for_autofill(&auth.org, &session, &template, &submission.configuration, context)
+        .await?;
+    let mut tx = state.store.begin().await?;
+    tx.replace_quote_items(&quote, &pricing).await?;
+    tx.commit().await?;
+    Ok(Json(view(&state, find(&state, &auth.org.id, &id).await?).await?))
 }

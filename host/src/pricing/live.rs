@@ -70,6 +70,8 @@ struct Channel {
     state: Mutex<LoopState>,
     /// Wakes the session task when its state changed.
     kick: Notify,
+    /// Wakes whoever waits for an answer (submission, autofill) when one is stored.
+    answered: Notify,
 }
 
 #[derive(Default)]
@@ -224,6 +226,7 @@ impl Pricer {
             self.inner.publish(&session.id, seq, &shown);
         }
         let channel = self.inner.channel(&session.id);
+        channel.answered.notify_waiters();
         let mut state = channel.state.lock().expect("session state");
         if state.in_flight.as_ref().is_some_and(|(hash, _)| hash == config_hash) {
             state.in_flight = None;
@@ -336,6 +339,56 @@ impl Pricer {
     }
 }
 
+impl Pricer {
+    /// Fresh prices for a submitted configuration (an organisation user's auto-fill):
+    /// always fires `pricing.calculated` with context `autofill` and waits up to
+    /// `timeoutMs` for an answer stored after that; else base pricing.
+    pub async fn price_for_autofill(
+        &self,
+        org: &Org,
+        session: &Session,
+        template: &Template,
+        configuration: &Configuration,
+        submission: Value,
+    ) -> anyhow::Result<(Pricing, PricingSource)> {
+        let store = &self.inner.store;
+        let hash = catalog::config_hash(configuration);
+        let base = catalog::base_pricing(template, configuration, &org.currency);
+        if !self.has_rail(org).await? {
+            return Ok((base, PricingSource::Base));
+        }
+        let asked_at = now_ms();
+        let channel = self.inner.channel(&session.id);
+        self.fire(
+            org,
+            session,
+            template,
+            configuration,
+            &base,
+            PricingContext::Autofill,
+            Some(submission),
+        )
+        .await?;
+        let fresh = || async {
+            let answers = store.adjustments(&session.id, Some(&hash)).await?;
+            anyhow::Ok(
+                answers.into_iter().find(|a| a.created_at >= asked_at && a.context == "autofill"),
+            )
+        };
+        let deadline = Instant::now()
+            + Duration::from_millis(u64::try_from(org.pricing_timeout_ms).unwrap_or(0));
+        loop {
+            let answered = channel.answered.notified();
+            if let Some(answer) = fresh().await? {
+                return Ok((answer.pricing, answer.source));
+            }
+            if tokio::time::timeout_at(deadline, answered).await.is_err() {
+                return Ok((base, PricingSource::Base));
+            }
+        }
+    }
+}
+
 impl Inner {
     fn channel(&self, session_id: &str) -> Arc<Channel> {
         let mut sessions = self.sessions.lock().expect("sessions map");
@@ -346,6 +399,7 @@ impl Inner {
                     events: broadcast::channel(64).0,
                     state: Mutex::new(LoopState::default()),
                     kick: Notify::new(),
+                    answered: Notify::new(),
                 })
             })
             .clone()
