@@ -40,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_owned()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), api::idempotency::idempotency))
         .with_state(state)
         .layer(
             ServiceBuilder::new()

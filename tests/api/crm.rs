@@ -7,7 +7,8 @@ use winfactor_tests::{Backend, TestApp, backend_tests};
 
 backend_tests!(
     submissions_are_resolved_linked_and_reconciled,
-    contacts_upsert_idempotently_by_email
+    contacts_upsert_idempotently_by_email,
+    idempotency_keys_replay_the_first_answer,
 );
 
 async fn submit(app: &TestApp, email: &str) -> Value {
@@ -134,4 +135,44 @@ async fn contacts_upsert_idempotently_by_email(backend: Backend) {
     let (_, rival_list) =
         app.call(Method::GET, "/api/v1/contacts?email=jane@example.com", rival, None).await;
     assert!(rival_list["data"].as_array().unwrap().is_empty());
+}
+
+async fn idempotency_keys_replay_the_first_answer(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let submitted = submit(&app, "idem@example.com").await;
+    let path = format!("/api/v1/submissions/{}/quotes", submitted["id"].as_str().unwrap());
+    let post = |key: &'static str| {
+        app.client
+            .post(app.url(&path))
+            .bearer_auth(&app.seeded.key)
+            .header("idempotency-key", key)
+            .json(&json!({}))
+            .send()
+    };
+    let first = post("order-5512").await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    let again = post("order-5512").await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"], "the first answer, replayed");
+    let (_, quotes) = app
+        .get(&format!("/api/v1/quotes?submissionId={}", submitted["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(quotes["data"].as_array().unwrap().len(), 1, "the replay created nothing");
+    let other: Value = post("order-5513").await.unwrap().json().await.unwrap();
+    assert_ne!(other["id"], first["id"]);
+    // Keys are per credentials: the read-only key's attempt is its own (and refused).
+    let read = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&app.seeded.read_key)
+        .header("idempotency-key", "order-5512")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::FORBIDDEN);
 }

@@ -10,6 +10,7 @@
 //! the pool instead of fighting for the file lock while reads run in parallel.
 
 mod contacts;
+mod idempotency;
 mod keys;
 mod leads;
 mod orgs;
@@ -32,6 +33,7 @@ use tokio::sync::Notify;
 use crate::config::{Backend, DatabaseUrl};
 
 pub use contacts::{Contact, ContactChanges, ContactDetails};
+pub use idempotency::IdempotencyClaim;
 pub use keys::NewApiKey;
 pub use leads::{Lead, LeadStatus};
 pub use orgs::{NewOrg, OrgChanges};
