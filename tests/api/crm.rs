@@ -176,3 +176,51 @@ async fn idempotency_keys_replay_the_first_answer(backend: Backend) {
         .unwrap();
     assert_eq!(read.status(), StatusCode::FORBIDDEN);
 }
+
+mod example {
+    //! `examples/crm-sync/sync.py` walks the four patterns against the real server.
+
+    use super::*;
+
+    backend_tests!(the_crm_sync_example_runs_the_four_patterns);
+
+    async fn the_crm_sync_example_runs_the_four_patterns(backend: Backend) {
+        let app = TestApp::start(backend).await;
+        let first = submit(&app, "one@example.com").await;
+        submit(&app, "two@example.com").await;
+        app.submit_lead("Lea", "lea@example.com", "Call me back").await;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/crm-sync/sync.py");
+        let (base, key) = (app.base.clone(), app.seeded.key.clone());
+        let run = move || {
+            let output = std::process::Command::new("python3")
+                .arg(script)
+                .env("WINFACTOR_URL", &base)
+                .env("WINFACTOR_KEY", &key)
+                .output()
+                .expect("python3 runs the example");
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            serde_json::from_slice::<Value>(&output.stdout).unwrap()
+        };
+        let summary = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+        assert_eq!(
+            summary,
+            json!({"organization": "window-works", "currency": "EUR", "unitSystem": "metric",
+            "deals": 2, "contacts": 2, "quotes": 2, "leads": 1})
+        );
+        let (_, submission) =
+            app.get(&format!("/api/v1/submissions/{}", first["id"].as_str().unwrap())).await;
+        assert_eq!(submission["externalRef"], "examplecrm:deal:1");
+        let (_, quote) = app
+            .get(&format!("/api/v1/quotes/{}", submission["latestQuoteId"].as_str().unwrap()))
+            .await;
+        assert_eq!(quote["status"], "sent");
+        let (_, contact) = app.get("/api/v1/contacts?email=one@example.com").await;
+        assert_eq!(contact["data"][0]["externalRef"], "examplecrm:contact:1");
+        // A second run finds everything linked and changes nothing.
+        let again = tokio::task::spawn_blocking(run).await.unwrap();
+        assert_eq!(
+            (again["deals"].clone(), again["quotes"].clone(), again["leads"].clone()),
+            (json!(0), json!(0), json!(0))
+        );
+    }
+}

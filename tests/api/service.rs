@@ -26,11 +26,48 @@ async fn probes_request_ids_and_openapi(backend: Backend) {
     assert!(yaml.starts_with("openapi: 3"), "{}", &yaml[..80.min(yaml.len())]);
     let spec: serde_json::Value =
         app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    // Every route of the service is described (the document is generated from the handlers).
     for path in [
         "/api/v1/organization",
         "/api/v1/templates",
         "/api/v1/templates/{id}",
         "/api/v1/templates/{id}/pricing",
+        "/api/v1/webhooks",
+        "/api/v1/webhooks/{id}",
+        "/api/v1/webhooks/{id}/rotate-secret",
+        "/api/v1/webhooks/{id}/test",
+        "/api/v1/webhooks/{id}/recover",
+        "/api/v1/events",
+        "/api/v1/events/{id}",
+        "/api/v1/events/{id}/redeliver",
+        "/api/v1/leads",
+        "/api/v1/leads/{id}",
+        "/api/v1/configuration-sessions/{token}/adjustments",
+        "/api/v1/configuration-sessions/{id}",
+        "/api/v1/submissions",
+        "/api/v1/submissions/{id}",
+        "/api/v1/submissions/{id}/quotes",
+        "/api/v1/contacts",
+        "/api/v1/contacts/{id}",
+        "/api/v1/quotes",
+        "/api/v1/quotes/{id}",
+        "/api/v1/quotes/{id}/versions/{version}",
+        "/api/v1/quotes/{id}/line-items",
+        "/api/v1/quotes/{id}/send",
+        "/api/v1/quotes/{id}/prepare",
+        "/api/v1/quotes/{id}/autofill",
+        "/api/v1/quotes/{id}/pdf",
+        "/api/v1/mail-outbox",
+        "/public/v1/orgs/{orgSlug}/leads",
+        "/public/v1/orgs/{orgSlug}/configuration-sessions",
+        "/public/v1/configuration-sessions/{id}",
+        "/public/v1/configuration-sessions/{id}/configuration",
+        "/public/v1/configuration-sessions/{id}/stream",
+        "/public/v1/configuration-sessions/{id}/submit",
+        "/public/v1/quotes/{viewToken}",
+        "/public/v1/quotes/{viewToken}/accept",
+        "/public/v1/quotes/{viewToken}/reject",
+        "/public/v1/quotes/{viewToken}/pdf",
     ] {
         assert!(spec["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
