@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod leads;
 pub mod organization;
 pub mod pagination;
+pub mod quote_delivery;
 pub mod quotes;
 pub mod submissions;
 pub mod templates;

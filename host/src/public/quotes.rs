@@ -129,8 +129,8 @@ async fn download_pdf(
     if quote.sent_at.is_none() {
         return Err(ApiError::NotFound("quote"));
     }
-    let pdf = crate::api::quotes::quote_pdf(&state, &org, &quote).await?;
-    Ok(crate::api::quotes::pdf_response(&quote, pdf))
+    let pdf = crate::api::quote_delivery::quote_pdf(&state, &org, &quote).await?;
+    Ok(crate::api::quote_delivery::pdf_response(&quote, pdf))
 }
 
 /// Acceptance.
@@ -267,7 +267,7 @@ document.querySelector("[data-action=reject]").addEventListener("click", () => s
 <title>Quote {number} — {org}</title><style>{STYLE}</style></head><body><main>
 <header><h1>{org}</h1><p>Quote <strong>{number}</strong> · version {version} · valid until {valid}</p></header>
 <table><thead><tr><th>Item</th><th class=num>Qty</th><th class=num>Unit price</th><th class=num>Total</th></tr></thead>
-<tbody>{rows}</tbody><tfoot><tr><th colspan=3>Total</th><th class=num>{symbol} {total}</th></tr></tfoot></table>
+<tbody>{rows}</tbody><tfoot><tr><th colspan=3>Total</th><th class=num>{symbol} {total:.2}</th></tr></tfoot></table>
 <p><a href="/public/v1/quotes/{token}/pdf">Download PDF</a></p>
 {actions}</main></body></html>"#,
         locale = escape(&org.locale),
@@ -275,7 +275,7 @@ document.querySelector("[data-action=reject]").addEventListener("click", () => s
         org = escape(&org.name),
         version = quote.version,
         valid = &iso8601(quote.valid_until)[..10],
-        total = format!("{:.2}", quote.pricing.subtotal),
+        total = quote.pricing.subtotal,
     )
 }
 

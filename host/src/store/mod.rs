@@ -10,6 +10,7 @@
 //! the pool instead of fighting for the file lock while reads run in parallel.
 
 mod contacts;
+mod delivery_log;
 mod idempotency;
 mod keys;
 mod leads;
