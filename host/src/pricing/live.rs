@@ -31,6 +31,8 @@ use crate::store::{Session, Store};
 
 /// How long a callback token stays valid: late answers still apply within it.
 pub const CALLBACK_TOKEN_TTL_MS: i64 = 3_600_000;
+/// Above this many live sessions, idle ones are dropped from memory.
+const SWEEP_ABOVE: usize = 1024;
 /// A session task with nothing to do exits after this long.
 const IDLE_EXIT: Duration = Duration::from_secs(60);
 
@@ -392,6 +394,13 @@ impl Pricer {
 impl Inner {
     fn channel(&self, session_id: &str) -> Arc<Channel> {
         let mut sessions = self.sessions.lock().expect("sessions map");
+        if sessions.len() >= SWEEP_ABOVE {
+            // Forget sessions nobody follows and nothing is pending for.
+            sessions.retain(|_, channel| {
+                channel.events.receiver_count() > 0
+                    || channel.state.lock().expect("session state").running
+            });
+        }
         sessions
             .entry(session_id.to_owned())
             .or_insert_with(|| {
@@ -405,9 +414,12 @@ impl Inner {
             .clone()
     }
 
+    /// Pushes to the session's followers, if it has any (no entry is made for nobody).
     fn publish(&self, session_id: &str, seq: i64, pricing: &SessionPricing) {
-        let _ =
-            self.channel(session_id).events.send(PricingEvent { seq, pricing: pricing.clone() });
+        let channel = self.sessions.lock().expect("sessions map").get(session_id).cloned();
+        if let Some(channel) = channel {
+            let _ = channel.events.send(PricingEvent { seq, pricing: pricing.clone() });
+        }
     }
 
     /// Marks `config_hash` as the configuration awaiting the org's price and makes sure the
