@@ -12,21 +12,9 @@ backend_tests!(
 );
 
 async fn submit(app: &TestApp, email: &str) -> Value {
-    let body = json!({"templateSlug": "2-panel-lift-slide"});
-    let (_, session) = app
-        .call(
-            Method::POST,
-            "/public/v1/orgs/window-works/configuration-sessions",
-            None,
-            Some(&body),
-        )
-        .await;
-    let path =
-        format!("/public/v1/configuration-sessions/{}/submit", session["id"].as_str().unwrap());
+    let session = app.open_session("2-panel-lift-slide").await;
     let body = json!({"customer": {"name": "Jane Doe", "email": email, "phone": "+31 6 12"}, "notes": "Patio"});
-    let (status, submitted) = app.call(Method::POST, &path, None, Some(&body)).await;
-    assert_eq!(status, StatusCode::CREATED, "{submitted}");
-    submitted
+    app.submit_session(&session, &body).await
 }
 
 async fn submissions_are_resolved_linked_and_reconciled(backend: Backend) {

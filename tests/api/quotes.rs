@@ -17,15 +17,7 @@ const WAIT: Duration = Duration::from_secs(10);
 /// Opens a session, lets the receiver's first `pricing.calculated` be answered with a
 /// mounting line, submits; returns the submission id.
 async fn externally_priced_submission(app: &TestApp, receiver: &Receiver) -> String {
-    let body = json!({"templateSlug": "2-panel-lift-slide"});
-    let (_, session) = app
-        .call(
-            Method::POST,
-            "/public/v1/orgs/window-works/configuration-sessions",
-            None,
-            Some(&body),
-        )
-        .await;
+    let session = app.open_session("2-panel-lift-slide").await;
     let request = receiver
         .wait_for(1, WAIT)
         .await
@@ -46,11 +38,8 @@ async fn externally_priced_submission(app: &TestApp, receiver: &Receiver) -> Str
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let path =
-        format!("/public/v1/configuration-sessions/{}/submit", session["id"].as_str().unwrap());
     let body = json!({"customer": {"name": "Jane Doe", "email": "jane@example.com"}});
-    let (status, submitted) = app.call(Method::POST, &path, None, Some(&body)).await;
-    assert_eq!(status, StatusCode::CREATED);
+    let submitted = app.submit_session(&session, &body).await;
     assert_eq!(submitted["pricing"]["source"], "external");
     submitted["id"].as_str().unwrap().to_owned()
 }
@@ -238,19 +227,9 @@ async fn quotes_are_created_sent_and_revised(backend: Backend) {
 
 /// A sent quote (no rail: base-priced submission); returns `(quote id, view URL)`.
 async fn sent_quote(app: &TestApp) -> (String, String) {
-    let body = json!({"templateSlug": "tilt-turn-window"});
-    let (_, session) = app
-        .call(
-            Method::POST,
-            "/public/v1/orgs/window-works/configuration-sessions",
-            None,
-            Some(&body),
-        )
-        .await;
-    let path =
-        format!("/public/v1/configuration-sessions/{}/submit", session["id"].as_str().unwrap());
+    let session = app.open_session("tilt-turn-window").await;
     let body = json!({"customer": {"name": "John Smith", "email": "john@example.com", "phone": "+31612345678"}});
-    let (_, submitted) = app.call(Method::POST, &path, None, Some(&body)).await;
+    let submitted = app.submit_session(&session, &body).await;
     let (_, quote) = app
         .post(
             &format!("/api/v1/submissions/{}/quotes", submitted["id"].as_str().unwrap()),
@@ -460,19 +439,9 @@ mod smtp {
         assert!(printed.contains(&format!("{number}.pdf")));
 
         // A mail server that refuses leaves the quote unsent.
-        let body = json!({"templateSlug": "tilt-turn-window"});
-        let (_, session) = app
-            .call(
-                Method::POST,
-                "/public/v1/orgs/window-works/configuration-sessions",
-                None,
-                Some(&body),
-            )
-            .await;
-        let path =
-            format!("/public/v1/configuration-sessions/{}/submit", session["id"].as_str().unwrap());
+        let session = app.open_session("tilt-turn-window").await;
         let body = json!({"customer": {"name": "Ann", "email": "ann@example.com"}});
-        let (_, submitted) = app.call(Method::POST, &path, None, Some(&body)).await;
+        let submitted = app.submit_session(&session, &body).await;
         let (_, draft) = app
             .post(
                 &format!("/api/v1/submissions/{}/quotes", submitted["id"].as_str().unwrap()),

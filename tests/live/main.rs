@@ -26,17 +26,7 @@ async fn live_app(backend: Backend) -> TestApp {
 
 /// Opens a session on the lift-slide door's default configuration.
 async fn open_session(app: &TestApp) -> Value {
-    let body = json!({"templateSlug": "2-panel-lift-slide", "origin": "org_customize"});
-    let (status, session) = app
-        .call(
-            Method::POST,
-            "/public/v1/orgs/window-works/configuration-sessions",
-            None,
-            Some(&body),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{session}");
-    session
+    app.open_session("2-panel-lift-slide").await
 }
 
 /// The session's configuration with another overall width.

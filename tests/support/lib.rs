@@ -278,6 +278,24 @@ impl TestApp {
         lead["id"].as_str().unwrap().to_owned()
     }
 
+    /// Opens a configuration session of the demo org on a template's default configuration.
+    pub async fn open_session(&self, template_slug: &str) -> Value {
+        let body = serde_json::json!({ "templateSlug": template_slug, "origin": "org_customize" });
+        let path = "/public/v1/orgs/window-works/configuration-sessions";
+        let (status, session) = self.call(Method::POST, path, None, Some(&body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{session}");
+        session
+    }
+
+    /// Submits a session with `body` (`{customer, notes?}`); returns the receipt.
+    pub async fn submit_session(&self, session: &Value, body: &Value) -> Value {
+        let id = session["id"].as_str().expect("a session id");
+        let path = format!("/public/v1/configuration-sessions/{id}/submit");
+        let (status, submitted) = self.call(Method::POST, &path, None, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{submitted}");
+        submitted
+    }
+
     /// Polls `GET /api/v1/events/{id}` until `done(event)` holds (panics after `within`).
     pub async fn wait_for_event(
         &self,
