@@ -163,6 +163,22 @@ async fn idempotency_keys_replay_the_first_answer(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(read.status(), StatusCode::FORBIDDEN);
+    // Anonymous public forms ignore the header: customers would share keys.
+    for _ in 0..2 {
+        let lead = json!({"name": "Same Key", "email": "key@example.com", "message": "Hi"});
+        let response = app
+            .client
+            .post(app.url("/public/v1/orgs/window-works/leads"))
+            .header("idempotency-key", "1")
+            .json(&lead)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert!(response.headers().get("idempotent-replayed").is_none());
+    }
+    let (_, leads) = app.get("/api/v1/leads").await;
+    assert_eq!(leads["data"].as_array().unwrap().len(), 2);
 }
 
 mod example {

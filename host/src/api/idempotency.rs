@@ -1,7 +1,8 @@
-//! `Idempotency-Key` on POSTs: the first answer (status and body) is stored and replayed for
-//! 24 hours to any request with the same key, credentials and path (marked
+//! `Idempotency-Key` on authenticated POSTs: the first answer (status and body) is stored
+//! and replayed for 24 hours to any request with the same key, credentials and path (marked
 //! `Idempotent-Replayed: true`); a repeat while the first still runs gets 409. Answers with
-//! a 5xx status are not kept, so a retry runs again.
+//! a 5xx status are not kept, so a retry runs again. Anonymous requests (public forms) are
+//! left alone: their keys would be shared across customers.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -33,11 +34,12 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         return ApiError::InvalidRequest("Idempotency-Key must be 1 to 255 characters".into())
             .into_response();
     }
-    let credentials = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(|v| v.as_bytes().to_vec())
-        .unwrap_or_default();
+    // Only requests with credentials: anonymous public forms share paths across customers.
+    let Some(credentials) =
+        request.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes().to_vec())
+    else {
+        return next.run(request).await;
+    };
     let scope =
         sha256_hex(&format!("{}\n{}", String::from_utf8_lossy(&credentials), request.uri().path()));
     match state.store.claim_idempotency_key(&scope, &key).await {
