@@ -21,7 +21,11 @@ use winfactor::store::NewEndpoint;
 use winfactor::{Config, Store, demo};
 use winfactor_tests::{Backend, TestDatabase, postgres_admin_url};
 
-const BACKLOG: usize = 5_000;
+/// Events drained in the throughput figure (`DELIVERY_BENCH_BACKLOG` overrides, e.g. for
+/// profiling a longer drain).
+fn backlog() -> usize {
+    std::env::var("DELIVERY_BENCH_BACKLOG").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000)
+}
 const LATENCY_SAMPLES: usize = 400;
 const CONCURRENCY: usize = 64;
 
@@ -130,7 +134,7 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw:
     store.insert_endpoint(&org.id, &endpoint).await.unwrap();
 
     // A backlog committed before the worker starts, then drained: sustained deliveries/s.
-    for chunk in 0..BACKLOG / 500 {
+    for chunk in 0..backlog() / 500 {
         let mut tx = store.begin().await.unwrap();
         for n in 0..500 {
             emit(&mut tx, &org, lead_event(chunk * 500 + n, false)).await.unwrap();
@@ -144,8 +148,9 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw:
         let _ = stopped.await;
     }));
     let started = Instant::now();
-    wait_count(sink, before + BACKLOG).await;
-    let drained = BACKLOG as f64 / started.elapsed().as_secs_f64();
+    eprintln!("draining {} deliveries", backlog());
+    wait_count(sink, before + backlog()).await;
+    let drained = backlog() as f64 / started.elapsed().as_secs_f64();
     println!(
         "{backend:?}: outbox → receiver {drained:>8.0} deliveries/s  ({:.0}% of the raw rate)",
         100.0 * drained / raw
