@@ -16,6 +16,7 @@ backend_tests!(
     submission_freezes_the_matching_adjustment,
     submission_without_answer_gives_the_org_its_chance,
     without_a_rail_base_pricing_is_final_and_bad_input_fires_nothing,
+    a_session_left_pending_by_another_process_is_priced_again,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -487,4 +488,37 @@ mod example {
         };
         assert!((door(items) - door(base) * 1.1).abs() < 0.006, "10% margin on the door");
     }
+}
+
+/// A session stored as `pending` with no task watching it (the process that fired for it
+/// died): following its stream prices it again.
+async fn a_session_left_pending_by_another_process_is_priced_again(backend: Backend) {
+    use winfactor::catalog::{base_pricing, config_hash};
+    use winfactor::pricing::{PricingSource, PricingStatus, SessionPricing};
+    let app = live_app(backend).await;
+    let receiver = Receiver::start().await;
+    app.register_webhook(&receiver.url, &["pricing.calculated"], None).await;
+    let template =
+        app.store.template(&app.seeded.org.id, "2-panel-lift-slide").await.unwrap().unwrap();
+    let configuration = template.default_configuration.clone();
+    let hash = config_hash(&configuration);
+    let pending = SessionPricing::new(
+        &hash,
+        PricingStatus::Pending,
+        PricingSource::Base,
+        base_pricing(&template, &configuration, "EUR"),
+    );
+    let session = app
+        .store
+        .insert_session(&app.seeded.org.id, &template.id, "configurator", &configuration, &pending)
+        .await
+        .unwrap();
+    let url = app.url(&format!("/public/v1/configuration-sessions/{}/stream", session.id));
+    let mut stream = SseClient::connect(&url, None).await;
+    assert_eq!(stream.next(WAIT).await.data["status"], "pending");
+    let request = receiver.wait_for(1, WAIT).await.remove(0);
+    assert_eq!(request.json()["data"]["configHash"], json!(hash));
+    answer(&app, &request, &marked_up(&request)).await;
+    let confirmed = stream.until(WAIT, |e| e.data["status"] == "confirmed").await;
+    assert_eq!(confirmed.data["source"], "external");
 }

@@ -192,6 +192,7 @@ impl Pricer {
     ) -> anyhow::Result<SessionPricing> {
         let hash = catalog::config_hash(configuration);
         if hash == session.config_hash {
+            self.resume_if_orphaned(session);
             return Ok(session.pricing.clone());
         }
         let base = catalog::base_pricing(template, configuration, &org.currency);
@@ -208,6 +209,18 @@ impl Pricer {
             self.inner.channel(&session.id).state.lock().expect("session state").wanted = None;
         }
         Ok(pricing)
+    }
+
+    /// A session still `pending` that no task of this process watches (the process that
+    /// fired for it restarted) is priced again, so it cannot stay pending forever.
+    pub fn resume_if_orphaned(&self, session: &Session) {
+        if session.pricing.status != PricingStatus::Pending || session.submission_id.is_some() {
+            return;
+        }
+        let running = self.inner.channel(&session.id).state.lock().expect("session state").running;
+        if !running {
+            self.inner.want(&session.id, &session.config_hash);
+        }
     }
 
     /// Stores an answer for (session, configHash) and, if that configuration is on screen,
