@@ -24,20 +24,11 @@ async fn externally_priced_submission(app: &TestApp, receiver: &Receiver) -> Str
         .into_iter()
         .find(|r| r.header("x-winfactor-event") == "pricing.calculated")
         .unwrap();
-    let data = request.json()["data"].clone();
-    let mut items = data["basePricing"]["lineItems"].clone();
+    let mut items = request.json()["data"]["basePricing"]["lineItems"].clone();
     items.as_array_mut().unwrap().push(
         json!({"description": "Mounting", "quantity": 1, "unitPrice": 250.0, "sortOffset": 99}),
     );
-    let answer = json!({"configHash": data["configHash"], "lineItems": items});
-    let response = app
-        .client
-        .put(data["callback"]["url"].as_str().unwrap())
-        .json(&answer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(app.answer_pricing(&request, &items).await.0, StatusCode::OK);
     let body = json!({"customer": {"name": "Jane Doe", "email": "jane@example.com"}});
     let submitted = app.submit_session(&session, &body).await;
     assert_eq!(submitted["pricing"]["source"], "external");
@@ -210,15 +201,8 @@ async fn quotes_are_created_sent_and_revised(backend: Backend) {
     };
     let data = asked.json()["data"].clone();
     assert_eq!(data["submission"]["id"], submission.as_str());
-    let answer = json!({"configHash": data["configHash"], "lineItems": [{"description": "Fresh ERP price", "quantity": 1, "unitPrice": 1999.99}]});
-    let response = app
-        .client
-        .put(data["callback"]["url"].as_str().unwrap())
-        .json(&answer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let fresh = json!([{"description": "Fresh ERP price", "quantity": 1, "unitPrice": 1999.99}]);
+    assert_eq!(app.answer_pricing(&asked, &fresh).await.0, StatusCode::OK);
     let (status, filled) = autofill.await.unwrap();
     assert_eq!(status, StatusCode::OK, "{filled}");
     assert_eq!(filled["lineItems"][0]["description"], "Fresh ERP price");

@@ -44,12 +44,7 @@ async fn put_configuration(app: &TestApp, id: &str, configuration: &Value) -> (S
 
 /// PUTs `line_items` to the callback of a received `pricing.calculated`.
 async fn answer(app: &TestApp, request: &Received, line_items: &Value) -> (StatusCode, Value) {
-    let data = &request.json()["data"];
-    let url = data["callback"]["url"].as_str().unwrap();
-    let body = json!({ "configHash": data["configHash"], "lineItems": line_items });
-    let response = app.client.put(url).json(&body).send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
+    app.answer_pricing(request, line_items).await
 }
 
 /// The org's own price: base items with a 10% margin on the first, plus mounting.

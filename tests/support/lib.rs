@@ -296,6 +296,21 @@ impl TestApp {
         submitted
     }
 
+    /// Answers a received `pricing.calculated` by PUTting `line_items` to its callback for
+    /// its configHash; returns the status and body.
+    pub async fn answer_pricing(
+        &self,
+        request: &Received,
+        line_items: &Value,
+    ) -> (StatusCode, Value) {
+        let data = &request.json()["data"];
+        let url = data["callback"]["url"].as_str().expect("a callback URL");
+        let body = serde_json::json!({ "configHash": data["configHash"], "lineItems": line_items });
+        let response = self.client.put(url).json(&body).send().await.expect("the server answers");
+        let status = response.status();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
     /// Polls `GET /api/v1/events/{id}` until `done(event)` holds (panics after `within`).
     pub async fn wait_for_event(
         &self,
