@@ -68,10 +68,36 @@ async fn probes_request_ids_and_openapi(backend: Backend) {
         "/public/v1/quotes/{viewToken}/accept",
         "/public/v1/quotes/{viewToken}/reject",
         "/public/v1/quotes/{viewToken}/pdf",
+        "/public/v1/orgs/{orgSlug}/templates",
     ] {
         assert!(spec["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
     assert!(spec["paths"]["/api/v1/organization"]["patch"].is_object());
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+
+    // The configurator page and the catalog it reads are public; pricing rules are not.
+    let page = app.client.get(app.url("/configurator/window-works")).send().await.unwrap();
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("Window Works Inc")
+            && page.contains("new EventSource")
+            && page.contains("data-currency=\"EUR\"")
+    );
+    let catalog: serde_json::Value = app
+        .client
+        .get(app.url("/public/v1/orgs/window-works/templates"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(catalog.as_array().unwrap().len(), 3);
+    assert!(catalog[0].get("pricingRules").is_none());
+    let missing = app.client.get(app.url("/configurator/nobody")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let index = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(index.contains("/configurator/window-works"));
     app.stop().await;
 }

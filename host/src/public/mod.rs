@@ -1,6 +1,7 @@
 //! The customer-facing API under `/public/v1/…`: no API key; addressed by org slug or by
 //! unguessable ids. Lead form and configuration sessions (live pricing, SSE, submit).
 
+pub mod configurator;
 pub mod leads;
 pub mod quotes;
 pub mod rate_limit;
@@ -12,5 +13,9 @@ use crate::AppState;
 
 /// Every public route, with its OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(leads::router()).merge(sessions::router()).merge(quotes::router())
+    OpenApiRouter::new()
+        .merge(leads::router())
+        .merge(sessions::router())
+        .merge(quotes::router())
+        .merge(configurator::router())
 }

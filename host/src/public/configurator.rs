@@ -1,0 +1,113 @@
+//! The configurator page (`GET /configurator/{orgSlug}`): plain HTML, CSS and JavaScript
+//! served by the host, no build step and no external assets. It drives the public session
+//! API and shows the live price over Server-Sent Events. Also `GET /` (a link to the demo)
+//! and the public catalog it reads (`GET /public/v1/orgs/{orgSlug}/templates`).
+
+use axum::extract::State;
+use axum::response::Html;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::quotes::{STYLE, escape};
+use crate::AppState;
+use crate::api::extract::{Json, Path};
+use crate::catalog::{CatalogOption, Color, Component, Configuration, DimensionRange};
+use crate::demo::DEMO_ORG_SLUG;
+use crate::error::{ApiError, ApiResult};
+
+const PAGE: &str = include_str!("assets/configurator.html");
+const SCRIPT: &str = include_str!("assets/configurator.js");
+
+/// Routes of this resource.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(public_templates))
+        .route("/configurator/{org_slug}", axum::routing::get(configurator_page))
+        .route("/", axum::routing::get(index_page))
+}
+
+/// A template as customers see it (no pricing rules).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicTemplate {
+    /// `tpl_…`
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Size limits.
+    pub dimensions: DimensionRange,
+    /// Parts.
+    pub components: Vec<Component>,
+    /// Options.
+    pub options: Vec<CatalogOption>,
+    /// Colours.
+    pub colors: Vec<Color>,
+    /// A valid starting point.
+    pub default_configuration: Configuration,
+}
+
+/// The organisation's templates for its configurator (without pricing rules).
+#[utoipa::path(get, path = "/public/v1/orgs/{orgSlug}/templates", tag = "public", params(("orgSlug" = String, Path)),
+    security(()), responses((status = 200, body = Vec<PublicTemplate>), (status = 404, body = crate::error::ErrorBody)))]
+async fn public_templates(
+    State(state): State<AppState>,
+    Path(org_slug): Path<String>,
+) -> ApiResult<Json<Vec<PublicTemplate>>> {
+    let org =
+        state.store.org_by_slug(&org_slug).await?.ok_or(ApiError::NotFound("organisation"))?;
+    let templates = state.store.list_templates(&org.id).await?;
+    Ok(Json(
+        templates
+            .into_iter()
+            .map(|t| PublicTemplate {
+                id: t.id,
+                slug: t.slug,
+                name: t.name,
+                description: t.description,
+                dimensions: t.dimensions,
+                components: t.components,
+                options: t.options,
+                colors: t.colors,
+                default_configuration: t.default_configuration,
+            })
+            .collect(),
+    ))
+}
+
+async fn configurator_page(
+    State(state): State<AppState>,
+    Path(org_slug): Path<String>,
+) -> ApiResult<Html<String>> {
+    let org =
+        state.store.org_by_slug(&org_slug).await?.ok_or(ApiError::NotFound("organisation"))?;
+    Ok(Html(
+        PAGE.replace("{{STYLE}}", STYLE)
+            .replace("{{SCRIPT}}", SCRIPT)
+            .replace("{{ORG_NAME}}", &escape(&org.name))
+            .replace("{{ORG_SLUG}}", &escape(&org.slug))
+            .replace("{{LOCALE}}", &escape(&org.locale))
+            .replace("{{CURRENCY}}", &escape(&org.currency)),
+    ))
+}
+
+async fn index_page(State(state): State<AppState>) -> ApiResult<Html<String>> {
+    let demo = state.store.org_by_slug(DEMO_ORG_SLUG).await?;
+    let link = demo.map_or_else(String::new, |org| {
+        format!(
+            r#"<p><a href="/configurator/{}">Open the {} configurator</a></p>"#,
+            org.slug,
+            escape(&org.name)
+        )
+    });
+    Ok(Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>WinFactor</title><style>{STYLE}</style></head>
+<body><main><h1>WinFactor</h1><p>Deep API &amp; Events: live pricing, REST API v1, signed webhooks.</p>{link}
+<p><a href="/openapi.yaml">OpenAPI document</a></p></main></body></html>"#
+    )))
+}
