@@ -11,6 +11,10 @@ let session = null;
 let stream = null;
 let timer = null;
 
+// Anything unexpected is shown, not swallowed.
+window.addEventListener("error", (event) => { $("problems").textContent = event.message; });
+window.addEventListener("unhandledrejection", (event) => { $("problems").textContent = String(event.reason); });
+
 const STATUS_TEXT = {
   pending: "Confirming final price…",
   confirmed: "Final price",
