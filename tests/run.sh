@@ -11,6 +11,18 @@ if ! python3 -c "import standardwebhooks, pypdf, aiosmtpd" 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check standardwebhooks pypdf aiosmtpd
 fi
 
+# The configurator's browser test drives Debian's Chromium through playwright-core (no
+# browser download): install both when missing.
+if ! command -v chromium >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    (cd tests/browser && npm ci --silent --no-audit --no-fund)
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast "$@"
 else
