@@ -38,7 +38,8 @@ pub struct Template {
     pub options: Vec<CatalogOption>,
     /// Frame colours.
     pub colors: Vec<Color>,
-    /// How base pricing is computed.
+    /// How base pricing is computed (left out of the customers' public catalog).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pricing_rules: Vec<PricingRule>,
     /// A valid starting configuration for the configurator.
     pub default_configuration: Configuration,

@@ -5,15 +5,13 @@
 
 use axum::extract::State;
 use axum::response::Html;
-use serde::Serialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::quotes::{STYLE, escape};
 use crate::AppState;
 use crate::api::extract::{Json, Path};
-use crate::catalog::{CatalogOption, Color, Component, Configuration, DimensionRange};
+use crate::catalog::Template;
 use crate::demo::DEMO_ORG_SLUG;
 use crate::error::{ApiError, ApiResult};
 
@@ -28,56 +26,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route("/", axum::routing::get(index_page))
 }
 
-/// A template as customers see it (no pricing rules).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PublicTemplate {
-    /// `tpl_…`
-    pub id: String,
-    /// Slug.
-    pub slug: String,
-    /// Name.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// Size limits.
-    pub dimensions: DimensionRange,
-    /// Parts.
-    pub components: Vec<Component>,
-    /// Options.
-    pub options: Vec<CatalogOption>,
-    /// Colours.
-    pub colors: Vec<Color>,
-    /// A valid starting point.
-    pub default_configuration: Configuration,
-}
-
 /// The organisation's templates for its configurator (without pricing rules).
 #[utoipa::path(get, path = "/public/v1/orgs/{orgSlug}/templates", tag = "public", params(("orgSlug" = String, Path)),
-    security(()), responses((status = 200, body = Vec<PublicTemplate>), (status = 404, body = crate::error::ErrorBody)))]
+    security(()), responses((status = 200, body = Vec<Template>), (status = 404, body = crate::error::ErrorBody)))]
 async fn public_templates(
     State(state): State<AppState>,
     Path(org_slug): Path<String>,
-) -> ApiResult<Json<Vec<PublicTemplate>>> {
+) -> ApiResult<Json<Vec<Template>>> {
     let org =
         state.store.org_by_slug(&org_slug).await?.ok_or(ApiError::NotFound("organisation"))?;
-    let templates = state.store.list_templates(&org.id).await?;
-    Ok(Json(
-        templates
-            .into_iter()
-            .map(|t| PublicTemplate {
-                id: t.id,
-                slug: t.slug,
-                name: t.name,
-                description: t.description,
-                dimensions: t.dimensions,
-                components: t.components,
-                options: t.options,
-                colors: t.colors,
-                default_configuration: t.default_configuration,
-            })
-            .collect(),
-    ))
+    let mut templates = state.store.list_templates(&org.id).await?;
+    for template in &mut templates {
+        template.pricing_rules.clear(); // prices are the org's business; empty rules are omitted
+    }
+    Ok(Json(templates))
 }
 
 async fn configurator_page(
