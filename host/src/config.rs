@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::delivery::{DeliveryConfig, RetrySchedule};
+use crate::plugins::PluginLimits;
 
 /// Default SQLite database, created next to where the service starts.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://winfactor.db";
@@ -49,6 +50,10 @@ pub struct Config {
     pub smtp_url: Option<SecretUrl>,
     /// Sender of outgoing mail.
     pub mail_from: String,
+    /// Limits of Wasm pricing plugin runs.
+    pub plugin_limits: PluginLimits,
+    /// Where precompiled plugin artifacts are kept across restarts.
+    pub plugin_cache_dir: PathBuf,
 }
 
 impl Config {
@@ -122,6 +127,19 @@ pub struct Settings {
     /// Sender of outgoing mail, e.g. `Window Works <quotes@example.com>`.
     #[arg(long, env = "WINFACTOR_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// Longest plugin run (default `50ms`; the customer's remaining budget shortens it).
+    #[arg(long, env = "WINFACTOR_PLUGIN_BUDGET")]
+    pub plugin_budget: Option<String>,
+    /// Linear-memory cap of a plugin run, MiB (default 32).
+    #[arg(long, env = "WINFACTOR_PLUGIN_MEMORY_MIB")]
+    pub plugin_memory_mib: Option<usize>,
+    /// Concurrent plugin runs (pooling allocator slots, default 32).
+    #[arg(long, env = "WINFACTOR_PLUGIN_SLOTS")]
+    pub plugin_slots: Option<u32>,
+    /// Directory of precompiled plugin artifacts (default `winfactor-plugin-cache` in the
+    /// system temporary directory).
+    #[arg(long, env = "WINFACTOR_PLUGIN_CACHE_DIR")]
+    pub plugin_cache_dir: Option<PathBuf>,
 }
 
 impl Settings {
@@ -161,6 +179,10 @@ impl Settings {
             quote_expiry_interval: self.quote_expiry_interval.or(fallback.quote_expiry_interval),
             smtp_url: self.smtp_url.or(fallback.smtp_url),
             mail_from: self.mail_from.or(fallback.mail_from),
+            plugin_budget: self.plugin_budget.or(fallback.plugin_budget),
+            plugin_memory_mib: self.plugin_memory_mib.or(fallback.plugin_memory_mib),
+            plugin_slots: self.plugin_slots.or(fallback.plugin_slots),
+            plugin_cache_dir: self.plugin_cache_dir.or(fallback.plugin_cache_dir),
         }
     }
 
@@ -267,6 +289,25 @@ impl Settings {
         if lead_rate_per_minute == 0 {
             return Err(ConfigError::new("lead_rate_per_minute", "must be at least 1"));
         }
+        let defaults = PluginLimits::default();
+        let plugin_limits = PluginLimits {
+            budget: duration("plugin_budget", self.plugin_budget, defaults.budget)?,
+            memory_bytes: self.plugin_memory_mib.map_or(defaults.memory_bytes, |mib| mib << 20),
+            slots: self.plugin_slots.unwrap_or(defaults.slots),
+            ..defaults
+        };
+        if plugin_limits.budget.is_zero() || plugin_limits.budget > Duration::from_secs(10) {
+            return Err(ConfigError::new("plugin_budget", "must be between 1ms and 10s"));
+        }
+        if !(1..=4096).contains(&(plugin_limits.memory_bytes >> 20)) {
+            return Err(ConfigError::new("plugin_memory_mib", "must be between 1 and 4096"));
+        }
+        if !(1..=1024).contains(&plugin_limits.slots) {
+            return Err(ConfigError::new("plugin_slots", "must be between 1 and 1024"));
+        }
+        let plugin_cache_dir = self
+            .plugin_cache_dir
+            .unwrap_or_else(|| std::env::temp_dir().join("winfactor-plugin-cache"));
         Ok(Config {
             listen,
             database_url,
@@ -281,6 +322,8 @@ impl Settings {
             quote_expiry_interval,
             smtp_url,
             mail_from,
+            plugin_limits,
+            plugin_cache_dir,
         })
     }
 }

@@ -17,9 +17,9 @@ pub fn random_alphanumeric(len: usize) -> String {
     rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
-/// Hex SHA-256 of a secret, the only form in which secrets are stored.
-pub fn sha256_hex(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+/// Hex SHA-256: the only form in which secrets are stored, and content digests.
+pub fn sha256_hex(data: impl AsRef<[u8]>) -> String {
+    hex::encode(Sha256::digest(data.as_ref()))
 }
 
 #[cfg(test)]

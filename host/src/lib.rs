@@ -32,6 +32,7 @@ pub mod jobs;
 pub mod mail;
 pub mod orgs;
 pub mod pdf;
+pub mod plugins;
 pub mod pricing;
 pub mod public;
 pub mod server;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub lead_limiter: Arc<RateLimiter>,
     /// The live pricing loop.
     pub pricer: Pricer,
+    /// Wasm pricing plugins: versions, compilation, runs.
+    pub plugins: plugins::Plugins,
     /// Outgoing mail.
     pub mailer: mail::Mailer,
     /// True once shutdown has begun (long-lived responses end on it).
@@ -121,11 +124,30 @@ pub async fn serve(
     });
     let lead_limiter =
         Arc::new(RateLimiter::new(config.lead_rate_per_minute, Duration::from_secs(60)));
-    let pricer = Pricer::new(store.clone(), config.public_url.clone(), config.pricing_debounce);
+    let plugins = plugins::Plugins::new(
+        store.clone(),
+        config.plugin_limits,
+        config.plugin_cache_dir.clone(),
+    )?;
+    plugins.resume_compiles().await?;
+    let pricer = Pricer::new(
+        store.clone(),
+        plugins.clone(),
+        config.public_url.clone(),
+        config.pricing_debounce,
+    );
     let mailer = mail::Mailer::new(config.smtp_url.as_ref(), &config.mail_from)?;
     let config = Arc::new(config);
-    let state =
-        AppState { store: store.clone(), config, sender, lead_limiter, pricer, mailer, stopping };
+    let state = AppState {
+        store: store.clone(),
+        config,
+        sender,
+        lead_limiter,
+        pricer,
+        plugins,
+        mailer,
+        stopping,
+    };
     tracing::info!(addr = %listener.local_addr()?, database = %state.config.database_url, "serving");
     let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let graceful = async move {

@@ -50,7 +50,7 @@ pub struct PlanFeatures {
 }
 
 /// Metric (millimetres) or imperial display; configurations are always integer millimetres.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum UnitSystem {
     /// Millimetres and square metres.

@@ -16,6 +16,7 @@ mod keys;
 mod leads;
 mod orgs;
 mod outbox;
+mod plugins;
 mod quotes;
 mod sessions;
 mod submissions;
@@ -42,6 +43,7 @@ pub use outbox::{
     AttemptRecord, AttemptRow, ClaimedDelivery, DeliveryRow, DeliveryStatus, EventFilter, EventRow,
     Outcome,
 };
+pub use plugins::{NewPluginVersion, PluginRun, PluginVersion, RUNS_KEPT};
 pub use quotes::{OutboxMail, Quote};
 pub use sessions::{Adjustment, HistoryEntry, Redeemed, Session};
 pub use submissions::Submission;

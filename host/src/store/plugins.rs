@@ -1,0 +1,382 @@
+//! Pricing plugin versions (with their component bytes), the org's active version,
+//! precompiled-artifact digests, and recent runs.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use utoipa::ToSchema;
+
+use super::Store;
+use crate::clock::now_ms;
+use crate::ids::new_id;
+
+/// Runs kept per plugin version (older ones are pruned as new ones arrive).
+pub const RUNS_KEPT: i64 = 200;
+
+/// One uploaded version of a plugin.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginVersion {
+    /// `plg_…`
+    pub id: String,
+    /// The plugin's name; versions of the same name count up.
+    pub name: String,
+    /// 1, 2, … per name.
+    pub version: i64,
+    /// SHA-256 of the component bytes (hex).
+    pub sha256: String,
+    /// Size of the component.
+    pub size_bytes: i64,
+    /// `compiling`, `ready` or `failed`.
+    pub status: String,
+    /// Why compilation failed.
+    pub error: Option<String>,
+    /// The plugin's settings, passed to every run.
+    #[schema(value_type = Object)]
+    pub settings: Value,
+    /// Interfaces the component imports.
+    pub imports: Vec<String>,
+    /// How long compilation took.
+    pub compile_ms: Option<i64>,
+    /// Whether this is the org's active version.
+    pub active: bool,
+    /// Epoch ms.
+    pub created_at: i64,
+    /// Epoch ms.
+    pub updated_at: i64,
+}
+
+/// A new version to store.
+#[derive(Debug)]
+pub struct NewPluginVersion<'a> {
+    /// The plugin's name.
+    pub name: &'a str,
+    /// SHA-256 of `wasm`.
+    pub sha256: &'a str,
+    /// The component.
+    pub wasm: &'a [u8],
+    /// Its imports, from the upload check.
+    pub imports: &'a [String],
+    /// Settings JSON.
+    pub settings: &'a Value,
+}
+
+/// One recorded run.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginRun {
+    /// `prun_…`
+    pub id: String,
+    /// The version that ran.
+    pub plugin_id: String,
+    /// The session priced (none for dry-runs of a payload).
+    pub session_id: Option<String>,
+    /// `live`, `submission`, `autofill` or `dry-run`.
+    pub context: String,
+    /// `ok`, `plugin_error`, `invalid_output`, `timeout`, `memory_limit`, `trap`, `busy`,
+    /// `unavailable`.
+    pub outcome: String,
+    /// What went wrong.
+    pub error: Option<String>,
+    /// `warm`, `precompiled` (loaded from the disk cache) or `compiled`.
+    pub origin: Option<String>,
+    /// Instantiation plus call, µs.
+    pub duration_us: i64,
+    /// Largest linear memory reached.
+    pub peak_memory_bytes: i64,
+    /// Output size counted against the cap.
+    pub output_bytes: i64,
+    /// The run's log.
+    pub log: Vec<String>,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "p.id, p.name, p.version, p.sha256, p.size_bytes, p.status, p.error, \
+    p.settings, p.imports, p.compile_ms, p.created_at, p.updated_at, \
+    CAST(CASE WHEN o.active_plugin_id = p.id THEN 1 ELSE 0 END AS BIGINT) AS active";
+
+fn version_from_row(row: &AnyRow) -> anyhow::Result<PluginVersion> {
+    let settings: String = row.try_get("settings")?;
+    let imports: String = row.try_get("imports")?;
+    Ok(PluginVersion {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        version: row.try_get("version")?,
+        sha256: row.try_get("sha256")?,
+        size_bytes: row.try_get("size_bytes")?,
+        status: row.try_get("status")?,
+        error: row.try_get("error")?,
+        settings: serde_json::from_str(&settings)?,
+        imports: serde_json::from_str(&imports)?,
+        compile_ms: row.try_get("compile_ms")?,
+        active: row.try_get::<i64, _>("active")? == 1,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn run_from_row(row: &AnyRow) -> anyhow::Result<PluginRun> {
+    let log: String = row.try_get("log")?;
+    Ok(PluginRun {
+        id: row.try_get("id")?,
+        plugin_id: row.try_get("plugin_id")?,
+        session_id: row.try_get("session_id")?,
+        context: row.try_get("context")?,
+        outcome: row.try_get("outcome")?,
+        error: row.try_get("error")?,
+        origin: row.try_get("origin")?,
+        duration_us: row.try_get("duration_us")?,
+        peak_memory_bytes: row.try_get("peak_memory_bytes")?,
+        output_bytes: row.try_get("output_bytes")?,
+        log: serde_json::from_str(&log)?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Stores a new version (`compiling`), numbered after the org's last of that name.
+    pub async fn insert_plugin_version(
+        &self,
+        org_id: &str,
+        new: &NewPluginVersion<'_>,
+    ) -> anyhow::Result<PluginVersion> {
+        let id = new_id("plg");
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO pricing_plugins (id, org_id, name, version, sha256, size_bytes, wasm, \
+             imports, settings, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(version), 0) + 1 FROM pricing_plugins \
+             WHERE org_id = $2 AND name = $3), $4, $5, $6, $7, $8, 'compiling', $9, $9)",
+        )
+        .bind(&id)
+        .bind(org_id)
+        .bind(new.name)
+        .bind(new.sha256)
+        .bind(new.wasm.len() as i64)
+        .bind(new.wasm.to_vec())
+        .bind(serde_json::to_string(new.imports)?)
+        .bind(serde_json::to_string(new.settings)?)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        self.plugin_version(org_id, &id).await?.ok_or_else(|| anyhow::anyhow!("plugin vanished"))
+    }
+
+    /// A version of the org's.
+    pub async fn plugin_version(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> anyhow::Result<Option<PluginVersion>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM pricing_plugins p JOIN orgs o ON o.id = p.org_id \
+             WHERE p.org_id = $1 AND p.id = $2"
+        );
+        let row = sqlx::query(&sql).bind(org_id).bind(id).fetch_optional(&self.reader).await?;
+        row.as_ref().map(version_from_row).transpose()
+    }
+
+    /// The org's versions, newest first.
+    pub async fn plugin_versions(&self, org_id: &str) -> anyhow::Result<Vec<PluginVersion>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM pricing_plugins p JOIN orgs o ON o.id = p.org_id \
+             WHERE p.org_id = $1 ORDER BY p.created_at DESC, p.id DESC"
+        );
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.reader).await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    /// The org's active version, if any.
+    pub async fn active_plugin(&self, org_id: &str) -> anyhow::Result<Option<PluginVersion>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM pricing_plugins p JOIN orgs o ON o.active_plugin_id = p.id \
+             WHERE o.id = $1"
+        );
+        let row = sqlx::query(&sql).bind(org_id).fetch_optional(&self.reader).await?;
+        row.as_ref().map(version_from_row).transpose()
+    }
+
+    /// Every version not yet compiled (to resume after a restart).
+    pub async fn compiling_plugins(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT org_id, id FROM pricing_plugins WHERE status = 'compiling'")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(|row| Ok((row.try_get("org_id")?, row.try_get("id")?))).collect()
+    }
+
+    /// The component bytes of a version.
+    pub async fn plugin_wasm(&self, id: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT wasm FROM pricing_plugins WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.map(|row| row.try_get("wasm")).transpose()?)
+    }
+
+    /// Records how compilation ended.
+    pub async fn finish_plugin_compile(
+        &self,
+        id: &str,
+        result: Result<i64, &str>,
+    ) -> anyhow::Result<()> {
+        let (status, compile_ms, error) = match result {
+            Ok(ms) => ("ready", Some(ms), None),
+            Err(why) => ("failed", None, Some(why)),
+        };
+        sqlx::query(
+            "UPDATE pricing_plugins SET status = $1, compile_ms = $2, error = $3, updated_at = $4 \
+             WHERE id = $5",
+        )
+        .bind(status)
+        .bind(compile_ms)
+        .bind(error)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces a version's settings.
+    pub async fn set_plugin_settings(
+        &self,
+        org_id: &str,
+        id: &str,
+        settings: &Value,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE pricing_plugins SET settings = $1, updated_at = $2 WHERE org_id = $3 AND id = $4",
+        )
+        .bind(serde_json::to_string(settings)?)
+        .bind(now_ms())
+        .bind(org_id)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Makes `id` the org's active version (one statement: atomic); only a `ready` version.
+    pub async fn activate_plugin(&self, org_id: &str, id: &str) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE orgs SET active_plugin_id = $1 WHERE id = $2 AND EXISTS \
+             (SELECT 1 FROM pricing_plugins WHERE id = $1 AND org_id = $2 AND status = 'ready')",
+        )
+        .bind(id)
+        .bind(org_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Switches the org back to no plugin.
+    pub async fn deactivate_plugin(&self, org_id: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE orgs SET active_plugin_id = NULL WHERE id = $1")
+            .bind(org_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a version that is not active, with its runs; false if active or unknown.
+    pub async fn delete_plugin_version(&self, org_id: &str, id: &str) -> anyhow::Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "DELETE FROM pricing_plugins WHERE org_id = $1 AND id = $2 AND NOT EXISTS \
+             (SELECT 1 FROM orgs WHERE id = $1 AND active_plugin_id = $2)",
+        )
+        .bind(org_id)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query("DELETE FROM plugin_runs WHERE plugin_id = $1")
+                .bind(id)
+                .execute(tx.conn())
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The recorded digest of a precompiled artifact.
+    pub async fn artifact_digest(&self, cache_key: &str) -> anyhow::Result<Option<String>> {
+        let row = sqlx::query("SELECT sha256 FROM plugin_artifacts WHERE cache_key = $1")
+            .bind(cache_key)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.map(|row| row.try_get("sha256")).transpose()?)
+    }
+
+    /// Records the digest of an artifact just written.
+    pub async fn record_artifact(&self, cache_key: &str, sha256: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO plugin_artifacts (cache_key, sha256, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (cache_key) DO UPDATE SET sha256 = excluded.sha256, created_at = excluded.created_at",
+        )
+        .bind(cache_key)
+        .bind(sha256)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a run and prunes the version's oldest beyond [`RUNS_KEPT`].
+    pub async fn insert_plugin_run(&self, org_id: &str, run: &PluginRun) -> anyhow::Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO plugin_runs (id, org_id, plugin_id, session_id, context, outcome, error, \
+             origin, duration_us, peak_memory_bytes, output_bytes, log, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&run.id)
+        .bind(org_id)
+        .bind(&run.plugin_id)
+        .bind(&run.session_id)
+        .bind(&run.context)
+        .bind(&run.outcome)
+        .bind(&run.error)
+        .bind(&run.origin)
+        .bind(run.duration_us)
+        .bind(run.peak_memory_bytes)
+        .bind(run.output_bytes)
+        .bind(serde_json::to_string(&run.log)?)
+        .bind(run.created_at)
+        .execute(tx.conn())
+        .await?;
+        sqlx::query(
+            "DELETE FROM plugin_runs WHERE plugin_id = $1 AND id NOT IN (SELECT id FROM plugin_runs \
+             WHERE plugin_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2)",
+        )
+        .bind(&run.plugin_id)
+        .bind(RUNS_KEPT)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await
+    }
+
+    /// A version's recent runs, newest first.
+    pub async fn plugin_runs(
+        &self,
+        org_id: &str,
+        plugin_id: &str,
+        limit: i64,
+    ) -> anyhow::Result<Vec<PluginRun>> {
+        let rows = sqlx::query(
+            "SELECT id, plugin_id, session_id, context, outcome, error, origin, duration_us, \
+             peak_memory_bytes, output_bytes, log, created_at FROM plugin_runs \
+             WHERE org_id = $1 AND plugin_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+        )
+        .bind(org_id)
+        .bind(plugin_id)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+}
