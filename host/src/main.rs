@@ -1,4 +1,5 @@
-//! The `winfactor` command: `serve`, `migrate`, and `keys create|list|revoke`.
+//! The `winfactor` command: `serve`, `migrate`, `keys create|list|revoke` and
+//! `plugin check|run`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,34 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check and run pricing plugins locally, as production would.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// The upload check, offline: a component implementing the pricing world, within the
+    /// size cap, importing only what the host provides; compiled and linked.
+    Check {
+        /// The component (`target/wasm32-wasip2/release/NAME.wasm`).
+        file: PathBuf,
+    },
+    /// Runs a component on a `pricing.calculated` event and shows the output, log and every
+    /// figure against its production limit (exit code 1 if production would fail it).
+    Run {
+        /// The component.
+        file: PathBuf,
+        /// The event as JSON: the whole envelope or its `data`.
+        #[arg(long)]
+        input: PathBuf,
+        /// The plugin's settings as JSON text.
+        #[arg(long, default_value = "{}")]
+        settings: String,
+        /// Print a JSON report.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -94,7 +123,27 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(command) => keys(command, load).await,
+        Command::Plugin(command) => plugin(command),
     }
+}
+
+fn plugin(command: PluginCommand) -> anyhow::Result<()> {
+    use winfactor::plugins::runner;
+    match command {
+        PluginCommand::Check { file } => print!("{}", runner::check(&file)?),
+        PluginCommand::Run { file, input, settings, json } => {
+            let text = std::fs::read_to_string(&input)
+                .with_context(|| format!("cannot read {}", input.display()))?;
+            let event: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{}", input.display()))?;
+            let run = runner::run(&file, &event, &settings, json)?;
+            print!("{}", run.output);
+            if !run.passed {
+                anyhow::bail!("the run would fail in production");
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

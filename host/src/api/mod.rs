@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod leads;
 pub mod organization;
 pub mod pagination;
+pub mod pricing_plugins;
 pub mod quote_delivery;
 pub mod quotes;
 pub mod submissions;
@@ -69,5 +70,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(submissions::router())
         .merge(contacts::router())
         .merge(quotes::router())
+        .merge(pricing_plugins::router())
         .merge(crate::public::router())
 }

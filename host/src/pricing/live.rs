@@ -10,6 +10,11 @@
 //! answer still applies; an answer for another configuration is kept for when the customer
 //! returns to it.
 //!
+//! With an active Wasm plugin the org's price is computed in-process before the change is
+//! stored: the PUT answer and the first stream event are already `confirmed/plugin`. The
+//! webhook still fires beside it (an answer overrides the plugin's); a failed run falls
+//! back to base pricing (or to the webhook answer when one arrives).
+//!
 //! The coordination state lives in this process: a deployment with several API replicas
 //! needs sticky sessions for the live loop (the stored state stays correct regardless).
 
@@ -27,6 +32,7 @@ use crate::catalog::{self, Configuration, Pricing, Template};
 use crate::clock::now_ms;
 use crate::events::{self, EventType, NewEvent};
 use crate::orgs::Org;
+use crate::plugins::{Plugins, PricingInput, input::SessionRef};
 use crate::store::{Session, Store};
 
 /// How long a callback token stays valid: late answers still apply within it.
@@ -59,6 +65,8 @@ impl std::fmt::Debug for Pricer {
 
 struct Inner {
     store: Store,
+    /// The in-process rail: the org's active Wasm plugin.
+    plugins: Plugins,
     /// Base of callback URLs.
     public_url: String,
     /// Quiet time after the last change before firing.
@@ -94,11 +102,12 @@ enum Step {
 }
 
 impl Pricer {
-    /// A coordinator over `store`; callbacks are addressed under `public_url`.
-    pub fn new(store: Store, public_url: String, debounce: Duration) -> Self {
+    /// A coordinator over `store` and `plugins`; callbacks are addressed under `public_url`.
+    pub fn new(store: Store, plugins: Plugins, public_url: String, debounce: Duration) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
+                plugins,
                 public_url,
                 debounce,
                 sessions: Mutex::new(HashMap::new()),
@@ -122,16 +131,21 @@ impl Pricer {
     }
 
     /// What to show first for `configuration` of a session (or a new one): a stored answer
-    /// for the same configHash, else base pricing — `pending` when a rail will answer.
+    /// for the same configHash; else the active plugin's answer (`confirmed/plugin`, to be
+    /// stored with the change); else base pricing — `pending` when the webhook rail will
+    /// answer, `fallback` when the plugin failed and no rail will. The flag says whether the
+    /// webhook rail wants `pricing.calculated` (it fires beside a plugin, too).
     async fn first_pricing(
         &self,
         org: &Org,
-        session_id: Option<&str>,
+        session: &SessionRef,
+        stored: bool,
+        template: &Template,
+        configuration: &Configuration,
         config_hash: &str,
-        base: Pricing,
-    ) -> anyhow::Result<(SessionPricing, bool)> {
-        if let Some(session_id) = session_id {
-            let answered = self.inner.store.adjustments(session_id, Some(config_hash)).await?;
+    ) -> anyhow::Result<FirstPricing> {
+        if stored {
+            let answered = self.inner.store.adjustments(&session.id, Some(config_hash)).await?;
             if let Some(latest) = answered.into_iter().next() {
                 let pricing = SessionPricing::new(
                     config_hash,
@@ -139,25 +153,58 @@ impl Pricer {
                     latest.source,
                     latest.pricing,
                 );
-                return Ok((pricing, false));
+                return Ok(FirstPricing { shown: pricing, wanted: false, plugin_answer: None });
             }
         }
-        if self.has_rail(org).await? {
-            Ok((
-                SessionPricing::new(config_hash, PricingStatus::Pending, PricingSource::Base, base),
-                true,
-            ))
-        } else {
-            Ok((
-                SessionPricing::new(
-                    config_hash,
-                    PricingStatus::Confirmed,
-                    PricingSource::Base,
-                    base,
-                ),
-                false,
-            ))
-        }
+        let base = catalog::base_pricing(template, configuration, &org.currency);
+        let rail = self.has_rail(org).await?;
+        let input = PricingInput::for_session(
+            org,
+            session.clone(),
+            template,
+            configuration,
+            config_hash,
+            &base,
+            PricingContext::Live,
+            None,
+        );
+        let (status, source, pricing, plugin_answer) = match self
+            .plugin_price(org, input, budget(org))
+            .await?
+        {
+            PluginAnswer::Priced(answer) => {
+                (PricingStatus::Confirmed, PricingSource::Plugin, answer.clone(), Some(answer))
+            }
+            _ if rail => (PricingStatus::Pending, PricingSource::Base, base, None),
+            PluginAnswer::Failed => (PricingStatus::Fallback, PricingSource::Base, base, None),
+            PluginAnswer::NoPlugin => (PricingStatus::Confirmed, PricingSource::Base, base, None),
+        };
+        Ok(FirstPricing {
+            shown: SessionPricing::new(config_hash, status, source, pricing),
+            wanted: rail,
+            plugin_answer,
+        })
+    }
+
+    /// Runs the org's active plugin, if any, and records the run.
+    async fn plugin_price(
+        &self,
+        org: &Org,
+        input: PricingInput,
+        budget: Duration,
+    ) -> anyhow::Result<PluginAnswer> {
+        let Some(version) = self.inner.store.active_plugin(&org.id).await? else {
+            return Ok(PluginAnswer::NoPlugin);
+        };
+        let session_id = input.session.id.clone();
+        let context = input.context;
+        let plugins = &self.inner.plugins;
+        let evaluation = plugins.evaluate(&version, input, budget).await;
+        plugins.record(&org.id, &version, Some(&session_id), context.as_str(), &evaluation);
+        Ok(match evaluation.report.pricing {
+            Some(pricing) => PluginAnswer::Priced(pricing),
+            None => PluginAnswer::Failed,
+        })
     }
 
     /// Opens a session on a validated configuration.
@@ -169,14 +216,23 @@ impl Pricer {
         configuration: &Configuration,
     ) -> anyhow::Result<Session> {
         let hash = catalog::config_hash(configuration);
-        let base = catalog::base_pricing(template, configuration, &org.currency);
-        let (pricing, wanted) = self.first_pricing(org, None, &hash, base).await?;
+        let session = SessionRef { id: Store::new_session_id(), origin: origin.to_owned() };
+        let first =
+            self.first_pricing(org, &session, false, template, configuration, &hash).await?;
         let session = self
             .inner
             .store
-            .insert_session(&org.id, &template.id, origin, configuration, &pricing)
+            .insert_session(
+                &session.id,
+                &org.id,
+                &template.id,
+                origin,
+                configuration,
+                &first.shown,
+                first.plugin_answer.as_ref(),
+            )
             .await?;
-        if wanted {
+        if first.wanted {
             self.inner.want(&session.id, &hash);
         }
         Ok(session)
@@ -195,20 +251,26 @@ impl Pricer {
             self.resume_if_orphaned(session);
             return Ok(session.pricing.clone());
         }
-        let base = catalog::base_pricing(template, configuration, &org.currency);
-        let (pricing, wanted) = self.first_pricing(org, Some(&session.id), &hash, base).await?;
+        let reference = SessionRef { id: session.id.clone(), origin: session.origin.clone() };
+        let first =
+            self.first_pricing(org, &reference, true, template, configuration, &hash).await?;
         let seq = self
             .inner
             .store
-            .change_session_configuration(&session.id, configuration, &pricing)
+            .change_session_configuration(
+                session,
+                configuration,
+                &first.shown,
+                first.plugin_answer.as_ref(),
+            )
             .await?;
-        self.inner.publish(&session.id, seq, &pricing);
-        if wanted {
+        self.inner.publish(&session.id, seq, &first.shown);
+        if first.wanted {
             self.inner.want(&session.id, &hash);
         } else {
             self.inner.channel(&session.id).state.lock().expect("session state").wanted = None;
         }
-        Ok(pricing)
+        Ok(first.shown)
     }
 
     /// A session still `pending` that no task of this process watches (the process that
@@ -319,6 +381,15 @@ impl Pricer {
             return Ok(answer);
         }
         let base = catalog::base_pricing(template, &session.configuration, &org.currency);
+        let context = PricingContext::Submission;
+        let input = session_input(org, session, template, &session.configuration, &base, context)
+            .with_submission(submission.clone());
+        if let PluginAnswer::Priced(pricing) = self.plugin_price(org, input, budget(org)).await? {
+            store
+                .insert_adjustment(session, hash, context.as_str(), PricingSource::Plugin, &pricing)
+                .await?;
+            return Ok((pricing, PricingSource::Plugin));
+        }
         if !self.has_rail(org).await? {
             return Ok((base, PricingSource::Base));
         }
@@ -333,7 +404,6 @@ impl Pricer {
             Some(submission),
         )
         .await?;
-        let budget = Duration::from_millis(u64::try_from(org.pricing_timeout_ms).unwrap_or(0));
         let answered = async {
             loop {
                 match events.recv().await {
@@ -348,7 +418,7 @@ impl Pricer {
                 }
             }
         };
-        let _ = tokio::time::timeout(budget, answered).await;
+        let _ = tokio::time::timeout(budget(org), answered).await;
         Ok(stored(store.adjustments(&session.id, Some(hash)).await?)
             .unwrap_or((base, PricingSource::Base)))
     }
@@ -369,6 +439,21 @@ impl Pricer {
         let store = &self.inner.store;
         let hash = catalog::config_hash(configuration);
         let base = catalog::base_pricing(template, configuration, &org.currency);
+        let context = PricingContext::Autofill;
+        let input = session_input(org, session, template, configuration, &base, context)
+            .with_submission(submission.clone());
+        if let PluginAnswer::Priced(pricing) = self.plugin_price(org, input, budget(org)).await? {
+            store
+                .insert_adjustment(
+                    session,
+                    &hash,
+                    context.as_str(),
+                    PricingSource::Plugin,
+                    &pricing,
+                )
+                .await?;
+            return Ok((pricing, PricingSource::Plugin));
+        }
         if !self.has_rail(org).await? {
             return Ok((base, PricingSource::Base));
         }
@@ -390,8 +475,7 @@ impl Pricer {
                 answers.into_iter().find(|a| a.created_at >= asked_at && a.context == "autofill"),
             )
         };
-        let deadline = Instant::now()
-            + Duration::from_millis(u64::try_from(org.pricing_timeout_ms).unwrap_or(0));
+        let deadline = Instant::now() + budget(org);
         loop {
             let answered = channel.answered.notified();
             if let Some(answer) = fresh().await? {
@@ -533,7 +617,10 @@ impl Inner {
             clear_wanted(channel, hash);
             return Ok(());
         };
-        if !store.adjustments(session_id, Some(hash)).await?.is_empty() {
+        // A plugin's answer does not stop the webhook: the org's system may observe or
+        // override it. Any other answer for this configuration does.
+        let answers = store.adjustments(session_id, Some(hash)).await?;
+        if answers.iter().any(|answer| answer.source != PricingSource::Plugin) {
             clear_wanted(channel, hash);
             return Ok(());
         }
@@ -549,8 +636,7 @@ impl Inner {
                 return Ok(()); // superseded while loading: the next step fires the newer one
             }
             state.wanted = None;
-            let budget = Duration::from_millis(u64::try_from(org.pricing_timeout_ms).unwrap_or(0));
-            state.in_flight = Some((hash.to_owned(), Instant::now() + budget));
+            state.in_flight = Some((hash.to_owned(), Instant::now() + budget(&org)));
         }
         let base = catalog::base_pricing(&template, &session.configuration, &org.currency);
         let pricer = Pricer { inner: self.clone() };
@@ -583,6 +669,45 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// What [`Pricer::first_pricing`] decided.
+struct FirstPricing {
+    /// What the screen shows.
+    shown: SessionPricing,
+    /// Whether the webhook rail wants `pricing.calculated`.
+    wanted: bool,
+    /// The plugin's breakdown, to store with the change.
+    plugin_answer: Option<Pricing>,
+}
+
+/// The in-process rail's verdict.
+enum PluginAnswer {
+    /// The org has no active plugin.
+    NoPlugin,
+    /// A valid breakdown.
+    Priced(Pricing),
+    /// The run failed (recorded with its reason).
+    Failed,
+}
+
+/// The org's callback budget (`timeoutMs`).
+fn budget(org: &Org) -> Duration {
+    Duration::from_millis(u64::try_from(org.pricing_timeout_ms).unwrap_or(0))
+}
+
+/// The plugin request for a configuration of a stored session.
+fn session_input(
+    org: &Org,
+    session: &Session,
+    template: &Template,
+    configuration: &Configuration,
+    base: &Pricing,
+    context: PricingContext,
+) -> PricingInput {
+    let reference = SessionRef { id: session.id.clone(), origin: session.origin.clone() };
+    let hash = catalog::config_hash(configuration);
+    PricingInput::for_session(org, reference, template, configuration, &hash, base, context, None)
 }
 
 fn clear_wanted(channel: &Channel, hash: &str) {

@@ -113,16 +113,24 @@ fn session_from_row(row: &AnyRow) -> anyhow::Result<Session> {
 }
 
 impl Store {
-    /// Creates a session with its first configuration and pricing (seq 1).
+    /// A fresh session id (`cs_` and 32 random characters: the id is the credential).
+    pub fn new_session_id() -> String {
+        format!("cs_{}", crate::ids::random_alphanumeric(32))
+    }
+
+    /// Creates a session with its first configuration and pricing (seq 1), and the
+    /// plugin's answer for it if there is one, in one transaction.
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_session(
         &self,
+        id: &str,
         org_id: &str,
         template_id: &str,
         origin: &str,
         configuration: &Configuration,
         pricing: &SessionPricing,
+        plugin_answer: Option<&Pricing>,
     ) -> anyhow::Result<Session> {
-        let id = format!("cs_{}", crate::ids::random_alphanumeric(32));
         let now = now_ms();
         let configuration_json = serde_json::to_string(configuration)?;
         let mut tx = self.begin().await?;
@@ -131,7 +139,7 @@ impl Store {
              config_hash, pricing, pricing_seq, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
         )
-        .bind(&id)
+        .bind(id)
         .bind(org_id)
         .bind(template_id)
         .bind(origin)
@@ -145,14 +153,18 @@ impl Store {
             "INSERT INTO session_configurations (session_id, seq, config_hash, configuration, created_at) \
              VALUES ($1, 1, $2, $3, $4)",
         )
-        .bind(&id)
+        .bind(id)
         .bind(&pricing.config_hash)
         .bind(&configuration_json)
         .bind(now)
         .execute(tx.conn())
         .await?;
+        if let Some(answer) = plugin_answer {
+            let hash = &pricing.config_hash;
+            insert_plugin_adjustment(&mut tx, id, org_id, hash, answer, now).await?;
+        }
         tx.commit().await?;
-        self.session(&id).await?.ok_or_else(|| anyhow::anyhow!("session {id} vanished"))
+        self.session(id).await?.ok_or_else(|| anyhow::anyhow!("session {id} vanished"))
     }
 
     /// A session by its id (public: the id is the credential).
@@ -167,13 +179,16 @@ impl Store {
         Ok(self.session(id).await?.filter(|s| s.org_id == org_id))
     }
 
-    /// Records a new configuration with its pricing; returns the new SSE seq.
+    /// Records a new configuration with its pricing (and the plugin's answer for it, if
+    /// any) in one transaction; returns the new SSE seq.
     pub async fn change_session_configuration(
         &self,
-        id: &str,
+        session: &Session,
         configuration: &Configuration,
         pricing: &SessionPricing,
+        plugin_answer: Option<&Pricing>,
     ) -> anyhow::Result<i64> {
+        let id = &session.id;
         let now = now_ms();
         let configuration_json = serde_json::to_string(configuration)?;
         let mut tx = self.begin().await?;
@@ -200,6 +215,10 @@ impl Store {
         .bind(now)
         .execute(tx.conn())
         .await?;
+        if let Some(answer) = plugin_answer {
+            let hash = &pricing.config_hash;
+            insert_plugin_adjustment(&mut tx, id, &session.org_id, hash, answer, now).await?;
+        }
         tx.commit().await?;
         Ok(seq)
     }
@@ -395,4 +414,28 @@ impl Tx {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+/// Stores a live plugin answer inside the transaction that shows it.
+async fn insert_plugin_adjustment(
+    tx: &mut super::Tx,
+    session_id: &str,
+    org_id: &str,
+    config_hash: &str,
+    pricing: &Pricing,
+    now: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO adjustments (id, session_id, org_id, config_hash, context, source, pricing, created_at) \
+         VALUES ($1, $2, $3, $4, 'live', 'plugin', $5, $6)",
+    )
+    .bind(new_id("adj"))
+    .bind(session_id)
+    .bind(org_id)
+    .bind(config_hash)
+    .bind(serde_json::to_string(pricing)?)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
