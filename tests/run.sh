@@ -23,6 +23,18 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
     (cd tests/browser && npm ci --silent --no-audit --no-fund)
 fi
 
+# Pricing plugins (first-party and hostile test components) are real wasm32-wasip2
+# components, built from plugins/ with the SDK in sdk/; the suites read them from here.
+rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+cargo build --quiet --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml \
+    --target-dir "$target_dir/guest"
+export WINFACTOR_PLUGIN_DIR="$target_dir/guest/wasm32-wasip2/release"
+# Plugin authors test natively: the SDK's and the first-party plugins' own unit tests.
+cargo test --quiet --manifest-path sdk/Cargo.toml --target-dir "$target_dir/guest"
+cargo test --quiet --manifest-path plugins/Cargo.toml --target-dir "$target_dir/guest" \
+    -p margin -p glass-area -p imperial
+
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast "$@"
 else

@@ -1,9 +1,12 @@
-//! Live pricing, webhook rail: configuration PUT → `confirmed` SSE event, end to end
-//! (run with `cargo bench -p winfactor-tests --bench live`).
+//! Live pricing, both rails, end to end (run with `cargo bench -p winfactor-tests --bench
+//! live`; the plugin rail needs the components built, as `tests/run.sh` does):
 //!
-//! A local receiver answers every `pricing.calculated` at once by PUTting the base line
-//! items to the callback. The debounce is set to zero so the figure is the rail itself
-//! (the configured debounce, 250 ms by default, comes on top in production).
+//! - webhook rail: configuration PUT → `confirmed` SSE event. A local receiver answers
+//!   every `pricing.calculated` at once by PUTting the base line items to the callback. The
+//!   debounce is set to zero so the figure is the rail itself (the configured debounce,
+//!   250 ms by default, comes on top in production).
+//! - plugin rail: configuration PUT → its answer, already `confirmed` by the org's active
+//!   Wasm plugin (the first-party margin plugin), no webhook endpoint.
 
 use std::time::{Duration, Instant};
 
@@ -38,9 +41,23 @@ async fn answering_receiver() -> String {
     url
 }
 
-async fn measure(backend: Backend) {
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Rail {
+    Webhook,
+    Plugin,
+}
+
+async fn measure(backend: Backend, rail: Rail) {
     let app = TestApp::start_with(backend, |config| config.pricing_debounce = Duration::ZERO).await;
-    app.register_webhook(&answering_receiver().await, &["pricing.calculated"], None).await;
+    match rail {
+        Rail::Webhook => {
+            let receiver = answering_receiver().await;
+            app.register_webhook(&receiver, &["pricing.calculated"], None).await;
+        }
+        Rail::Plugin => {
+            app.activate_plugin("margin", &json!({"default": 0.25})).await;
+        }
+    }
     let (_, session) = app
         .call(
             reqwest::Method::POST,
@@ -64,7 +81,13 @@ async fn measure(backend: Backend) {
             .send()
             .await
             .unwrap();
-        let hash = response.json::<Value>().await.unwrap()["configHash"].clone();
+        let answer = response.json::<Value>().await.unwrap();
+        if rail == Rail::Plugin {
+            assert_eq!(answer["source"], "plugin", "{answer}");
+            latencies.push(started.elapsed());
+            continue;
+        }
+        let hash = answer["configHash"].clone();
         stream
             .until(Duration::from_secs(10), |e| {
                 e.data["configHash"] == hash && e.data["status"] == "confirmed"
@@ -75,8 +98,12 @@ async fn measure(backend: Backend) {
     latencies.sort();
     let at =
         |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
+    let figure = match rail {
+        Rail::Webhook => "webhook rail, configuration PUT → confirmed SSE event",
+        Rail::Plugin => "plugin rail,  configuration PUT → confirmed answer   ",
+    };
     println!(
-        "{backend:?}: webhook rail, configuration PUT → confirmed SSE event: p50 {:.2} ms  p99 {:.2} ms  ({SAMPLES} changes)",
+        "{backend:?}: {figure}: p50 {:.2} ms  p99 {:.2} ms  ({SAMPLES} changes)",
         at(0.50),
         at(0.99)
     );
@@ -86,9 +113,11 @@ async fn measure(backend: Backend) {
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        measure(Backend::Sqlite).await;
-        if postgres_admin_url().is_some() {
-            measure(Backend::Postgres).await;
+        for rail in [Rail::Webhook, Rail::Plugin] {
+            measure(Backend::Sqlite, rail).await;
+            if postgres_admin_url().is_some() {
+                measure(Backend::Postgres, rail).await;
+            }
         }
     });
 }

@@ -1,5 +1,6 @@
 // Drives the configurator and the quote page in Debian's Chromium (no browser download).
 // Usage: node drive.mjs configurator <base URL> <screenshot dir>
+//        node drive.mjs plugin <base URL> <screenshot dir>
 //        node drive.mjs accept <quote page URL> <screenshot dir>
 // Prints one JSON line with what it saw.
 import { chromium } from "playwright-core";
@@ -42,6 +43,25 @@ try {
     const submitted = await page.textContent("#submitted");
     await page.screenshot({ path: `${shots}/5-submitted.png` });
     console.log(JSON.stringify({ seen, before, after, source, submitted, navigations }));
+  } else if (mode === "plugin") {
+    // The org's Wasm plugin prices in-process: every status the page ever shows is recorded.
+    await page.goto(`${url}/configurator/window-works`);
+    await page.waitForSelector("#width");
+    await waitStatus("Final price");
+    await page.evaluate(() => {
+      window.statuses = [];
+      new MutationObserver(() => window.statuses.push(document.getElementById("status").textContent))
+        .observe(document.getElementById("status"), { childList: true, characterData: true, subtree: true });
+    });
+    const before = await page.textContent("#subtotal");
+    await page.fill("#width", "2600");
+    await page.waitForFunction((b) => document.getElementById("subtotal").textContent !== b, before, { timeout: 15000 });
+    await page.waitForTimeout(300);
+    const after = await page.textContent("#subtotal");
+    const source = await page.textContent("#source");
+    const statuses = await page.evaluate(() => window.statuses);
+    await page.screenshot({ path: `${shots}/7-plugin-priced.png` });
+    console.log(JSON.stringify({ seen, statuses, before, after, source, navigations }));
   } else {
     await page.goto(url);
     await page.fill("#name", "Jane Doe");

@@ -2,7 +2,8 @@
 //! the test command): a width change shows `Confirming final price…`, then the fallback
 //! when the organisation answers late, then the late answer heals the screen — all without
 //! a reload; submit; the quote link is accepted; the events reach the receiver. Screenshots
-//! go to `tests/artifacts/screenshots/<backend>/`.
+//! go to `tests/artifacts/screenshots/<backend>/`. With the org's Wasm plugin active, a
+//! change shows the plugin's final price at once, never `Confirming final price…`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -12,7 +13,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use winfactor_tests::{Backend, Receiver, TestApp, backend_tests};
 
-backend_tests!(the_configurator_updates_live_and_heals_after_a_late_answer);
+backend_tests!(
+    the_configurator_updates_live_and_heals_after_a_late_answer,
+    with_a_plugin_active_the_first_price_shown_is_final,
+);
 
 const BROWSER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/browser");
 
@@ -123,4 +127,22 @@ async fn the_configurator_updates_live_and_heals_after_a_late_answer(backend: Ba
         .filter(|e| e != "pricing.calculated")
         .collect();
     assert_eq!(events, ["submission.created", "quote.accepted"]);
+}
+
+async fn with_a_plugin_active_the_first_price_shown_is_final(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    app.activate_plugin("margin", &json!({"default": 0.25})).await;
+    let shots = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/artifacts/screenshots"))
+        .join(format!("{backend:?}").to_lowercase());
+    std::fs::create_dir_all(&shots).unwrap();
+    let seen = drive(vec!["plugin".into(), app.base.clone(), shots.display().to_string()]).await;
+    assert_eq!(seen["source"], "(plugin)", "{seen}");
+    assert_ne!(seen["before"], seen["after"], "{seen}");
+    assert_eq!(seen["navigations"], 1, "{seen}");
+    let statuses = seen["statuses"].as_array().unwrap();
+    assert!(!statuses.is_empty(), "{seen}");
+    assert!(
+        statuses.iter().all(|s| s.as_str().unwrap().starts_with("Final price")),
+        "never pending, never estimated: {seen}"
+    );
 }

@@ -1,5 +1,5 @@
-//! The `winfactor` binary itself: `serve --demo`, `keys create`, SIGTERM, restarts, and a
-//! SIGKILL in the middle of webhook delivery.
+//! The `winfactor` binary itself: `serve --demo`, `keys create`, SIGTERM, restarts, a
+//! SIGKILL in the middle of webhook delivery, and `plugin check|run` (see [`plugins`]).
 //!
 //! This target belongs to the `winfactor` package (see `host/Cargo.toml`) so cargo builds
 //! the binary for it and hands over its path in `CARGO_BIN_EXE_winfactor`.
@@ -11,6 +11,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 use winfactor_tests::{Backend, Receiver, Reply, TestDatabase, backend_tests};
+
+mod plugins;
 
 const BIN: &str = env!("CARGO_BIN_EXE_winfactor");
 

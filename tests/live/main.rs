@@ -505,7 +505,15 @@ async fn a_session_left_pending_by_another_process_is_priced_again(backend: Back
     );
     let session = app
         .store
-        .insert_session(&app.seeded.org.id, &template.id, "configurator", &configuration, &pending)
+        .insert_session(
+            &winfactor::Store::new_session_id(),
+            &app.seeded.org.id,
+            &template.id,
+            "configurator",
+            &configuration,
+            &pending,
+            None,
+        )
         .await
         .unwrap();
     let url = app.url(&format!("/public/v1/configuration-sessions/{}/stream", session.id));

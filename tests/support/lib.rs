@@ -5,6 +5,7 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets its own database, dropped
 //! afterwards. Set but unreachable is a failure, never a skip.
 
+pub mod plugins;
 pub mod receiver;
 pub mod signatures;
 pub mod sse;
@@ -154,8 +155,12 @@ pub struct TestApp {
     pub seeded: Seeded,
     /// A client for the server.
     pub client: reqwest::Client,
+    /// The configuration the server runs with.
+    pub config: Config,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// Precompiled plugin artifacts of this app (kept across [`TestApp::restart`]).
+    pub plugin_cache: tempfile::TempDir,
     /// Kept alive for the test's duration; dropped last.
     pub database: TestDatabase,
 }
@@ -175,23 +180,54 @@ impl TestApp {
         config.lead_rate_per_minute = 10_000;
         let store = Store::open(&config.database_url).await.expect("the test database opens");
         let seeded = seed(&store).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-        let base = format!("http://{}", listener.local_addr().expect("an address"));
-        config.public_url = base.clone();
+        let plugin_cache = tempfile::tempdir().expect("a temporary directory");
+        config.plugin_cache_dir = plugin_cache.path().to_owned();
         adjust(&mut config);
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(winfactor::serve(config, store.clone(), listener, async move {
-            let _ = stopped.await;
-        }));
-        Self {
-            base,
+        let mut app = Self {
+            base: String::new(),
             store,
             seeded,
             client: reqwest::Client::new(),
-            shutdown: Some(shutdown),
-            server: Some(server),
+            config,
+            shutdown: None,
+            server: None,
+            plugin_cache,
             database,
+        };
+        app.serve().await;
+        app
+    }
+
+    /// Serves on a fresh port with `self.config` and `self.store`.
+    async fn serve(&mut self) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        self.base = format!("http://{}", listener.local_addr().expect("an address"));
+        self.config.public_url = self.base.clone();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let config = self.config.clone();
+        self.server = Some(tokio::spawn(winfactor::serve(
+            config,
+            self.store.clone(),
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        )));
+        self.shutdown = Some(shutdown);
+    }
+
+    /// Stops the server and starts a new process-equivalent on the same database and
+    /// plugin cache (a new port: use [`TestApp::url`] afresh).
+    pub async fn restart(mut self) -> Self {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
         }
+        if let Some(server) = self.server.take() {
+            server.await.expect("the server task").expect("the server stops cleanly");
+        }
+        self.store = Store::open(&self.config.database_url).await.expect("the database reopens");
+        self.serve().await;
+        self
     }
 
     /// Stops the server gracefully and waits for it.

@@ -1,0 +1,90 @@
+//! Wasm pricing plugins, per first-party plugin: instantiate + call in a fresh store (what
+//! every live price pays), against the same pricing logic compiled natively (run with
+//! `cargo bench -p winfactor-tests --bench plugins`; build the components first, as
+//! `tests/run.sh` does). The rails end to end are in the `live` bench.
+
+use std::time::{Duration, Instant};
+
+use winfactor::orgs::UnitSystem;
+use winfactor::plugins::{PluginLimits, PricingInput, WasmHost};
+use winfactor_pricing_sdk::{PricingPlugin, Request, testing};
+use winfactor_tests::plugins::{plugin_wasm, sample_event};
+
+const SAMPLES: usize = 5_000;
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e6
+}
+
+fn native<P: PricingPlugin>(request: &Request, settings: &str) -> Vec<Duration> {
+    let mut times: Vec<Duration> = (0..SAMPLES)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(testing::price::<P>(request, settings).expect("native price"));
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    times
+}
+
+fn main() {
+    let event = sample_event();
+    let host = WasmHost::new(PluginLimits::default(), None).expect("an engine");
+    let plugins: [(&str, &str, UnitSystem, fn(&Request, &str) -> Vec<Duration>); 3] = [
+        (
+            "margin",
+            r#"{"default": 0.25, "byItemType": {"labor": 0}}"#,
+            UnitSystem::Metric,
+            native::<margin::Margin>,
+        ),
+        (
+            "glass-area",
+            r#"{"surchargePerM2": 12.5, "tiers": [{"minAreaM2": 5, "percent": 5}]}"#,
+            UnitSystem::Metric,
+            native::<glass_area::GlassArea>,
+        ),
+        (
+            "imperial",
+            r#"{"pricePerSqFt": 38.5}"#,
+            UnitSystem::Imperial,
+            native::<imperial::Imperial>,
+        ),
+    ];
+    println!("instantiate + call in a fresh store, {SAMPLES} runs each (µs):");
+    for (name, settings, units, native_run) in plugins {
+        let wasm = plugin_wasm(name);
+        let compiled = Instant::now();
+        let (prepared, _) = host.compile(name, &wasm).expect("the plugin compiles");
+        let compile_ms = compiled.elapsed().as_millis();
+        let mut input = PricingInput::from_event(&event).expect("the sample event");
+        let mut org = input.org();
+        org.unit_system = units;
+        input.organization = Some(org);
+        for _ in 0..200 {
+            assert!(
+                host.run(&prepared, &input, settings, Duration::from_millis(50)).pricing.is_some()
+            );
+        }
+        let mut wasm_times: Vec<Duration> = (0..SAMPLES)
+            .map(|_| host.run(&prepared, &input, settings, Duration::from_millis(50)).duration)
+            .collect();
+        wasm_times.sort();
+        let units = match units {
+            UnitSystem::Metric => winfactor_pricing_sdk::UnitSystem::Metric,
+            UnitSystem::Imperial => winfactor_pricing_sdk::UnitSystem::Imperial,
+        };
+        let request =
+            testing::request_from_event(&event.to_string()).unwrap().with_unit_system(units);
+        let native_times = native_run(&request, settings);
+        println!(
+            "  {name:<11} wasm p50 {:>6.1}  p99 {:>6.1}   native p50 {:>5.1}  p99 {:>5.1}   ratio (p50) {:>5.1}×   component {} KiB, compiled in {compile_ms} ms",
+            percentile(&wasm_times, 0.50),
+            percentile(&wasm_times, 0.99),
+            percentile(&native_times, 0.50),
+            percentile(&native_times, 0.99),
+            percentile(&wasm_times, 0.50) / percentile(&native_times, 0.50),
+            wasm.len() / 1024,
+        );
+    }
+}
