@@ -51,6 +51,24 @@ async fn runs(app: &TestApp, key: &str, plugin: &str) -> Vec<Value> {
     runs["data"].as_array().unwrap().clone()
 }
 
+/// Polls the runs of `plugin` (recorded in the background) until they satisfy `done`.
+async fn wait_for_runs(
+    app: &TestApp,
+    key: &str,
+    plugin: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let recorded = runs(app, key, plugin).await;
+        if done(&recorded) {
+            return recorded;
+        }
+        assert!(Instant::now() < deadline, "runs never matched: {recorded:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Polls the runs of `plugin` until one satisfies `found`.
 async fn wait_for_run(
     app: &TestApp,
@@ -58,14 +76,8 @@ async fn wait_for_run(
     plugin: &str,
     found: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(run) = runs(app, key, plugin).await.into_iter().find(&found) {
-            return run;
-        }
-        assert!(Instant::now() < deadline, "no such run: {:?}", runs(app, key, plugin).await);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let recorded = wait_for_runs(app, key, plugin, |runs| runs.iter().any(&found)).await;
+    recorded.into_iter().find(found).unwrap()
 }
 
 /// An imperial-market organisation with the demo catalog and a key.
@@ -387,8 +399,7 @@ async fn a_restart_loads_the_precompiled_artifact(backend: Backend) {
     }
     let session = app.open_session("2-panel-lift-slide").await;
     assert_eq!(session["pricing"]["source"], "plugin", "{session}");
-    let runs = runs(&app, &key, &plugin).await;
-    assert_eq!(runs[0]["origin"], "compiled", "{:?}", runs[0]);
+    wait_for_run(&app, &key, &plugin, |r| r["origin"] == "compiled").await;
 }
 
 async fn dry_runs_apply_nothing_and_submission_freezes_the_plugin_price(backend: Backend) {
@@ -448,8 +459,9 @@ async fn dry_runs_apply_nothing_and_submission_freezes_the_plugin_price(backend:
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = app.post(&path, &json!({"sessionId": "cs_nope"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let dry_runs = runs(&app, &app.seeded.key, &plugin).await;
-    assert_eq!(dry_runs.iter().filter(|r| r["context"] == "dry-run").count(), 2);
+    let dry_run_count = |runs: &[Value]| runs.iter().filter(|r| r["context"] == "dry-run").count();
+    let recorded = wait_for_runs(&app, &app.seeded.key, &plugin, |r| dry_run_count(r) >= 2).await;
+    assert_eq!(dry_run_count(&recorded), 2);
 
     // Live: activate, change, submit: the plugin's price is frozen on the submission.
     let (status, _) =

@@ -267,9 +267,9 @@ impl WasmHost {
             .instantiate(&mut store)
             .and_then(|plugin| plugin.call_price(&mut store, &request));
         let duration = started.elapsed();
-        let state = store.into_data();
+        let mut state = store.into_data();
         let peak_memory = state.limiter.peak;
-        let memory_refused = state.limiter.refused;
+        let memory_refused = state.limiter.refused.take();
         let mut report = RunReport {
             outcome: Outcome::Ok,
             pricing: None,
@@ -289,14 +289,13 @@ impl WasmHost {
             }
             Ok(Err(declined)) => report.fail(Outcome::PluginError, bindings::describe(&declined)),
             Err(err) => {
-                let outcome = match err.downcast_ref::<Trap>() {
-                    _ if memory_refused => Outcome::MemoryLimit,
-                    Some(Trap::Interrupt) => Outcome::Timeout,
-                    _ => Outcome::Trap,
-                };
-                let why = match outcome {
-                    Outcome::Timeout => format!("deadline of {} ms passed", deadline.as_millis()),
-                    _ => truncate(format!("{err:#}"), 1000),
+                let (outcome, why) = match (memory_refused, err.downcast_ref::<Trap>()) {
+                    (Some(why), _) => (Outcome::MemoryLimit, why),
+                    (None, Some(Trap::Interrupt)) => (
+                        Outcome::Timeout,
+                        format!("deadline of {} ms passed", deadline.as_millis()),
+                    ),
+                    (None, _) => (Outcome::Trap, truncate(format!("{err:#}"), 1000)),
                 };
                 report.fail(outcome, why);
             }

@@ -51,7 +51,7 @@ impl RunState {
             log: Vec::new(),
             log_bytes: 0,
             log_cap,
-            limiter: MemoryLimiter { cap: memory_cap, peak: 0, refused: false },
+            limiter: MemoryLimiter { cap: memory_cap, peak: 0, refused: None },
         }
     }
 
@@ -99,8 +99,8 @@ pub struct MemoryLimiter {
     cap: usize,
     /// Largest memory size reached, in bytes.
     pub peak: usize,
-    /// Whether a growth was refused (the run then traps).
-    pub refused: bool,
+    /// Why a growth was refused (the run then traps).
+    pub refused: Option<String>,
 }
 
 impl ResourceLimiter for MemoryLimiter {
@@ -111,8 +111,9 @@ impl ResourceLimiter for MemoryLimiter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         if desired > self.cap {
-            self.refused = true;
-            wasmtime::bail!("memory limit: {desired} bytes requested, the cap is {}", self.cap);
+            let why = format!("memory limit: {desired} bytes requested, the cap is {}", self.cap);
+            self.refused = Some(why.clone());
+            wasmtime::bail!(why);
         }
         self.peak = self.peak.max(desired);
         Ok(true)
