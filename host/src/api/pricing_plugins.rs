@@ -16,7 +16,7 @@ use super::extract::{Json, Path, Query};
 use crate::AppState;
 use crate::catalog::{self, Pricing};
 use crate::error::{ApiError, ApiResult};
-use crate::plugins::{PluginOrg, PricingInput, check_component, input::SessionRef};
+use crate::plugins::{PluginOrg, PricingInput, check_component};
 use crate::pricing::PricingContext;
 use crate::store::{PluginRun, PluginVersion};
 
@@ -413,16 +413,9 @@ async fn session_input(
         .await?
         .ok_or(ApiError::NotFound("template"))?;
     let base = catalog::base_pricing(&template, &session.configuration, &org.currency);
-    Ok(PricingInput::for_session(
-        org,
-        SessionRef { id: session.id.clone(), origin: session.origin.clone() },
-        &template,
-        &session.configuration,
-        &session.config_hash,
-        &base,
-        PricingContext::Live,
-        None,
-    ))
+    let configuration = &session.configuration;
+    let context = PricingContext::Live;
+    Ok(PricingInput::for_stored_session(org, &session, &template, configuration, &base, context))
 }
 
 /// A version's recent runs (live, submission, autofill and dry-runs), newest first; the

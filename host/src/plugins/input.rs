@@ -171,3 +171,28 @@ impl PricingInput {
         }
     }
 }
+
+impl PricingInput {
+    /// The request for a configuration of a stored session.
+    pub fn for_stored_session(
+        org: &Org,
+        session: &crate::store::Session,
+        template: &crate::catalog::Template,
+        configuration: &Configuration,
+        base_pricing: &Pricing,
+        context: PricingContext,
+    ) -> Self {
+        let reference = SessionRef { id: session.id.clone(), origin: session.origin.clone() };
+        let hash = crate::catalog::config_hash(configuration);
+        Self::for_session(
+            org,
+            reference,
+            template,
+            configuration,
+            &hash,
+            base_pricing,
+            context,
+            None,
+        )
+    }
+}

@@ -382,8 +382,15 @@ impl Pricer {
         }
         let base = catalog::base_pricing(template, &session.configuration, &org.currency);
         let context = PricingContext::Submission;
-        let input = session_input(org, session, template, &session.configuration, &base, context)
-            .with_submission(submission.clone());
+        let input = PricingInput::for_stored_session(
+            org,
+            session,
+            template,
+            &session.configuration,
+            &base,
+            context,
+        )
+        .with_submission(submission.clone());
         if let PluginAnswer::Priced(pricing) = self.plugin_price(org, input, budget(org)).await? {
             store
                 .insert_adjustment(session, hash, context.as_str(), PricingSource::Plugin, &pricing)
@@ -440,8 +447,9 @@ impl Pricer {
         let hash = catalog::config_hash(configuration);
         let base = catalog::base_pricing(template, configuration, &org.currency);
         let context = PricingContext::Autofill;
-        let input = session_input(org, session, template, configuration, &base, context)
-            .with_submission(submission.clone());
+        let input =
+            PricingInput::for_stored_session(org, session, template, configuration, &base, context)
+                .with_submission(submission.clone());
         if let PluginAnswer::Priced(pricing) = self.plugin_price(org, input, budget(org)).await? {
             store
                 .insert_adjustment(
@@ -694,20 +702,6 @@ enum PluginAnswer {
 /// The org's callback budget (`timeoutMs`).
 fn budget(org: &Org) -> Duration {
     Duration::from_millis(u64::try_from(org.pricing_timeout_ms).unwrap_or(0))
-}
-
-/// The plugin request for a configuration of a stored session.
-fn session_input(
-    org: &Org,
-    session: &Session,
-    template: &Template,
-    configuration: &Configuration,
-    base: &Pricing,
-    context: PricingContext,
-) -> PricingInput {
-    let reference = SessionRef { id: session.id.clone(), origin: session.origin.clone() };
-    let hash = catalog::config_hash(configuration);
-    PricingInput::for_session(org, reference, template, configuration, &hash, base, context, None)
 }
 
 fn clear_wanted(channel: &Channel, hash: &str) {
