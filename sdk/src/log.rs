@@ -8,7 +8,14 @@ fn write(level: crate::__bindings::winfactor::pricing::log::Level, message: &str
 
 #[cfg(not(target_arch = "wasm32"))]
 fn write(level: crate::__bindings::winfactor::pricing::log::Level, message: &str) {
-    eprintln!("[{level:?}] {message}");
+    use crate::__bindings::winfactor::pricing::log::Level;
+    let level = match level {
+        Level::Debug => "debug",
+        Level::Info => "info",
+        Level::Warn => "warn",
+        Level::Error => "error",
+    };
+    eprintln!("[{level}] {message}");
 }
 
 /// Records a debug message.

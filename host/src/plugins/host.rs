@@ -19,6 +19,8 @@ use crate::pricing::adjustment::price_line_items;
 
 /// Epoch tick: the granularity of run deadlines.
 const TICK: Duration = Duration::from_millis(1);
+/// Bytes of each pooled memory and table kept resident between runs.
+const KEEP_RESIDENT: usize = 1 << 20;
 /// Compiled components kept in memory.
 const MEMORY_CACHE_ENTRIES: u64 = 256;
 
@@ -154,7 +156,11 @@ impl WasmHost {
             .max_memories_per_component(4)
             .total_tables(slots * 16)
             .max_tables_per_component(16)
-            .max_memory_size(limits.memory_bytes);
+            .max_memory_size(limits.memory_bytes)
+            // A reused slot keeps its first pages mapped (zeroed with memset, not madvise),
+            // so a run does not page-fault its way through the stack and the first heap.
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT);
         let mut config = Config::new();
         config
             .epoch_interruption(true)

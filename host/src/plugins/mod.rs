@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 
 pub use check::{ComponentInfo, check_component};
 pub use host::{Origin, Outcome, Prepared, RunReport, WasmHost};
@@ -49,6 +49,8 @@ pub struct Plugins {
     slots: Arc<Semaphore>,
     /// One compilation at a time, so a large upload cannot starve live pricing of CPU.
     compiling: Arc<Semaphore>,
+    /// Runs to record, written in batches off the request path.
+    recorder: mpsc::UnboundedSender<(String, PluginRun)>,
 }
 
 impl std::fmt::Debug for Plugins {
@@ -67,9 +69,13 @@ pub struct Evaluation {
 }
 
 impl Plugins {
-    /// The runtime over `store`, precompiled artifacts under `cache_dir`.
+    /// The runtime over `store`, precompiled artifacts under `cache_dir`. Starts the run
+    /// recorder (call inside the tokio runtime).
     pub fn new(store: Store, limits: PluginLimits, cache_dir: PathBuf) -> anyhow::Result<Self> {
+        let (recorder, runs) = mpsc::unbounded_channel();
+        tokio::spawn(record_runs(store.clone(), runs));
         Ok(Self {
+            recorder,
             store,
             host: WasmHost::new(limits, Some(cache_dir))?,
             slots: Arc::new(Semaphore::new(limits.slots.max(1) as usize)),
@@ -216,7 +222,8 @@ impl Plugins {
         Evaluation { report, origin: Some(origin) }
     }
 
-    /// Records a run in the background (the caller's answer does not wait for it).
+    /// Records a run in the background (the caller's answer does not wait for it; runs are
+    /// written in batches, so a crash may lose the last few milliseconds of run records).
     pub fn record(
         &self,
         org_id: &str,
@@ -243,14 +250,30 @@ impl Plugins {
         if report.outcome != Outcome::Ok {
             tracing::warn!(plugin = %version.id, outcome = run.outcome, error = ?run.error, "plugin run failed");
         }
-        let store = self.store.clone();
-        let org_id = org_id.to_owned();
-        let stored = run.clone();
-        tokio::spawn(async move {
-            if let Err(err) = store.insert_plugin_run(&org_id, &stored).await {
-                tracing::warn!(error = %err, "recording a plugin run failed");
-            }
-        });
+        let _ = self.recorder.send((org_id.to_owned(), run.clone()));
         run
+    }
+}
+
+/// Most runs written in one transaction.
+const RECORD_BATCH: usize = 256;
+/// How long the recorder gathers runs before writing them.
+const RECORD_DELAY: Duration = Duration::from_millis(100);
+
+/// Writes queued runs in batches (gathered for [`RECORD_DELAY`]): one commit serves a
+/// burst of live prices instead of one commit each competing with the customers' writes.
+async fn record_runs(store: Store, mut runs: mpsc::UnboundedReceiver<(String, PluginRun)>) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while runs.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        tokio::time::sleep(RECORD_DELAY).await;
+        while batch.len() < RECORD_BATCH
+            && let Ok(run) = runs.try_recv()
+        {
+            batch.push(run);
+        }
+        if let Err(err) = store.insert_plugin_runs(&batch).await {
+            tracing::warn!(error = %err, runs = batch.len(), "recording plugin runs failed");
+        }
+        batch.clear();
     }
 }

@@ -326,37 +326,45 @@ impl Store {
         Ok(())
     }
 
-    /// Records a run and prunes the version's oldest beyond [`RUNS_KEPT`].
-    pub async fn insert_plugin_run(&self, org_id: &str, run: &PluginRun) -> anyhow::Result<()> {
+    /// Records runs (`(org_id, run)`) in one transaction and prunes each version's oldest
+    /// beyond [`RUNS_KEPT`].
+    pub async fn insert_plugin_runs(&self, runs: &[(String, PluginRun)]) -> anyhow::Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO plugin_runs (id, org_id, plugin_id, session_id, context, outcome, error, \
-             origin, duration_us, peak_memory_bytes, output_bytes, log, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&run.id)
-        .bind(org_id)
-        .bind(&run.plugin_id)
-        .bind(&run.session_id)
-        .bind(&run.context)
-        .bind(&run.outcome)
-        .bind(&run.error)
-        .bind(&run.origin)
-        .bind(run.duration_us)
-        .bind(run.peak_memory_bytes)
-        .bind(run.output_bytes)
-        .bind(serde_json::to_string(&run.log)?)
-        .bind(run.created_at)
-        .execute(tx.conn())
-        .await?;
-        sqlx::query(
-            "DELETE FROM plugin_runs WHERE plugin_id = $1 AND id NOT IN (SELECT id FROM plugin_runs \
-             WHERE plugin_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2)",
-        )
-        .bind(&run.plugin_id)
-        .bind(RUNS_KEPT)
-        .execute(tx.conn())
-        .await?;
+        for (org_id, run) in runs {
+            sqlx::query(
+                "INSERT INTO plugin_runs (id, org_id, plugin_id, session_id, context, outcome, error, \
+                 origin, duration_us, peak_memory_bytes, output_bytes, log, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(&run.id)
+            .bind(org_id)
+            .bind(&run.plugin_id)
+            .bind(&run.session_id)
+            .bind(&run.context)
+            .bind(&run.outcome)
+            .bind(&run.error)
+            .bind(&run.origin)
+            .bind(run.duration_us)
+            .bind(run.peak_memory_bytes)
+            .bind(run.output_bytes)
+            .bind(serde_json::to_string(&run.log)?)
+            .bind(run.created_at)
+            .execute(tx.conn())
+            .await?;
+        }
+        let mut pruned: Vec<&str> = runs.iter().map(|(_, run)| run.plugin_id.as_str()).collect();
+        pruned.sort_unstable();
+        pruned.dedup();
+        for plugin_id in pruned {
+            sqlx::query(
+                "DELETE FROM plugin_runs WHERE plugin_id = $1 AND id NOT IN (SELECT id FROM plugin_runs \
+                 WHERE plugin_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2)",
+            )
+            .bind(plugin_id)
+            .bind(RUNS_KEPT)
+            .execute(tx.conn())
+            .await?;
+        }
         tx.commit().await
     }
 
