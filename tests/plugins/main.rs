@@ -219,6 +219,10 @@ async fn activation_and_rollback_switch_versions_atomically(backend: Backend) {
     assert!(frame(&with_v2) > frame(&with_v1) * 1.3, "v2 marks up 50 %, v1 10 %");
     let (_, plugin) = app.get(&format!("/api/v1/pricing-plugins/{v2}")).await;
     assert_eq!(plugin["active"], false, "rolled back");
+    // Returning to a configuration v2 priced shows v1's price now, not v2's stored answer.
+    let (_, back) = put_configuration(&app, id, &with_width(&session, 2700)).await;
+    assert_eq!(back["source"], "plugin");
+    assert!(frame(&back) < frame(&with_v2), "{back}");
 
     // PATCH settings apply to the next run.
     let (status, _) = app

@@ -131,7 +131,7 @@ impl Pricer {
     }
 
     /// What to show first for `configuration` of a session (or a new one): a stored answer
-    /// for the same configHash; else the active plugin's answer (`confirmed/plugin`, to be
+    /// of the organisation's system for the same configHash; else the active plugin's answer (`confirmed/plugin`, to be
     /// stored with the change); else base pricing — `pending` when the webhook rail will
     /// answer, `fallback` when the plugin failed and no rail will. The flag says whether the
     /// webhook rail wants `pricing.calculated` (it fires beside a plugin, too).
@@ -145,8 +145,11 @@ impl Pricer {
         config_hash: &str,
     ) -> anyhow::Result<FirstPricing> {
         if stored {
+            // A plugin's stored answer may come from a version since replaced: it is priced
+            // afresh below (microseconds); the organisation's own answers stand.
             let answered = self.inner.store.adjustments(&session.id, Some(config_hash)).await?;
-            if let Some(latest) = answered.into_iter().next() {
+            let external = answered.into_iter().find(|a| a.source != PricingSource::Plugin);
+            if let Some(latest) = external {
                 let pricing = SessionPricing::new(
                     config_hash,
                     PricingStatus::Confirmed,
