@@ -10,7 +10,8 @@
 //! - [`host`]: the wasmtime engine (pooling allocator, epoch deadlines), the compiled
 //!   caches (memory and disk) and one run in a fresh store.
 //! - [`sandbox`]: what a run can reach (deny-all WASI, bounded log, memory cap).
-//! - [`bindings`]: the one `bindgen!` site and the conversions to and from WIT types.
+//! - [`bindings`]: the WIT bindings, generated in this one place, and the conversions to
+//!   and from WIT types.
 //! - [`input`]: the request, from live state or from an event's JSON.
 //! - [`runner`]: `winfactor plugin check|run` for plugin authors.
 //! - [`Plugins`] (here): versions and activation over the store, compilation off the

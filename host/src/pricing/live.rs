@@ -35,6 +35,10 @@ use crate::orgs::Org;
 use crate::plugins::{Plugins, PricingInput, input::SessionRef};
 use crate::store::{Session, Store};
 
+mod plugin_rail;
+
+use plugin_rail::PluginAnswer;
+
 /// How long a callback token stays valid: late answers still apply within it.
 pub const CALLBACK_TOKEN_TTL_MS: i64 = 3_600_000;
 /// Above this many live sessions, idle ones are dropped from memory.
@@ -128,86 +132,6 @@ impl Pricer {
                 .store
                 .has_subscribers(&org.id, EventType::PricingCalculated.as_str())
                 .await?)
-    }
-
-    /// What to show first for `configuration` of a session (or a new one): a stored answer
-    /// of the organisation's system for the same configHash; else the active plugin's answer (`confirmed/plugin`, to be
-    /// stored with the change); else base pricing — `pending` when the webhook rail will
-    /// answer, `fallback` when the plugin failed and no rail will. The flag says whether the
-    /// webhook rail wants `pricing.calculated` (it fires beside a plugin, too).
-    async fn first_pricing(
-        &self,
-        org: &Org,
-        session: &SessionRef,
-        stored: bool,
-        template: &Template,
-        configuration: &Configuration,
-        config_hash: &str,
-    ) -> anyhow::Result<FirstPricing> {
-        if stored {
-            // A plugin's stored answer may come from a version since replaced: it is priced
-            // afresh below (microseconds); the organisation's own answers stand.
-            let answered = self.inner.store.adjustments(&session.id, Some(config_hash)).await?;
-            let external = answered.into_iter().find(|a| a.source != PricingSource::Plugin);
-            if let Some(latest) = external {
-                let pricing = SessionPricing::new(
-                    config_hash,
-                    PricingStatus::Confirmed,
-                    latest.source,
-                    latest.pricing,
-                );
-                return Ok(FirstPricing { shown: pricing, wanted: false, plugin_answer: None });
-            }
-        }
-        let base = catalog::base_pricing(template, configuration, &org.currency);
-        let rail = self.has_rail(org).await?;
-        let input = PricingInput::for_session(
-            org,
-            session.clone(),
-            template,
-            configuration,
-            config_hash,
-            &base,
-            PricingContext::Live,
-            None,
-        );
-        let (status, source, pricing, plugin_answer) = match self
-            .plugin_price(org, input, budget(org))
-            .await?
-        {
-            PluginAnswer::Priced(answer) => {
-                (PricingStatus::Confirmed, PricingSource::Plugin, answer.clone(), Some(answer))
-            }
-            _ if rail => (PricingStatus::Pending, PricingSource::Base, base, None),
-            PluginAnswer::Failed => (PricingStatus::Fallback, PricingSource::Base, base, None),
-            PluginAnswer::NoPlugin => (PricingStatus::Confirmed, PricingSource::Base, base, None),
-        };
-        Ok(FirstPricing {
-            shown: SessionPricing::new(config_hash, status, source, pricing),
-            wanted: rail,
-            plugin_answer,
-        })
-    }
-
-    /// Runs the org's active plugin, if any, and records the run.
-    async fn plugin_price(
-        &self,
-        org: &Org,
-        input: PricingInput,
-        budget: Duration,
-    ) -> anyhow::Result<PluginAnswer> {
-        let Some(version) = self.inner.store.active_plugin(&org.id).await? else {
-            return Ok(PluginAnswer::NoPlugin);
-        };
-        let session_id = input.session.id.clone();
-        let context = input.context;
-        let plugins = &self.inner.plugins;
-        let evaluation = plugins.evaluate(&version, input, budget).await;
-        plugins.record(&org.id, &version, Some(&session_id), context.as_str(), &evaluation);
-        Ok(match evaluation.report.pricing {
-            Some(pricing) => PluginAnswer::Priced(pricing),
-            None => PluginAnswer::Failed,
-        })
     }
 
     /// Opens a session on a validated configuration.
@@ -680,26 +604,6 @@ impl Inner {
         }
         Ok(())
     }
-}
-
-/// What [`Pricer::first_pricing`] decided.
-struct FirstPricing {
-    /// What the screen shows.
-    shown: SessionPricing,
-    /// Whether the webhook rail wants `pricing.calculated`.
-    wanted: bool,
-    /// The plugin's breakdown, to store with the change.
-    plugin_answer: Option<Pricing>,
-}
-
-/// The in-process rail's verdict.
-enum PluginAnswer {
-    /// The org has no active plugin.
-    NoPlugin,
-    /// A valid breakdown.
-    Priced(Pricing),
-    /// The run failed (recorded with its reason).
-    Failed,
 }
 
 /// The org's callback budget (`timeoutMs`).
