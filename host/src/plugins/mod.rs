@@ -109,7 +109,7 @@ impl Plugins {
 
     /// Compiles versions left `compiling` by a previous process.
     pub async fn resume_compiles(&self) -> anyhow::Result<()> {
-        for (_, id) in self.store.compiling_plugins().await? {
+        for id in self.store.compiling_plugins().await? {
             let Some(wasm) = self.store.plugin_wasm(&id).await? else { continue };
             self.spawn_compile(id, crate::ids::sha256_hex(&wasm), wasm);
         }

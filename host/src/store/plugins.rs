@@ -200,12 +200,12 @@ impl Store {
         row.as_ref().map(version_from_row).transpose()
     }
 
-    /// Every version not yet compiled (to resume after a restart).
-    pub async fn compiling_plugins(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT org_id, id FROM pricing_plugins WHERE status = 'compiling'")
+    /// Ids of every version not yet compiled (to resume after a restart).
+    pub async fn compiling_plugins(&self) -> anyhow::Result<Vec<String>> {
+        let rows = sqlx::query("SELECT id FROM pricing_plugins WHERE status = 'compiling'")
             .fetch_all(&self.reader)
             .await?;
-        rows.iter().map(|row| Ok((row.try_get("org_id")?, row.try_get("id")?))).collect()
+        rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
     }
 
     /// The component bytes of a version.
