@@ -8,7 +8,12 @@
 //!
 //! SQLite gets WAL, a busy timeout and a single-connection writer pool, so writes queue in
 //! the pool instead of fighting for the file lock while reads run in parallel.
+//!
+//! What every live price reads and almost nothing writes (organisations, templates, the
+//! active plugin, who subscribes to `pricing.calculated`) is read through a per-process
+//! cache ([`cache`]) that this store's own writes clear.
 
+mod cache;
 mod contacts;
 mod delivery_log;
 mod idempotency;
@@ -62,6 +67,8 @@ pub struct Store {
     reader: AnyPool,
     /// Poked when a transaction that wrote deliveries commits.
     outbox: OutboxSignal,
+    /// Organisations, templates, active plugins and subscriptions, read through.
+    cache: Arc<cache::ReadCache>,
 }
 
 /// Wakes the delivery workers of this process when new deliveries are committed; other
@@ -152,6 +159,9 @@ impl Store {
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(Duration::from_secs(30))
+                        // A local file does not go stale: skip the ping round trip that
+                        // would otherwise precede every query.
+                        .test_before_acquire(false)
                         .after_connect(|conn, _| {
                             Box::pin(async move {
                                 conn.execute(
@@ -166,7 +176,13 @@ impl Store {
                 let writer = pool(1).connect_with(options.clone()).await;
                 let writer = writer.with_context(|| format!("cannot open {url}"))?;
                 let reader = pool(4).connect_with(options).await?;
-                Self { backend: Backend::Sqlite, writer, reader, outbox: OutboxSignal::default() }
+                Self {
+                    backend: Backend::Sqlite,
+                    writer,
+                    reader,
+                    outbox: OutboxSignal::default(),
+                    cache: Arc::default(),
+                }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -176,7 +192,13 @@ impl Store {
                     .await
                     .with_context(|| format!("cannot connect to {url}"))?;
                 let outbox = OutboxSignal::default();
-                Self { backend: Backend::Postgres, writer: pool.clone(), reader: pool, outbox }
+                Self {
+                    backend: Backend::Postgres,
+                    writer: pool.clone(),
+                    reader: pool,
+                    outbox,
+                    cache: Arc::default(),
+                }
             }
         };
         Ok(store)

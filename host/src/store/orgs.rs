@@ -76,20 +76,26 @@ impl Store {
         .bind(now_ms())
         .execute(&self.writer)
         .await?;
+        self.cache.clear();
         self.org(&id).await?.ok_or_else(|| anyhow::anyhow!("inserted org {id} vanished"))
     }
 
-    /// An organisation by id.
+    /// An organisation by id (cached, see [`super::cache`]).
     pub async fn org(&self, org_id: &str) -> anyhow::Result<Option<Org>> {
-        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = $1");
-        let row = sqlx::query(&sql).bind(org_id).fetch_optional(&self.reader).await?;
-        row.as_ref().map(org_from_row).transpose()
+        let load = self.org_where("id", org_id);
+        self.cache.get(&self.cache.orgs, org_id.to_owned(), load).await
     }
 
-    /// An organisation by slug.
+    /// An organisation by slug (cached, see [`super::cache`]).
     pub async fn org_by_slug(&self, slug: &str) -> anyhow::Result<Option<Org>> {
-        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE slug = $1");
-        let row = sqlx::query(&sql).bind(slug).fetch_optional(&self.reader).await?;
+        let load = self.org_where("slug", slug);
+        self.cache.get(&self.cache.orgs_by_slug, slug.to_owned(), load).await
+    }
+
+    /// Reads the org whose `column` (`id` or `slug`) is `value`, past the cache.
+    async fn org_where(&self, column: &str, value: &str) -> anyhow::Result<Option<Org>> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE {column} = $1");
+        let row = sqlx::query(&sql).bind(value).fetch_optional(&self.reader).await?;
         row.as_ref().map(org_from_row).transpose()
     }
 }
@@ -114,8 +120,8 @@ pub struct OrgChanges {
 impl Store {
     /// Applies `changes` to the org and returns it.
     pub async fn update_org(&self, org_id: &str, changes: &OrgChanges) -> anyhow::Result<Org> {
-        let org =
-            self.org(org_id).await?.ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))?;
+        let org = self.org_where("id", org_id).await?;
+        let org = org.ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))?;
         sqlx::query(
             "UPDATE orgs SET name = $1, email = $2, phone = $3, logo_url = $4, locale = $5, \
              pricing_timeout_ms = $6 WHERE id = $7",
@@ -129,6 +135,7 @@ impl Store {
         .bind(org_id)
         .execute(&self.writer)
         .await?;
+        self.cache.clear();
         self.org(org_id).await?.ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))
     }
 }

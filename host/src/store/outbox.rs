@@ -507,6 +507,10 @@ impl Store {
             .execute(tx.conn())
             .await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        if !others.is_empty() {
+            self.cache.clear(); // an endpoint may have been disabled
+        }
+        Ok(())
     }
 }

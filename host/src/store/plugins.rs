@@ -190,14 +190,17 @@ impl Store {
         rows.iter().map(version_from_row).collect()
     }
 
-    /// The org's active version, if any.
+    /// The org's active version, if any (cached, see [`super::cache`]).
     pub async fn active_plugin(&self, org_id: &str) -> anyhow::Result<Option<PluginVersion>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM pricing_plugins p JOIN orgs o ON o.active_plugin_id = p.id \
-             WHERE o.id = $1"
-        );
-        let row = sqlx::query(&sql).bind(org_id).fetch_optional(&self.reader).await?;
-        row.as_ref().map(version_from_row).transpose()
+        let load = async {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM pricing_plugins p JOIN orgs o ON o.active_plugin_id = p.id \
+                 WHERE o.id = $1"
+            );
+            let row = sqlx::query(&sql).bind(org_id).fetch_optional(&self.reader).await?;
+            row.as_ref().map(version_from_row).transpose()
+        };
+        self.cache.get(&self.cache.active_plugins, org_id.to_owned(), load).await
     }
 
     /// Ids of every version not yet compiled (to resume after a restart).
@@ -238,6 +241,7 @@ impl Store {
         .bind(id)
         .execute(&self.writer)
         .await?;
+        self.cache.clear();
         Ok(())
     }
 
@@ -257,6 +261,7 @@ impl Store {
         .bind(id)
         .execute(&self.writer)
         .await?;
+        self.cache.clear();
         Ok(done.rows_affected() == 1)
     }
 
@@ -270,6 +275,7 @@ impl Store {
         .bind(org_id)
         .execute(&self.writer)
         .await?;
+        self.cache.clear();
         Ok(done.rows_affected() == 1)
     }
 
@@ -279,6 +285,7 @@ impl Store {
             .bind(org_id)
             .execute(&self.writer)
             .await?;
+        self.cache.clear();
         Ok(())
     }
 

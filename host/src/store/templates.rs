@@ -27,6 +27,7 @@ impl Store {
         .bind(now_ms())
         .execute(&self.writer)
         .await?;
+        self.cache.clear();
         Ok(())
     }
 
@@ -41,19 +42,23 @@ impl Store {
         rows.iter().map(template_from_row).collect()
     }
 
-    /// One template of the org, by id or by slug.
+    /// One template of the org, by id or by slug (cached, see [`super::cache`]).
     pub async fn template(
         &self,
         org_id: &str,
         id_or_slug: &str,
     ) -> anyhow::Result<Option<Template>> {
-        let row = sqlx::query(
-            "SELECT definition FROM templates WHERE org_id = $1 AND (id = $2 OR slug = $2)",
-        )
-        .bind(org_id)
-        .bind(id_or_slug)
-        .fetch_optional(&self.reader)
-        .await?;
-        row.as_ref().map(template_from_row).transpose()
+        let load = async {
+            let row = sqlx::query(
+                "SELECT definition FROM templates WHERE org_id = $1 AND (id = $2 OR slug = $2)",
+            )
+            .bind(org_id)
+            .bind(id_or_slug)
+            .fetch_optional(&self.reader)
+            .await?;
+            row.as_ref().map(template_from_row).transpose()
+        };
+        let key = (org_id.to_owned(), id_or_slug.to_owned());
+        self.cache.get(&self.cache.templates, key, load).await
     }
 }

@@ -140,6 +140,7 @@ impl Store {
         .bind(now)
         .execute(&self.writer)
         .await?;
+        self.cache.clear();
         self.endpoint(org_id, &id).await?.ok_or_else(|| anyhow::anyhow!("endpoint {id} vanished"))
     }
 
@@ -189,6 +190,7 @@ impl Store {
         .bind(id)
         .execute(&self.writer)
         .await?;
+        self.cache.clear();
         self.endpoint(org_id, id).await
     }
 
@@ -212,23 +214,31 @@ impl Store {
             .execute(tx.conn())
             .await?;
         tx.commit().await?;
+        self.cache.clear();
         Ok(done.rows_affected() == 1)
     }
 
-    /// Whether any enabled endpoint of the org would receive events of `event_type`.
+    /// Whether any enabled endpoint of the org would receive events of `event_type` (cached,
+    /// see [`super::cache`]).
     pub async fn has_subscribers(&self, org_id: &str, event_type: &str) -> anyhow::Result<bool> {
-        let rows =
-            sqlx::query("SELECT events FROM webhook_endpoints WHERE org_id = $1 AND enabled = 1")
-                .bind(org_id)
-                .fetch_all(&self.reader)
-                .await?;
-        for row in rows {
-            let events: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("events")?)?;
-            if events.iter().any(|e| e == "*" || e == event_type) {
-                return Ok(true);
+        let load = async {
+            let rows = sqlx::query(
+                "SELECT events FROM webhook_endpoints WHERE org_id = $1 AND enabled = 1",
+            )
+            .bind(org_id)
+            .fetch_all(&self.reader)
+            .await?;
+            for row in rows {
+                let events: Vec<String> =
+                    serde_json::from_str(&row.try_get::<String, _>("events")?)?;
+                if events.iter().any(|e| e == "*" || e == event_type) {
+                    return Ok(true);
+                }
             }
-        }
-        Ok(false)
+            Ok(false)
+        };
+        let key = (org_id.to_owned(), event_type.to_owned());
+        self.cache.get(&self.cache.subscribers, key, load).await
     }
 
     /// Replaces the secret; the old one keeps signing until `grace_until` (epoch ms).

@@ -1,0 +1,126 @@
+//! A per-process read cache of the rarely changing rows that every live price reads:
+//! organisations, templates, active plugins and who subscribes to which event type.
+//!
+//! Every write of those rows through this [`Store`](super::Store) clears the cache once it
+//! has committed, so this process always reads its own writes. A change made by another
+//! process (a second replica, a CLI run against the same database) is seen once the entry
+//! expires, after at most [`TTL`].
+//!
+//! A load racing a write never leaves a stale entry behind: a global generation counter is
+//! bumped by every clear, and a load that saw it move drops what it inserted.
+
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use moka::sync::Cache;
+
+use crate::catalog::Template;
+use crate::orgs::Org;
+use crate::store::PluginVersion;
+
+/// How long an entry is trusted without a write of this process clearing it.
+pub const TTL: Duration = Duration::from_secs(1);
+/// Entries kept per kind (organisations, templates, …).
+const CAPACITY: u64 = 10_000;
+
+/// The cached kinds; `Option` values remember "not found" too.
+pub(super) struct ReadCache {
+    generation: AtomicU64,
+    /// Organisations by id.
+    pub(super) orgs: Cache<String, Option<Org>>,
+    /// Organisations by slug.
+    pub(super) orgs_by_slug: Cache<String, Option<Org>>,
+    /// Templates by (org id, id or slug).
+    pub(super) templates: Cache<(String, String), Option<Template>>,
+    /// Active plugin version by org id.
+    pub(super) active_plugins: Cache<String, Option<PluginVersion>>,
+    /// Whether an enabled endpoint subscribes, by (org id, event type).
+    pub(super) subscribers: Cache<(String, String), bool>,
+}
+
+impl std::fmt::Debug for ReadCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadCache").field("generation", &self.generation).finish_non_exhaustive()
+    }
+}
+
+impl Default for ReadCache {
+    fn default() -> Self {
+        fn cache<K, V>() -> Cache<K, V>
+        where
+            K: Hash + Eq + Send + Sync + 'static,
+            V: Clone + Send + Sync + 'static,
+        {
+            Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build()
+        }
+        Self {
+            generation: AtomicU64::new(0),
+            orgs: cache(),
+            orgs_by_slug: cache(),
+            templates: cache(),
+            active_plugins: cache(),
+            subscribers: cache(),
+        }
+    }
+}
+
+impl ReadCache {
+    /// The cached value of `key`, else what `load` reads (kept unless a write intervened).
+    pub(super) async fn get<K, V, F>(&self, cache: &Cache<K, V>, key: K, load: F) -> anyhow::Result<V>
+    where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+        F: Future<Output = anyhow::Result<V>>,
+    {
+        if let Some(value) = cache.get(&key) {
+            return Ok(value);
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let value = load.await?;
+        if self.generation.load(Ordering::Acquire) == generation {
+            cache.insert(key.clone(), value.clone());
+            // A write that cleared between the check and the insert: drop what may be stale.
+            if self.generation.load(Ordering::Acquire) != generation {
+                cache.invalidate(&key);
+            }
+        }
+        Ok(value)
+    }
+
+    /// Forgets everything; called after every committed write of a cached kind.
+    pub(super) fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.orgs.invalidate_all();
+        self.orgs_by_slug.invalidate_all();
+        self.templates.invalidate_all();
+        self.active_plugins.invalidate_all();
+        self.subscribers.invalidate_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_load_that_races_a_write_is_not_kept() {
+        let cache = ReadCache::default();
+        let key = || "org_1".to_owned();
+        let racing = async {
+            cache.clear(); // a write commits while the row is being read
+            Ok(None)
+        };
+        cache.get(&cache.active_plugins, key(), racing).await.unwrap();
+        assert!(cache.active_plugins.get(&key()).is_none(), "a possibly stale load was kept");
+
+        cache.get(&cache.active_plugins, key(), async { Ok(None) }).await.unwrap();
+        assert!(matches!(cache.active_plugins.get(&key()), Some(None)), "a quiet load is kept");
+        let unused = async { anyhow::bail!("a cached value is not read again") };
+        cache.get(&cache.active_plugins, key(), unused).await.unwrap();
+
+        cache.clear();
+        assert!(cache.active_plugins.get(&key()).is_none(), "a write clears the cache");
+    }
+}
