@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tokio::runtime::RuntimeFlavor;
 use tokio::sync::{Semaphore, mpsc};
 
 pub use check::{ComponentInfo, check_component};
@@ -214,12 +215,19 @@ impl Plugins {
         let remaining = deadline.saturating_sub(waiting.elapsed()).max(Duration::from_millis(1));
         let host = self.host.clone();
         let settings = version.settings.to_string();
-        let report = tokio::task::spawn_blocking(move || {
+        let run = move || {
             let _permit = permit;
             host.run(&prepared, &input, &settings, remaining)
-        })
-        .await
-        .unwrap_or_else(|err| RunReport::not_run(Outcome::Trap, err.to_string()));
+        };
+        let report = match tokio::runtime::Handle::current().runtime_flavor() {
+            // Run right here (no hop to another thread: on a small VM, waking one costs
+            // more than the run); the runtime hands this worker's other tasks to a fresh
+            // thread, so a plugin that spins to its deadline stalls nobody else.
+            RuntimeFlavor::MultiThread => tokio::task::block_in_place(run),
+            _ => tokio::task::spawn_blocking(run)
+                .await
+                .unwrap_or_else(|err| RunReport::not_run(Outcome::Trap, err.to_string())),
+        };
         Evaluation { report, origin: Some(origin) }
     }
 
