@@ -41,7 +41,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         return next.run(request).await;
     };
     let scope =
-        sha256_hex(&format!("{}\n{}", String::from_utf8_lossy(&credentials), request.uri().path()));
+        sha256_hex(format!("{}\n{}", String::from_utf8_lossy(&credentials), request.uri().path()));
     match state.store.claim_idempotency_key(&scope, &key).await {
         Ok(IdempotencyClaim::New) => {}
         Ok(IdempotencyClaim::InProgress) => {
