@@ -6,7 +6,7 @@
 //!   debounce is set to zero so the figure is the rail itself (the configured debounce,
 //!   250 ms by default, comes on top in production).
 //! - plugin rail: configuration PUT → its answer, already `confirmed` by the org's active
-//!   Wasm plugin (the first-party margin plugin), no webhook endpoint.
+//!   Wasm plugin, per first-party plugin (margin, glass-area, imperial), no webhook endpoint.
 
 use std::time::{Duration, Instant};
 
@@ -44,7 +44,8 @@ async fn answering_receiver() -> String {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Rail {
     Webhook,
-    Plugin,
+    /// The first-party plugin of that name (margin at 25 %, the others with their defaults).
+    Plugin(&'static str),
 }
 
 async fn measure(backend: Backend, rail: Rail) {
@@ -54,8 +55,9 @@ async fn measure(backend: Backend, rail: Rail) {
             let receiver = answering_receiver().await;
             app.register_webhook(&receiver, &["pricing.calculated"], None).await;
         }
-        Rail::Plugin => {
-            app.activate_plugin("margin", &json!({"default": 0.25})).await;
+        Rail::Plugin(plugin) => {
+            let settings = if plugin == "margin" { json!({"default": 0.25}) } else { json!({}) };
+            app.activate_plugin(plugin, &settings).await;
         }
     }
     let (_, session) = app
@@ -82,7 +84,7 @@ async fn measure(backend: Backend, rail: Rail) {
             .await
             .unwrap();
         let answer = response.json::<Value>().await.unwrap();
-        if rail == Rail::Plugin {
+        if let Rail::Plugin(_) = rail {
             assert_eq!(answer["source"], "plugin", "{answer}");
             latencies.push(started.elapsed());
             continue;
@@ -99,11 +101,11 @@ async fn measure(backend: Backend, rail: Rail) {
     let at =
         |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
     let figure = match rail {
-        Rail::Webhook => "webhook rail, configuration PUT → confirmed SSE event",
-        Rail::Plugin => "plugin rail,  configuration PUT → confirmed answer   ",
+        Rail::Webhook => "webhook rail, configuration PUT → confirmed SSE event".to_owned(),
+        Rail::Plugin(plugin) => format!("plugin rail ({plugin:<10}), PUT → confirmed answer"),
     };
     println!(
-        "{backend:?}: {figure}: p50 {:.2} ms  p99 {:.2} ms  ({SAMPLES} changes)",
+        "{backend:?}: {figure:<53}: p50 {:.2} ms  p99 {:.2} ms  ({SAMPLES} changes)",
         at(0.50),
         at(0.99)
     );
@@ -113,7 +115,8 @@ async fn measure(backend: Backend, rail: Rail) {
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        for rail in [Rail::Webhook, Rail::Plugin] {
+        let plugins = ["margin", "glass-area", "imperial"].map(Rail::Plugin);
+        for rail in [Rail::Webhook].into_iter().chain(plugins) {
             measure(Backend::Sqlite, rail).await;
             if postgres_admin_url().is_some() {
                 measure(Backend::Postgres, rail).await;
