@@ -67,10 +67,11 @@ async fn wait_count(sink: &Sink, target: usize) {
 }
 
 /// Plain POSTs of `body`, `CONCURRENCY` at a time: the baseline rate.
-async fn raw_rate(url: &str, body: &str, requests: usize) -> f64 {
+async fn raw_rate(url: &str, body: &str, requests: usize) -> (f64, f64) {
     let client = reqwest::Client::new();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let cpu = cpu_seconds();
     let workers: Vec<_> = (0..CONCURRENCY)
         .map(|_| {
             let (client, next, url, body) =
@@ -92,7 +93,8 @@ async fn raw_rate(url: &str, body: &str, requests: usize) -> f64 {
     for worker in workers {
         worker.await.unwrap();
     }
-    requests as f64 / started.elapsed().as_secs_f64()
+    let cpu_us = (cpu_seconds() - cpu) * 1e6 / requests as f64;
+    (requests as f64 / started.elapsed().as_secs_f64(), cpu_us)
 }
 
 fn lead_event(n: usize, fast: bool) -> NewEvent {
@@ -110,11 +112,21 @@ fn lead_event(n: usize, fast: bool) -> NewEvent {
     }
 }
 
+/// CPU seconds this process has used (user + system), from `/proc/self/stat`: on a shared
+/// VM whose steal time swings the rates, CPU per request is the steadier figure.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0 // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw: f64) {
+async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw: (f64, f64)) {
+    let (raw, raw_cpu_us) = raw;
     let database = TestDatabase::create(backend).await;
     let mut config = Config::for_database(&database.url).unwrap();
     config.delivery.allow_private_targets = true;
@@ -156,12 +168,16 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw:
         let _ = stopped.await;
     }));
     let started = Instant::now();
+    let cpu = cpu_seconds();
     eprintln!("draining {} deliveries", backlog());
     wait_count(sink, before + backlog()).await;
     let drained = backlog() as f64 / started.elapsed().as_secs_f64();
+    let cpu_us = (cpu_seconds() - cpu) * 1e6 / backlog() as f64;
     println!(
-        "{backend:?}: outbox → receiver {drained:>8.0} deliveries/s  ({:.0}% of the raw rate)",
-        100.0 * drained / raw
+        "{backend:?}: outbox → receiver {drained:>8.0} deliveries/s  ({:.0}% of the raw rate; \
+         CPU {cpu_us:.0} µs per delivery, {:.1}× a plain POST's)",
+        100.0 * drained / raw,
+        cpu_us / raw_cpu_us
     );
 
     // Commit → receipt latency, one event per transaction, for both lanes.
@@ -201,7 +217,11 @@ fn main() {
         let body = serde_json::to_string(&lead_event(0, false).data).unwrap();
         raw_rate(&url, &body, 2_000).await; // warm-up
         let raw = raw_rate(&url, &body, 20_000).await;
-        println!("baseline: plain POSTs to the same receiver {raw:>8.0} requests/s ({CONCURRENCY} concurrent)");
+        println!(
+            "baseline: plain POSTs to the same receiver {:>8.0} requests/s ({CONCURRENCY} concurrent; \
+             CPU {:.0} µs per request, sender and receiver)",
+            raw.0, raw.1
+        );
         outbox_figures(Backend::Sqlite, &url, &sink, raw).await;
         if postgres_admin_url().is_some() {
             outbox_figures(Backend::Postgres, &url, &sink, raw).await;

@@ -207,6 +207,12 @@ pub struct EventFilter {
     pub limit: i64,
 }
 
+/// Rows per multi-row `INSERT` and ids per `IN (…)` list. SQLite resolves each bound
+/// parameter's name by scanning the statement's parameter list, so binding costs grow with
+/// the square of a statement's parameters: many small statements beat one huge one.
+const ROWS_PER_INSERT: usize = 32;
+const IDS_PER_STATEMENT: usize = 64;
+
 pub(super) const DELIVERY_COLUMNS: &str = "id, event_id, endpoint_id, url, status, fast, attempts, \
     next_attempt_at, expires_at, last_status, last_error, created_at, updated_at, delivered_at";
 
@@ -408,7 +414,7 @@ impl Store {
         let now = now_ms();
         let mut tx = self.begin().await?;
         let attempted: Vec<&AttemptRecord> = records.iter().filter(|r| r.attempt > 0).collect();
-        for chunk in attempted.chunks(100) {
+        for chunk in attempted.chunks(ROWS_PER_INSERT) {
             let rows = (0..chunk.len())
                 .map(|i| format!("({})", placeholders(i * 8 + 1, 8)))
                 .collect::<Vec<_>>()
@@ -438,7 +444,7 @@ impl Store {
             by_status.entry(record.status_code).or_default().push(&record.delivery_id);
         }
         for (status, ids) in by_status {
-            for chunk in ids.chunks(500) {
+            for chunk in ids.chunks(IDS_PER_STATEMENT) {
                 let sql = format!(
                     "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, \
                      next_attempt_at = NULL, locked_until = NULL, last_status = $1, last_error = NULL, \
@@ -477,7 +483,7 @@ impl Store {
         let mut succeeded: Vec<&str> = delivered.iter().map(|r| r.endpoint_id.as_str()).collect();
         succeeded.sort_unstable();
         succeeded.dedup();
-        for chunk in succeeded.chunks(500) {
+        for chunk in succeeded.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
                 "UPDATE webhook_endpoints SET failing_since = NULL \
                  WHERE failing_since IS NOT NULL AND id IN ({})",
