@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use serde_json::{Value, json};
+use winfactor_tests::plugins::IMPERIAL_ORG_SLUG;
 use winfactor_tests::sse::SseClient;
 use winfactor_tests::{Backend, TestApp, postgres_admin_url};
 
@@ -44,16 +45,24 @@ async fn answering_receiver() -> String {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Rail {
     Webhook,
-    /// The first-party plugin of that name (margin at 25 %, the others with their defaults).
+    /// The first-party plugin of that name (margin at 25 %, imperial at $20 per sq ft for an
+    /// imperial-market organisation, glass-area with its defaults).
     Plugin(&'static str),
 }
 
 async fn measure(backend: Backend, rail: Rail) {
     let app = TestApp::start_with(backend, |config| config.pricing_debounce = Duration::ZERO).await;
+    let mut org_slug = "window-works";
     match rail {
         Rail::Webhook => {
             let receiver = answering_receiver().await;
             app.register_webhook(&receiver, &["pricing.calculated"], None).await;
+        }
+        Rail::Plugin("imperial") => {
+            // The imperial plugin prices imperial-market organisations only.
+            let key = app.imperial_org().await;
+            app.activate_plugin_as(&key, "imperial", &json!({"pricePerSqFt": 20})).await;
+            org_slug = IMPERIAL_ORG_SLUG;
         }
         Rail::Plugin(plugin) => {
             let settings = if plugin == "margin" { json!({"default": 0.25}) } else { json!({}) };
@@ -63,7 +72,7 @@ async fn measure(backend: Backend, rail: Rail) {
     let (_, session) = app
         .call(
             reqwest::Method::POST,
-            "/public/v1/orgs/window-works/configuration-sessions",
+            &format!("/public/v1/orgs/{org_slug}/configuration-sessions"),
             None,
             Some(&json!({"templateSlug": "2-panel-lift-slide"})),
         )

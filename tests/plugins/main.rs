@@ -6,8 +6,6 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use winfactor::orgs::{Plan, Scope, UnitSystem};
-use winfactor::store::NewOrg;
 use winfactor_tests::plugins::plugin_wasm;
 use winfactor_tests::sse::SseClient;
 use winfactor_tests::{Backend, Receiver, TestApp, backend_tests};
@@ -80,30 +78,6 @@ async fn wait_for_run(
     recorded.into_iter().find(found).unwrap()
 }
 
-/// An imperial-market organisation with the demo catalog and a key.
-async fn imperial_org(app: &TestApp) -> String {
-    let org = app
-        .store
-        .insert_org(&NewOrg {
-            slug: "frontier-windows".into(),
-            name: "Frontier Windows".into(),
-            email: "sales@frontier.example".into(),
-            phone: None,
-            logo_url: None,
-            locale: "en-US".into(),
-            currency: "USD".into(),
-            unit_system: UnitSystem::Imperial,
-            plan: Plan::Pro,
-            pricing_timeout_ms: 10_000,
-        })
-        .await
-        .unwrap();
-    for template in winfactor::demo::catalog() {
-        app.store.insert_template(&org.id, &template).await.unwrap();
-    }
-    app.store.create_api_key(&org.id, "imperial", Scope::ReadWrite).await.unwrap().secret
-}
-
 async fn each_first_party_plugin_prices_the_put_and_the_stream(backend: Backend) {
     let app = TestApp::start(backend).await;
     let session = app.open_session("2-panel-lift-slide").await;
@@ -154,7 +128,7 @@ async fn each_first_party_plugin_prices_the_put_and_the_stream(backend: Backend)
     assert!(unit_prices(&priced).len() == base.len() + 1);
 
     // Imperial: one per-square-foot line, charm-rounded, for an imperial organisation.
-    let key = imperial_org(&app).await;
+    let key = app.imperial_org().await;
     app.activate_plugin_as(&key, "imperial", &json!({"pricePerSqFt": 20})).await;
     let body = json!({ "templateSlug": "2-panel-lift-slide", "origin": "configurator" });
     let path = "/public/v1/orgs/frontier-windows/configuration-sessions";

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use winfactor::orgs::{Plan, Scope, UnitSystem};
+use winfactor::store::NewOrg;
+
 use crate::TestApp;
 
 /// Where `tests/run.sh` puts the components built for `wasm32-wasip2` (overridable with
@@ -33,7 +36,35 @@ pub fn plugin_wasm(crate_name: &str) -> Vec<u8> {
     })
 }
 
+/// Slug of the organisation [`TestApp::imperial_org`] creates.
+pub const IMPERIAL_ORG_SLUG: &str = "frontier-windows";
+
 impl TestApp {
+    /// An imperial-market organisation (USD, feet and inches) with the demo catalog; returns
+    /// a read-write key of it.
+    pub async fn imperial_org(&self) -> String {
+        let org = self
+            .store
+            .insert_org(&NewOrg {
+                slug: IMPERIAL_ORG_SLUG.into(),
+                name: "Frontier Windows".into(),
+                email: "sales@frontier.example".into(),
+                phone: None,
+                logo_url: None,
+                locale: "en-US".into(),
+                currency: "USD".into(),
+                unit_system: UnitSystem::Imperial,
+                plan: Plan::Pro,
+                pricing_timeout_ms: 10_000,
+            })
+            .await
+            .unwrap();
+        for template in winfactor::demo::catalog() {
+            self.store.insert_template(&org.id, &template).await.unwrap();
+        }
+        self.store.create_api_key(&org.id, "imperial", Scope::ReadWrite).await.unwrap().secret
+    }
+
     /// Uploads raw component bytes for the org of `key`; returns status and body.
     pub async fn upload_plugin_as(
         &self,
