@@ -19,6 +19,7 @@ use winfactor::events::{EventType, NewEvent, emit};
 use winfactor::orgs::Org;
 use winfactor::store::NewEndpoint;
 use winfactor::{Config, Store, demo};
+use winfactor_tests::bench::{StealMeter, percentile, process_cpu_seconds};
 use winfactor_tests::{Backend, TestDatabase, postgres_admin_url};
 
 /// Events drained in the throughput figure (`DELIVERY_BENCH_BACKLOG` overrides, e.g. for
@@ -71,7 +72,7 @@ async fn raw_rate(url: &str, body: &str, requests: usize) -> (f64, f64) {
     let client = reqwest::Client::new();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let cpu = cpu_seconds();
+    let cpu = process_cpu_seconds();
     let workers: Vec<_> = (0..CONCURRENCY)
         .map(|_| {
             let (client, next, url, body) =
@@ -93,7 +94,7 @@ async fn raw_rate(url: &str, body: &str, requests: usize) -> (f64, f64) {
     for worker in workers {
         worker.await.unwrap();
     }
-    let cpu_us = (cpu_seconds() - cpu) * 1e6 / requests as f64;
+    let cpu_us = (process_cpu_seconds() - cpu) * 1e6 / requests as f64;
     (requests as f64 / started.elapsed().as_secs_f64(), cpu_us)
 }
 
@@ -110,19 +111,6 @@ fn lead_event(n: usize, fast: bool) -> NewEvent {
         data,
         expires_at: fast.then(|| winfactor::clock::now_ms() + 10_000),
     }
-}
-
-/// CPU seconds this process has used (user + system), from `/proc/self/stat`: on a shared
-/// VM whose steal time swings the rates, CPU per request is the steadier figure.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0 // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw: (f64, f64)) {
@@ -168,11 +156,11 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw:
         let _ = stopped.await;
     }));
     let started = Instant::now();
-    let cpu = cpu_seconds();
+    let cpu = process_cpu_seconds();
     eprintln!("draining {} deliveries", backlog());
     wait_count(sink, before + backlog()).await;
     let drained = backlog() as f64 / started.elapsed().as_secs_f64();
-    let cpu_us = (cpu_seconds() - cpu) * 1e6 / backlog() as f64;
+    let cpu_us = (process_cpu_seconds() - cpu) * 1e6 / backlog() as f64;
     println!(
         "{backend:?}: outbox → receiver {drained:>8.0} deliveries/s  ({:.0}% of the raw rate; \
          CPU {cpu_us:.0} µs per delivery, {:.1}× a plain POST's)",
@@ -212,6 +200,7 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw:
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let steal = StealMeter::start();
     runtime.block_on(async {
         let (sink, url) = start_sink().await;
         let body = serde_json::to_string(&lead_event(0, false).data).unwrap();
@@ -227,4 +216,5 @@ fn main() {
             outbox_figures(Backend::Postgres, &url, &sink, raw).await;
         }
     });
+    println!("{}", steal.report());
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use serde_json::{Value, json};
+use winfactor_tests::bench::{StealMeter, percentile};
 use winfactor_tests::plugins::IMPERIAL_ORG_SLUG;
 use winfactor_tests::sse::SseClient;
 use winfactor_tests::{Backend, TestApp, postgres_admin_url};
@@ -107,8 +108,7 @@ async fn measure(backend: Backend, rail: Rail) {
         latencies.push(started.elapsed());
     }
     latencies.sort();
-    let at =
-        |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3;
+    let at = |p: f64| percentile(&latencies, p).as_secs_f64() * 1e3;
     let figure = match rail {
         Rail::Webhook => "webhook rail, configuration PUT → confirmed SSE event".to_owned(),
         Rail::Plugin(plugin) => format!("plugin rail ({plugin:<10}), PUT → confirmed answer"),
@@ -123,6 +123,7 @@ async fn measure(backend: Backend, rail: Rail) {
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let steal = StealMeter::start();
     runtime.block_on(async {
         let plugins = ["margin", "glass-area", "imperial"].map(Rail::Plugin);
         for rail in [Rail::Webhook].into_iter().chain(plugins) {
@@ -132,4 +133,5 @@ fn main() {
             }
         }
     });
+    println!("{}", steal.report());
 }

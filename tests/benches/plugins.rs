@@ -8,13 +8,18 @@ use std::time::{Duration, Instant};
 use winfactor::orgs::UnitSystem;
 use winfactor::plugins::{PluginLimits, PricingInput, WasmHost};
 use winfactor_pricing_sdk::{PricingPlugin, Request, testing};
+use winfactor_tests::bench::{StealMeter, percentile};
 use winfactor_tests::plugins::{plugin_wasm, sample_event};
 
 const SAMPLES: usize = 5_000;
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e6
+/// The `p` quantile in µs.
+fn micros(sorted: &[Duration], p: f64) -> f64 {
+    percentile(sorted, p).as_secs_f64() * 1e6
 }
+
+/// Times a plugin crate's logic called natively.
+type NativeRun = fn(&Request, &str) -> Vec<Duration>;
 
 fn native<P: PricingPlugin>(request: &Request, settings: &str) -> Vec<Duration> {
     let mut times: Vec<Duration> = (0..SAMPLES)
@@ -29,9 +34,10 @@ fn native<P: PricingPlugin>(request: &Request, settings: &str) -> Vec<Duration> 
 }
 
 fn main() {
+    let steal = StealMeter::start();
     let event = sample_event();
     let host = WasmHost::new(PluginLimits::default(), None).expect("an engine");
-    let plugins: [(&str, &str, UnitSystem, fn(&Request, &str) -> Vec<Duration>); 3] = [
+    let plugins: [(&str, &str, UnitSystem, NativeRun); 3] = [
         (
             "margin",
             r#"{"default": 0.25, "byItemType": {"labor": 0}}"#,
@@ -79,12 +85,13 @@ fn main() {
         let native_times = native_run(&request, settings);
         println!(
             "  {name:<11} wasm p50 {:>6.1}  p99 {:>6.1}   native p50 {:>5.1}  p99 {:>5.1}   ratio (p50) {:>5.1}×   component {} KiB, compiled in {compile_ms} ms",
-            percentile(&wasm_times, 0.50),
-            percentile(&wasm_times, 0.99),
-            percentile(&native_times, 0.50),
-            percentile(&native_times, 0.99),
-            percentile(&wasm_times, 0.50) / percentile(&native_times, 0.50),
+            micros(&wasm_times, 0.50),
+            micros(&wasm_times, 0.99),
+            micros(&native_times, 0.50),
+            micros(&native_times, 0.99),
+            micros(&wasm_times, 0.50) / micros(&native_times, 0.50),
             wasm.len() / 1024,
         );
     }
+    println!("{}", steal.report());
 }

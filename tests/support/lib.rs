@@ -5,6 +5,7 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets its own database, dropped
 //! afterwards. Set but unreachable is a failure, never a skip.
 
+pub mod bench;
 pub mod plugins;
 pub mod receiver;
 pub mod signatures;

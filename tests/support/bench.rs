@@ -1,0 +1,68 @@
+//! What the benchmarks share: percentiles, CPU time, and how much of the machine the
+//! hypervisor took meanwhile.
+//!
+//! The benchmarks run on a small shared VM. When a neighbour is busy, the hypervisor
+//! "steals" CPU time and every latency swings by integer factors; each benchmark prints the
+//! steal it saw, so a figure can be told from a bad moment.
+
+use std::time::Duration;
+
+/// The `p` quantile (0.0–1.0) of sorted samples.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// CPU seconds this process has used (user + system), from `/proc/self/stat`.
+pub fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0 // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/// The machine's CPU time stolen by the hypervisor since [`StealMeter::start`].
+#[derive(Debug, Clone, Copy)]
+pub struct StealMeter {
+    steal: u64,
+    total: u64,
+}
+
+impl StealMeter {
+    /// Starts measuring.
+    pub fn start() -> Self {
+        let (steal, total) = cpu_ticks();
+        Self { steal, total }
+    }
+
+    /// Percentage of all CPU time (every core) stolen since the start.
+    pub fn percent(&self) -> f64 {
+        let (steal, total) = cpu_ticks();
+        let total = total.saturating_sub(self.total).max(1);
+        100.0 * steal.saturating_sub(self.steal) as f64 / total as f64
+    }
+
+    /// A line for the end of a benchmark's output.
+    pub fn report(&self) -> String {
+        format!(
+            "machine: {:.1} % of CPU time stolen by the hypervisor during this run \
+             (above ~2 %, latencies and rates are not comparable with a quiet run)",
+            self.percent()
+        )
+    }
+}
+
+/// (steal, total) ticks of the `cpu` line of `/proc/stat`; zeros where it is unavailable.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user already)
+    let total = fields.iter().take(8).sum();
+    (fields.get(7).copied().unwrap_or(0), total)
+}
