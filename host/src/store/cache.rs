@@ -22,8 +22,9 @@ use crate::store::PluginVersion;
 
 /// How long an entry is trusted without a write of this process clearing it.
 pub const TTL: Duration = Duration::from_secs(1);
-/// Entries kept per kind (organisations, templates, …).
-const CAPACITY: u64 = 10_000;
+/// Entries kept per kind (organisations, templates, …): the hot set of a large deployment;
+/// a template is a few kilobytes of parsed definition.
+const CAPACITY: u64 = 2_000;
 
 /// The cached kinds; `Option` values remember "not found" too.
 pub(super) struct ReadCache {
@@ -68,7 +69,12 @@ impl Default for ReadCache {
 
 impl ReadCache {
     /// The cached value of `key`, else what `load` reads (kept unless a write intervened).
-    pub(super) async fn get<K, V, F>(&self, cache: &Cache<K, V>, key: K, load: F) -> anyhow::Result<V>
+    pub(super) async fn get<K, V, F>(
+        &self,
+        cache: &Cache<K, V>,
+        key: K,
+        load: F,
+    ) -> anyhow::Result<V>
     where
         K: Hash + Eq + Clone + Send + Sync + 'static,
         V: Clone + Send + Sync + 'static,
