@@ -18,7 +18,7 @@ use crate::clock::{now_ms, parse_instant};
 use crate::delivery::{filters, signing, ssrf};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::{Envelope, EventType};
-use crate::ids::new_id;
+use crate::ids::new_sortable_id;
 use crate::store::{Endpoint, EndpointChanges, NewEndpoint};
 
 /// Most endpoints one organisation may register.
@@ -340,7 +340,7 @@ async fn test_webhook(
     Path(id): Path<String>,
 ) -> ApiResult<Json<TestResult>> {
     let endpoint = find(&state, &auth.org.id, &id).await?;
-    let event_id = new_id("evt");
+    let event_id = new_sortable_id("evt");
     let data = json!({ "message": "Test event from WinFactor", "webhookId": endpoint.id });
     let envelope = Envelope::new(&auth.org, "webhook.test", None, &data, now_ms());
     let payload = serde_json::to_string(&envelope).map_err(anyhow::Error::from)?;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::clock::{iso8601, now_ms};
 use crate::delivery::filters;
-use crate::ids::new_id;
+use crate::ids::new_sortable_id;
 use crate::orgs::Org;
 use crate::store::{EventRow, Tx};
 
@@ -192,7 +192,7 @@ pub async fn emit(tx: &mut Tx, org: &Org, event: NewEvent) -> anyhow::Result<Str
         .filter(|endpoint| endpoint.filters.as_ref().is_none_or(|f| filters::matches(f, &body)))
         .collect();
     let row = EventRow {
-        id: new_id("evt"),
+        id: new_sortable_id("evt"),
         org_id: org.id.clone(),
         event_type: event.event_type.as_str().to_owned(),
         payload,

@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use super::webhooks::endpoint_from_row;
 use super::{Store, Tx, placeholders};
 use crate::clock::now_ms;
-use crate::ids::new_id;
+use crate::ids::new_sortable_id;
 use crate::store::Endpoint;
 
 /// Where a delivery stands.
@@ -269,7 +269,7 @@ impl Tx {
         let lease = if fast { self.outbox.fast_lease() } else { None };
         let payload: Arc<str> = Arc::from(event.payload.as_str());
         for endpoint in endpoints {
-            let id = new_id("dlv");
+            let id = new_sortable_id("dlv");
             sqlx::query(
                 "INSERT INTO deliveries (id, event_id, org_id, endpoint_id, url, status, fast, \
                  attempts, retry_step, next_attempt_at, expires_at, locked_until, created_at, updated_at) \
@@ -426,7 +426,7 @@ impl Store {
             let mut query = sqlx::query(&sql);
             for record in chunk {
                 query = query
-                    .bind(new_id("att"))
+                    .bind(new_sortable_id("att"))
                     .bind(&record.delivery_id)
                     .bind(record.attempt)
                     .bind(record.started_at)
