@@ -19,7 +19,7 @@ use winfactor::events::{EventType, NewEvent, emit};
 use winfactor::orgs::Org;
 use winfactor::store::NewEndpoint;
 use winfactor::{Config, Store, demo};
-use winfactor_tests::bench::{StealMeter, percentile, process_cpu_seconds};
+use winfactor_tests::bench::{StealMeter, percentile, process_bytes_written, process_cpu_seconds};
 use winfactor_tests::{Backend, TestDatabase, postgres_admin_url};
 
 /// Events drained in the throughput figure (`DELIVERY_BENCH_BACKLOG` overrides, e.g. for
@@ -156,14 +156,16 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw:
         let _ = stopped.await;
     }));
     let started = Instant::now();
-    let cpu = process_cpu_seconds();
+    let (cpu, written) = (process_cpu_seconds(), process_bytes_written());
     eprintln!("draining {} deliveries", backlog());
     wait_count(sink, before + backlog()).await;
     let drained = backlog() as f64 / started.elapsed().as_secs_f64();
     let cpu_us = (process_cpu_seconds() - cpu) * 1e6 / backlog() as f64;
+    let written = (process_bytes_written() - written) / backlog() as f64 / 1024.0;
     println!(
         "{backend:?}: outbox → receiver {drained:>8.0} deliveries/s  ({:.0}% of the raw rate; \
-         CPU {cpu_us:.0} µs per delivery, {:.1}× a plain POST's)",
+         CPU {cpu_us:.0} µs per delivery, {:.1}× a plain POST's; {written:.1} KiB written \
+         per delivery, HTTP and database)",
         100.0 * drained / raw,
         cpu_us / raw_cpu_us
     );
