@@ -32,12 +32,11 @@ use crate::catalog::{self, Configuration, Pricing, Template};
 use crate::clock::now_ms;
 use crate::events::{self, EventType, NewEvent};
 use crate::orgs::Org;
-use crate::plugins::{Plugins, PricingInput, input::SessionRef};
+use crate::plugins::{Plugins, input::SessionRef};
 use crate::store::{Session, Store};
 
 mod plugin_rail;
-
-use plugin_rail::PluginAnswer;
+mod submission;
 
 /// How long a callback token stays valid: late answers still apply within it.
 pub const CALLBACK_TOKEN_TTL_MS: i64 = 3_600_000;
@@ -287,139 +286,6 @@ impl Pricer {
         .await?;
         events::emit(&mut tx, org, event).await?;
         tx.commit().await
-    }
-
-    /// The price to freeze on submission: a stored answer for the final configuration, else
-    /// the org's one authoritative chance (context `submission`, waited for up to
-    /// `timeoutMs`), else base pricing.
-    pub async fn price_for_submission(
-        &self,
-        org: &Org,
-        session: &Session,
-        template: &Template,
-        submission: Value,
-    ) -> anyhow::Result<(Pricing, PricingSource)> {
-        let store = &self.inner.store;
-        let hash = &session.config_hash;
-        let stored = |answers: Vec<crate::store::Adjustment>| {
-            answers.into_iter().next().map(|a| (a.pricing, a.source))
-        };
-        if let Some(answer) = stored(store.adjustments(&session.id, Some(hash)).await?) {
-            return Ok(answer);
-        }
-        let base = catalog::base_pricing(template, &session.configuration, &org.currency);
-        let context = PricingContext::Submission;
-        let input = PricingInput::for_stored_session(
-            org,
-            session,
-            template,
-            &session.configuration,
-            &base,
-            context,
-        )
-        .with_submission(submission.clone());
-        if let PluginAnswer::Priced(pricing) = self.plugin_price(org, input, budget(org)).await? {
-            store
-                .insert_adjustment(session, hash, context.as_str(), PricingSource::Plugin, &pricing)
-                .await?;
-            return Ok((pricing, PricingSource::Plugin));
-        }
-        if !self.has_rail(org).await? {
-            return Ok((base, PricingSource::Base));
-        }
-        let mut events = self.subscribe(&session.id);
-        self.fire(
-            org,
-            session,
-            template,
-            &session.configuration,
-            &base,
-            PricingContext::Submission,
-            Some(submission),
-        )
-        .await?;
-        let answered = async {
-            loop {
-                match events.recv().await {
-                    Ok(event)
-                        if &event.pricing.config_hash == hash
-                            && event.pricing.status == PricingStatus::Confirmed =>
-                    {
-                        return;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                    _ => {}
-                }
-            }
-        };
-        let _ = tokio::time::timeout(budget(org), answered).await;
-        Ok(stored(store.adjustments(&session.id, Some(hash)).await?)
-            .unwrap_or((base, PricingSource::Base)))
-    }
-}
-
-impl Pricer {
-    /// Fresh prices for a submitted configuration (an organisation user's auto-fill):
-    /// always fires `pricing.calculated` with context `autofill` and waits up to
-    /// `timeoutMs` for an answer stored after that; else base pricing.
-    pub async fn price_for_autofill(
-        &self,
-        org: &Org,
-        session: &Session,
-        template: &Template,
-        configuration: &Configuration,
-        submission: Value,
-    ) -> anyhow::Result<(Pricing, PricingSource)> {
-        let store = &self.inner.store;
-        let hash = catalog::config_hash(configuration);
-        let base = catalog::base_pricing(template, configuration, &org.currency);
-        let context = PricingContext::Autofill;
-        let input =
-            PricingInput::for_stored_session(org, session, template, configuration, &base, context)
-                .with_submission(submission.clone());
-        if let PluginAnswer::Priced(pricing) = self.plugin_price(org, input, budget(org)).await? {
-            store
-                .insert_adjustment(
-                    session,
-                    &hash,
-                    context.as_str(),
-                    PricingSource::Plugin,
-                    &pricing,
-                )
-                .await?;
-            return Ok((pricing, PricingSource::Plugin));
-        }
-        if !self.has_rail(org).await? {
-            return Ok((base, PricingSource::Base));
-        }
-        let asked_at = now_ms();
-        let channel = self.inner.channel(&session.id);
-        self.fire(
-            org,
-            session,
-            template,
-            configuration,
-            &base,
-            PricingContext::Autofill,
-            Some(submission),
-        )
-        .await?;
-        let fresh = || async {
-            let answers = store.adjustments(&session.id, Some(&hash)).await?;
-            anyhow::Ok(
-                answers.into_iter().find(|a| a.created_at >= asked_at && a.context == "autofill"),
-            )
-        };
-        let deadline = Instant::now() + budget(org);
-        loop {
-            let answered = channel.answered.notified();
-            if let Some(answer) = fresh().await? {
-                return Ok((answer.pricing, answer.source));
-            }
-            if tokio::time::timeout_at(deadline, answered).await.is_err() {
-                return Ok((base, PricingSource::Base));
-            }
-        }
     }
 }
 
