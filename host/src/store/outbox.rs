@@ -495,13 +495,14 @@ impl Store {
             }
             query.execute(tx.conn()).await?;
         }
+        let mut disabled_any = false;
         for record in others.iter().filter(|r| r.attempt > 0) {
             sqlx::query("UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1) WHERE id = $2")
                 .bind(record.started_at)
                 .bind(&record.endpoint_id)
                 .execute(tx.conn())
                 .await?;
-            sqlx::query(
+            let disabled = sqlx::query(
                 "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $1, updated_at = $2 \
                  WHERE id = $3 AND enabled = 1 AND ($4 = 1 OR failing_since <= $5)",
             )
@@ -512,10 +513,11 @@ impl Store {
             .bind(now - disable_after_ms)
             .execute(tx.conn())
             .await?;
+            disabled_any |= disabled.rows_affected() > 0;
         }
         tx.commit().await?;
-        if !others.is_empty() {
-            self.cache.clear(); // an endpoint may have been disabled
+        if disabled_any {
+            self.cache.clear(); // who subscribes has changed
         }
         Ok(())
     }
