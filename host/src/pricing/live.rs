@@ -178,8 +178,16 @@ impl Pricer {
             return Ok(session.pricing.clone());
         }
         let reference = SessionRef { id: session.id.clone(), origin: session.origin.clone() };
-        let first =
-            self.first_pricing(org, &reference, true, template, configuration, &hash).await?;
+        let first = self
+            .first_pricing(
+                org,
+                &reference,
+                session.answered_externally,
+                template,
+                configuration,
+                &hash,
+            )
+            .await?;
         let seq = self
             .inner
             .store

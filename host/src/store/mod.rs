@@ -33,7 +33,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Executor};
 use tokio::sync::Notify;
 
@@ -230,6 +231,53 @@ impl Store {
             Backend::Postgres => self.writer.begin().await?,
         };
         Ok(Tx { inner, outbox: self.outbox.clone(), wrote_queued: false, fast: Vec::new() })
+    }
+
+    /// Runs `statements` as one transaction in one round trip and returns the rows of the
+    /// last one (give it the `RETURNING`). On SQLite they go as one script (`BEGIN
+    /// IMMEDIATE; …; COMMIT`) to the writer connection's thread, where sqlx would otherwise
+    /// pay a round trip for BEGIN, for each statement and for COMMIT; on Postgres the others
+    /// become data-modifying `WITH` clauses of the last: one statement. They share the `$n`
+    /// parameters `bind` adds and must not rely on each other's effects (Postgres runs them
+    /// on one snapshot and checks foreign keys at the end).
+    async fn atomic<F>(&self, statements: &[&str], bind: F) -> anyhow::Result<Vec<AnyRow>>
+    where
+        F: for<'q> FnOnce(Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>>
+            + Send
+            + 'static,
+    {
+        let (last, before) = statements.split_last().context("no statements")?;
+        match self.backend {
+            Backend::Postgres => {
+                let with: Vec<String> = (before.iter().enumerate())
+                    .map(|(n, statement)| format!("w{n} AS ({statement})"))
+                    .collect();
+                let sql = if with.is_empty() {
+                    (*last).to_owned()
+                } else {
+                    format!("WITH {} {last}", with.join(", "))
+                };
+                Ok(bind(sqlx::query(&sql)).fetch_all(&self.writer).await?)
+            }
+            Backend::Sqlite => {
+                let script = format!("BEGIN IMMEDIATE; {}; COMMIT", statements.join("; "));
+                let writer = self.writer.clone();
+                // On its own task: a caller dropped half way (a client hanging up) must not
+                // stop the script between BEGIN and COMMIT, which would leave the writer
+                // connection inside a transaction.
+                let write = tokio::spawn(async move {
+                    let mut conn = writer.acquire().await?;
+                    let result = bind(sqlx::query(&script)).fetch_all(&mut *conn).await;
+                    if result.is_err() {
+                        // A failed statement leaves the transaction open (unless SQLite
+                        // already rolled it back, which makes this a harmless error).
+                        let _ = conn.execute("ROLLBACK").await;
+                    }
+                    anyhow::Ok(result?)
+                });
+                write.await?
+            }
+        }
     }
 
     /// The signal delivery workers wait on.

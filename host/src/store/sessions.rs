@@ -1,8 +1,9 @@
 //! Configuration sessions, their configuration history, single-use callback tokens and
 //! adjustments (replacement breakdowns stored per configHash).
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, Row};
 
 use super::{Store, Tx};
 use crate::catalog::{Configuration, Pricing};
@@ -31,6 +32,10 @@ pub struct Session {
     pub pricing_seq: i64,
     /// Set once submitted.
     pub submission_id: Option<String>,
+    /// Whether the organisation's own system (not a plugin) has stored an answer for any
+    /// configuration of the session: only then can a configuration's price come from the
+    /// stored answers rather than be worked out afresh.
+    pub answered_externally: bool,
     /// Epoch ms.
     pub created_at: i64,
     /// Epoch ms.
@@ -107,6 +112,7 @@ fn session_from_row(row: &AnyRow) -> anyhow::Result<Session> {
         pricing: serde_json::from_str(&pricing)?,
         pricing_seq: row.try_get("pricing_seq")?,
         submission_id: row.try_get("submission_id")?,
+        answered_externally: row.try_get::<i64, _>("answered_externally")? != 0,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -119,7 +125,7 @@ impl Store {
     }
 
     /// Creates a session with its first configuration and pricing (seq 1), and the
-    /// plugin's answer for it if there is one, in one transaction.
+    /// plugin's answer for it if there is one, in one transaction (one round trip).
     #[allow(clippy::too_many_arguments)]
     pub async fn insert_session(
         &self,
@@ -131,45 +137,41 @@ impl Store {
         pricing: &SessionPricing,
         plugin_answer: Option<&Pricing>,
     ) -> anyhow::Result<Session> {
-        let now = now_ms();
-        let configuration_json = serde_json::to_string(configuration)?;
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO configuration_sessions (id, org_id, template_id, origin, configuration, \
-             config_hash, pricing, pricing_seq, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
-        )
-        .bind(id)
-        .bind(org_id)
-        .bind(template_id)
-        .bind(origin)
-        .bind(&configuration_json)
-        .bind(&pricing.config_hash)
-        .bind(serde_json::to_string(pricing)?)
-        .bind(now)
-        .execute(tx.conn())
+        const INSERT_SESSION: &str = "INSERT INTO configuration_sessions (id, org_id, template_id, \
+            origin, configuration, config_hash, pricing, pricing_seq, created_at, updated_at) \
+            VALUES ($5, $7, $9, $10, $1, $2, $3, 1, $4, $4)";
+        const FIRST_HISTORY: &str = "INSERT INTO session_configurations \
+            (session_id, seq, config_hash, configuration, created_at) VALUES ($5, 1, $2, $1, $4)";
+        let write = SessionWrite::new(id, org_id, configuration, pricing, plugin_answer)?;
+        let now = write.now;
+        let (template, source) = (template_id.to_owned(), origin.to_owned());
+        self.atomic(&[INSERT_SESSION, FIRST_HISTORY, INSERT_PLUGIN_ANSWER], move |query| {
+            write.bind(query).bind(template).bind(source)
+        })
         .await?;
-        sqlx::query(
-            "INSERT INTO session_configurations (session_id, seq, config_hash, configuration, created_at) \
-             VALUES ($1, 1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(&pricing.config_hash)
-        .bind(&configuration_json)
-        .bind(now)
-        .execute(tx.conn())
-        .await?;
-        if let Some(answer) = plugin_answer {
-            let hash = &pricing.config_hash;
-            insert_plugin_adjustment(&mut tx, id, org_id, hash, answer, now).await?;
-        }
-        tx.commit().await?;
-        self.session(id).await?.ok_or_else(|| anyhow::anyhow!("session {id} vanished"))
+        Ok(Session {
+            id: id.to_owned(),
+            org_id: org_id.to_owned(),
+            template_id: template_id.to_owned(),
+            origin: origin.to_owned(),
+            configuration: configuration.clone(),
+            config_hash: pricing.config_hash.clone(),
+            pricing: pricing.clone(),
+            pricing_seq: 1,
+            submission_id: None,
+            answered_externally: false,
+            created_at: now,
+            updated_at: now,
+        })
     }
 
     /// A session by its id (public: the id is the credential).
     pub async fn session(&self, id: &str) -> anyhow::Result<Option<Session>> {
-        let sql = format!("SELECT {COLUMNS} FROM configuration_sessions WHERE id = $1");
+        let sql = format!(
+            "SELECT {COLUMNS}, CAST(CASE WHEN EXISTS (SELECT 1 FROM adjustments a \
+             WHERE a.session_id = s.id AND a.source <> 'plugin') THEN 1 ELSE 0 END AS BIGINT) \
+             AS answered_externally FROM configuration_sessions s WHERE s.id = $1"
+        );
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.reader).await?;
         row.as_ref().map(session_from_row).transpose()
     }
@@ -180,7 +182,8 @@ impl Store {
     }
 
     /// Records a new configuration with its pricing (and the plugin's answer for it, if
-    /// any) in one transaction; returns the new SSE seq.
+    /// any) in one transaction; returns the new SSE seq. This is the write of every live
+    /// price change: one round trip.
     pub async fn change_session_configuration(
         &self,
         session: &Session,
@@ -188,39 +191,22 @@ impl Store {
         pricing: &SessionPricing,
         plugin_answer: Option<&Pricing>,
     ) -> anyhow::Result<i64> {
-        let id = &session.id;
-        let now = now_ms();
-        let configuration_json = serde_json::to_string(configuration)?;
-        let mut tx = self.begin().await?;
-        let seq: i64 = sqlx::query(
-            "UPDATE configuration_sessions SET configuration = $1, config_hash = $2, pricing = $3, \
-             pricing_seq = pricing_seq + 1, updated_at = $4 WHERE id = $5 RETURNING pricing_seq",
-        )
-        .bind(&configuration_json)
-        .bind(&pricing.config_hash)
-        .bind(serde_json::to_string(pricing)?)
-        .bind(now)
-        .bind(id)
-        .fetch_one(tx.conn())
-        .await?
-        .try_get("pricing_seq")?;
-        sqlx::query(
-            "INSERT INTO session_configurations (session_id, seq, config_hash, configuration, created_at) \
-             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_configurations WHERE session_id = $1), \
-             $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(&pricing.config_hash)
-        .bind(&configuration_json)
-        .bind(now)
-        .execute(tx.conn())
-        .await?;
-        if let Some(answer) = plugin_answer {
-            let hash = &pricing.config_hash;
-            insert_plugin_adjustment(&mut tx, id, &session.org_id, hash, answer, now).await?;
-        }
-        tx.commit().await?;
-        Ok(seq)
+        const NEXT_HISTORY: &str = "INSERT INTO session_configurations \
+            (session_id, seq, config_hash, configuration, created_at) \
+            SELECT $5, COALESCE(MAX(seq), 0) + 1, $2, $1, $4 FROM session_configurations \
+            WHERE session_id = $5";
+        const UPDATE_SESSION: &str = "UPDATE configuration_sessions SET configuration = $1, \
+            config_hash = $2, pricing = $3, pricing_seq = pricing_seq + 1, updated_at = $4 \
+            WHERE id = $5 RETURNING pricing_seq";
+        let write =
+            SessionWrite::new(&session.id, &session.org_id, configuration, pricing, plugin_answer)?;
+        let rows = self
+            .atomic(&[NEXT_HISTORY, INSERT_PLUGIN_ANSWER, UPDATE_SESSION], move |query| {
+                write.bind(query)
+            })
+            .await?;
+        let row = rows.first().ok_or_else(|| anyhow::anyhow!("session {} vanished", session.id))?;
+        Ok(row.try_get("pricing_seq")?)
     }
 
     /// Replaces the pricing shown, only while the session is still on `pricing.config_hash`
@@ -416,26 +402,52 @@ impl Tx {
     }
 }
 
-/// Stores a live plugin answer inside the transaction that shows it.
-async fn insert_plugin_adjustment(
-    tx: &mut super::Tx,
-    session_id: &str,
-    org_id: &str,
-    config_hash: &str,
-    pricing: &Pricing,
+/// Stores the plugin's answer (`$8`, when not NULL) with the configuration it prices.
+const INSERT_PLUGIN_ANSWER: &str = "INSERT INTO adjustments \
+    (id, session_id, org_id, config_hash, context, source, pricing, created_at) \
+    SELECT $6, $5, $7, $2, 'live', 'plugin', $8, $4 WHERE $8 IS NOT NULL";
+
+/// The parameters shared by the statements that store a session's configuration:
+/// `$1` configuration, `$2` its hash, `$3` the pricing shown, `$4` now, `$5` the session,
+/// `$6` an adjustment id, `$7` the organisation, `$8` the plugin's answer or NULL.
+struct SessionWrite {
+    configuration: String,
+    config_hash: String,
+    pricing: String,
     now: i64,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO adjustments (id, session_id, org_id, config_hash, context, source, pricing, created_at) \
-         VALUES ($1, $2, $3, $4, 'live', 'plugin', $5, $6)",
-    )
-    .bind(new_id("adj"))
-    .bind(session_id)
-    .bind(org_id)
-    .bind(config_hash)
-    .bind(serde_json::to_string(pricing)?)
-    .bind(now)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
+    session_id: String,
+    org_id: String,
+    plugin_answer: Option<String>,
+}
+
+impl SessionWrite {
+    fn new(
+        session_id: &str,
+        org_id: &str,
+        configuration: &Configuration,
+        pricing: &SessionPricing,
+        plugin_answer: Option<&Pricing>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            configuration: serde_json::to_string(configuration)?,
+            config_hash: pricing.config_hash.clone(),
+            pricing: serde_json::to_string(pricing)?,
+            now: now_ms(),
+            session_id: session_id.to_owned(),
+            org_id: org_id.to_owned(),
+            plugin_answer: plugin_answer.map(serde_json::to_string).transpose()?,
+        })
+    }
+
+    fn bind<'q>(self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        query
+            .bind(self.configuration)
+            .bind(self.config_hash)
+            .bind(self.pricing)
+            .bind(self.now)
+            .bind(self.session_id)
+            .bind(new_id("adj"))
+            .bind(self.org_id)
+            .bind(self.plugin_answer)
+    }
 }

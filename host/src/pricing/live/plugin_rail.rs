@@ -21,12 +21,12 @@ impl Pricer {
         &self,
         org: &Org,
         session: &SessionRef,
-        stored: bool,
+        answered_externally: bool,
         template: &Template,
         configuration: &Configuration,
         config_hash: &str,
     ) -> anyhow::Result<FirstPricing> {
-        if stored {
+        if answered_externally {
             // A plugin's stored answer may come from a version since replaced: it is priced
             // afresh below (microseconds); the organisation's own answers stand.
             let answered = self.inner.store.adjustments(&session.id, Some(config_hash)).await?;
