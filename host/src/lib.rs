@@ -122,6 +122,7 @@ pub async fn serve(
             stopping.clone(),
         )
     });
+    let checkpoints = store.start_checkpoints(stopping.clone());
     let lead_limiter =
         Arc::new(RateLimiter::new(config.lead_rate_per_minute, Duration::from_secs(60)));
     let plugins = plugins::Plugins::new(
@@ -158,8 +159,8 @@ pub async fn serve(
     if let Some(worker) = worker {
         worker.join().await;
     }
-    if let Some(scheduler) = scheduler {
-        let _ = scheduler.await;
+    for job in [scheduler, checkpoints].into_iter().flatten() {
+        let _ = job.await;
     }
     store.close().await;
     Ok(served?)

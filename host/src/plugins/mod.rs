@@ -39,7 +39,7 @@ pub use input::{PluginOrg, PricingInput};
 pub use limits::PluginLimits;
 
 use crate::clock::now_ms;
-use crate::ids::new_id;
+use crate::ids::new_sortable_id;
 use crate::store::{NewPluginVersion, PluginRun, PluginVersion, Store};
 
 /// Plugin versions, compilation and runs for the service. Cheap to clone.
@@ -243,7 +243,7 @@ impl Plugins {
     ) -> PluginRun {
         let report = &evaluation.report;
         let run = PluginRun {
-            id: new_id("prun"),
+            id: new_sortable_id("prun"),
             plugin_id: version.id.clone(),
             session_id: session_id.map(str::to_owned),
             context: context.to_owned(),
@@ -264,8 +264,11 @@ impl Plugins {
     }
 }
 
-/// Most runs written in one transaction.
+/// Most runs gathered per write.
 const RECORD_BATCH: usize = 256;
+/// Most runs per transaction: each holds the single writer for well under a millisecond, so
+/// a customer's live change never queues long behind the run log.
+const RUNS_PER_TRANSACTION: usize = 16;
 /// How long the recorder gathers runs before writing them.
 const RECORD_DELAY: Duration = Duration::from_millis(100);
 
@@ -280,8 +283,10 @@ async fn record_runs(store: Store, mut runs: mpsc::UnboundedReceiver<(String, Pl
         {
             batch.push(run);
         }
-        if let Err(err) = store.insert_plugin_runs(&batch).await {
-            tracing::warn!(error = %err, runs = batch.len(), "recording plugin runs failed");
+        for runs in batch.chunks(RUNS_PER_TRANSACTION) {
+            if let Err(err) = store.insert_plugin_runs(runs).await {
+                tracing::warn!(error = %err, runs = runs.len(), "recording plugin runs failed");
+            }
         }
         batch.clear();
     }

@@ -7,13 +7,16 @@
 //! not found.
 //!
 //! SQLite gets WAL, a busy timeout and a single-connection writer pool, so writes queue in
-//! the pool instead of fighting for the file lock while reads run in parallel.
+//! the pool instead of fighting for the file lock while reads run in parallel; a running
+//! server copies the WAL back into the database in the background ([`checkpoint`]), so no
+//! write waits for that.
 //!
 //! What every live price reads and almost nothing writes (organisations, templates, the
 //! active plugin, who subscribes to `pricing.calculated`) is read through a per-process
 //! cache ([`cache`]) that this store's own writes clear.
 
 mod cache;
+mod checkpoint;
 mod contacts;
 mod delivery_log;
 mod idempotency;
@@ -165,12 +168,13 @@ impl Store {
                         .test_before_acquire(false)
                         .after_connect(|conn, _| {
                             Box::pin(async move {
-                                conn.execute(
+                                let pragmas = format!(
                                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                                )
-                                .await
-                                .map(|_| ())
+                                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                                     PRAGMA wal_autocheckpoint = {};",
+                                    checkpoint::WRITER_BACKSTOP_PAGES
+                                );
+                                conn.execute(pragmas.as_str()).await.map(|_| ())
                             })
                         })
                 };
@@ -233,14 +237,25 @@ impl Store {
         Ok(Tx { inner, outbox: self.outbox.clone(), wrote_queued: false, fast: Vec::new() })
     }
 
-    /// Runs `statements` as one transaction in one round trip and returns the rows of the
-    /// last one (give it the `RETURNING`). On SQLite they go as one script (`BEGIN
-    /// IMMEDIATE; …; COMMIT`) to the writer connection's thread, where sqlx would otherwise
-    /// pay a round trip for BEGIN, for each statement and for COMMIT; on Postgres the others
-    /// become data-modifying `WITH` clauses of the last: one statement. They share the `$n`
+    /// Runs `statements` as one transaction in one round trip, committed without waiting for
+    /// the disk, and returns the rows of the last one (give it the `RETURNING`).
+    ///
+    /// *Unflushed*: the commit is in SQLite's WAL (in the OS's hands) but not `fsync`ed, so
+    /// it survives a crash of this process, while a power cut or kernel crash may roll back
+    /// the last moments of such writes — whole transactions, never part of one — until the
+    /// next flushed commit or checkpoint makes them durable too. Only for what can be
+    /// redone: what a customer's screen shows while configuring (the live loop's hot write)
+    /// and the plugin run log. Everything else — submissions, quotes, events, deliveries —
+    /// goes through [`Store::begin`], flushed. On Postgres every commit follows the
+    /// server's own `synchronous_commit`.
+    ///
+    /// *One round trip*: on SQLite the statements go as one script (`BEGIN IMMEDIATE; …;
+    /// COMMIT`) to the writer connection's thread, where sqlx would otherwise pay a round
+    /// trip for BEGIN, for each statement and for COMMIT; on Postgres the others become
+    /// data-modifying `WITH` clauses of the last: one statement. They share the `$n`
     /// parameters `bind` adds and must not rely on each other's effects (Postgres runs them
     /// on one snapshot and checks foreign keys at the end).
-    async fn atomic<F>(&self, statements: &[&str], bind: F) -> anyhow::Result<Vec<AnyRow>>
+    async fn atomic_unflushed<F>(&self, statements: &[&str], bind: F) -> anyhow::Result<Vec<AnyRow>>
     where
         F: for<'q> FnOnce(Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>>
             + Send
@@ -260,7 +275,11 @@ impl Store {
                 Ok(bind(sqlx::query(&sql)).fetch_all(&self.writer).await?)
             }
             Backend::Sqlite => {
-                let script = format!("BEGIN IMMEDIATE; {}; COMMIT", statements.join("; "));
+                let script = format!(
+                    "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE; {}; COMMIT; \
+                     PRAGMA synchronous = FULL",
+                    statements.join("; ")
+                );
                 let writer = self.writer.clone();
                 // On its own task: a caller dropped half way (a client hanging up) must not
                 // stop the script between BEGIN and COMMIT, which would leave the writer
@@ -270,12 +289,27 @@ impl Store {
                     let result = bind(sqlx::query(&script)).fetch_all(&mut *conn).await;
                     if result.is_err() {
                         // A failed statement leaves the transaction open (unless SQLite
-                        // already rolled it back, which makes this a harmless error).
+                        // already rolled it back, which makes ROLLBACK a harmless error).
                         let _ = conn.execute("ROLLBACK").await;
+                        if conn.execute("PRAGMA synchronous = FULL").await.is_err() {
+                            conn.close_on_drop(); // its successor starts with FULL
+                        }
                     }
                     anyhow::Ok(result?)
                 });
                 write.await?
+            }
+        }
+    }
+
+    /// A `FROM` item with one row per element of the JSON array bound as `$param`, in a
+    /// column `value` that `->>` reads fields of: many rows through one parameter and one
+    /// statement text, whatever their number.
+    fn json_elements(&self, param: usize) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("json_each(${param})"),
+            Backend::Postgres => {
+                format!("jsonb_array_elements(CAST(${param} AS jsonb)) AS elements(value)")
             }
         }
     }
@@ -302,6 +336,12 @@ impl Store {
         self.writer.close().await;
     }
 }
+
+/// Rows per multi-row `INSERT` and ids per `IN (…)` list. SQLite resolves each bound
+/// parameter's name by scanning the statement's parameter list, so binding costs grow with
+/// the square of a statement's parameters: many small statements beat one huge one.
+const ROWS_PER_INSERT: usize = 32;
+const IDS_PER_STATEMENT: usize = 64;
 
 /// `$first, $first+1, …` placeholders for an `IN (…)` list of `count` values.
 fn placeholders(first: usize, count: usize) -> String {

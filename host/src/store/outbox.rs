@@ -11,7 +11,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::webhooks::endpoint_from_row;
-use super::{Store, Tx, placeholders};
+use super::{IDS_PER_STATEMENT, ROWS_PER_INSERT, Store, Tx, placeholders};
 use crate::clock::now_ms;
 use crate::ids::new_sortable_id;
 use crate::store::Endpoint;
@@ -206,12 +206,6 @@ pub struct EventFilter {
     /// Page size.
     pub limit: i64,
 }
-
-/// Rows per multi-row `INSERT` and ids per `IN (…)` list. SQLite resolves each bound
-/// parameter's name by scanning the statement's parameter list, so binding costs grow with
-/// the square of a statement's parameters: many small statements beat one huge one.
-const ROWS_PER_INSERT: usize = 32;
-const IDS_PER_STATEMENT: usize = 64;
 
 pub(super) const DELIVERY_COLUMNS: &str = "id, event_id, endpoint_id, url, status, fast, attempts, \
     next_attempt_at, expires_at, last_status, last_error, created_at, updated_at, delivered_at";

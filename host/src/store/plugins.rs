@@ -334,45 +334,57 @@ impl Store {
     }
 
     /// Records runs (`(org_id, run)`) in one transaction and prunes each version's oldest
-    /// beyond [`RUNS_KEPT`].
+    /// beyond [`RUNS_KEPT`] (on Postgres, where the prune does not see the rows inserted
+    /// beside it, up to one batch more until the next batch). The run log is diagnostics:
+    /// committed without waiting for the disk ([`Store::atomic_unflushed`]), in one round trip
+    /// of statements that do not depend on the batch size (the runs travel as one JSON
+    /// array), so it never holds the writer long in front of a customer's live change.
     pub async fn insert_plugin_runs(&self, runs: &[(String, PluginRun)]) -> anyhow::Result<()> {
-        let mut tx = self.begin().await?;
-        for (org_id, run) in runs {
-            sqlx::query(
-                "INSERT INTO plugin_runs (id, org_id, plugin_id, session_id, context, outcome, error, \
-                 origin, duration_us, peak_memory_bytes, output_bytes, log, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(&run.id)
-            .bind(org_id)
-            .bind(&run.plugin_id)
-            .bind(&run.session_id)
-            .bind(&run.context)
-            .bind(&run.outcome)
-            .bind(&run.error)
-            .bind(&run.origin)
-            .bind(run.duration_us)
-            .bind(run.peak_memory_bytes)
-            .bind(run.output_bytes)
-            .bind(serde_json::to_string(&run.log)?)
-            .bind(run.created_at)
-            .execute(tx.conn())
-            .await?;
-        }
-        let mut pruned: Vec<&str> = runs.iter().map(|(_, run)| run.plugin_id.as_str()).collect();
+        let rows: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|(org_id, run)| {
+                serde_json::json!({
+                    "id": run.id, "org_id": org_id, "plugin_id": run.plugin_id,
+                    "session_id": run.session_id, "context": run.context, "outcome": run.outcome,
+                    "error": run.error, "origin": run.origin, "duration_us": run.duration_us,
+                    "peak_memory_bytes": run.peak_memory_bytes, "output_bytes": run.output_bytes,
+                    "log": run.log, "created_at": run.created_at,
+                })
+            })
+            .collect();
+        let insert = format!(
+            "INSERT INTO plugin_runs (id, org_id, plugin_id, session_id, context, outcome, error, \
+             origin, duration_us, peak_memory_bytes, output_bytes, log, created_at) \
+             SELECT value ->> 'id', value ->> 'org_id', value ->> 'plugin_id', \
+             value ->> 'session_id', value ->> 'context', value ->> 'outcome', value ->> 'error', \
+             value ->> 'origin', CAST(value ->> 'duration_us' AS BIGINT), \
+             CAST(value ->> 'peak_memory_bytes' AS BIGINT), CAST(value ->> 'output_bytes' AS BIGINT), \
+             value ->> 'log', CAST(value ->> 'created_at' AS BIGINT) FROM {}",
+            self.json_elements(1)
+        );
+        let mut pruned: Vec<String> = runs.iter().map(|(_, run)| run.plugin_id.clone()).collect();
         pruned.sort_unstable();
         pruned.dedup();
-        for plugin_id in pruned {
-            sqlx::query(
-                "DELETE FROM plugin_runs WHERE plugin_id = $1 AND id NOT IN (SELECT id FROM plugin_runs \
-                 WHERE plugin_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2)",
-            )
-            .bind(plugin_id)
-            .bind(RUNS_KEPT)
-            .execute(tx.conn())
-            .await?;
-        }
-        tx.commit().await
+        let prunes: Vec<String> = (3..3 + pruned.len())
+            .map(|n| {
+                format!(
+                    "DELETE FROM plugin_runs WHERE plugin_id = ${n} AND id NOT IN (SELECT id FROM \
+                     plugin_runs WHERE plugin_id = ${n} ORDER BY created_at DESC, id DESC LIMIT $2)"
+                )
+            })
+            .collect();
+        let statements: Vec<&str> =
+            std::iter::once(&insert).chain(&prunes).map(String::as_str).collect();
+        let rows = serde_json::to_string(&rows)?;
+        self.atomic_unflushed(&statements, move |mut query| {
+            query = query.bind(rows).bind(RUNS_KEPT);
+            for plugin_id in pruned {
+                query = query.bind(plugin_id);
+            }
+            query
+        })
+        .await?;
+        Ok(())
     }
 
     /// A version's recent runs, newest first.

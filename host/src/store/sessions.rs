@@ -125,7 +125,8 @@ impl Store {
     }
 
     /// Creates a session with its first configuration and pricing (seq 1), and the
-    /// plugin's answer for it if there is one, in one transaction (one round trip).
+    /// plugin's answer for it if there is one, in one transaction: one round trip, unflushed
+    /// ([`Store::atomic_unflushed`]: a configurator session is redone, not lost business).
     #[allow(clippy::too_many_arguments)]
     pub async fn insert_session(
         &self,
@@ -145,9 +146,10 @@ impl Store {
         let write = SessionWrite::new(id, org_id, configuration, pricing, plugin_answer)?;
         let now = write.now;
         let (template, source) = (template_id.to_owned(), origin.to_owned());
-        self.atomic(&[INSERT_SESSION, FIRST_HISTORY, INSERT_PLUGIN_ANSWER], move |query| {
-            write.bind(query).bind(template).bind(source)
-        })
+        self.atomic_unflushed(
+            &[INSERT_SESSION, FIRST_HISTORY, INSERT_PLUGIN_ANSWER],
+            move |query| write.bind(query).bind(template).bind(source),
+        )
         .await?;
         Ok(Session {
             id: id.to_owned(),
@@ -183,7 +185,8 @@ impl Store {
 
     /// Records a new configuration with its pricing (and the plugin's answer for it, if
     /// any) in one transaction; returns the new SSE seq. This is the write of every live
-    /// price change: one round trip.
+    /// price change: one round trip, unflushed ([`Store::atomic_unflushed`]). The submission
+    /// that freezes a price is flushed, and makes everything before it durable with it.
     pub async fn change_session_configuration(
         &self,
         session: &Session,
@@ -201,7 +204,7 @@ impl Store {
         let write =
             SessionWrite::new(&session.id, &session.org_id, configuration, pricing, plugin_answer)?;
         let rows = self
-            .atomic(&[NEXT_HISTORY, INSERT_PLUGIN_ANSWER, UPDATE_SESSION], move |query| {
+            .atomic_unflushed(&[NEXT_HISTORY, INSERT_PLUGIN_ANSWER, UPDATE_SESSION], move |query| {
                 write.bind(query)
             })
             .await?;
@@ -449,5 +452,83 @@ impl SessionWrite {
             .bind(new_id("adj"))
             .bind(self.org_id)
             .bind(self.plugin_answer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+
+    use super::*;
+    use crate::catalog::{self, Configuration};
+    use crate::config::DatabaseUrl;
+    use crate::pricing::PricingStatus;
+
+    /// A live write that fails half way, or whose caller gives up, must leave the single
+    /// writer connection outside any transaction and back at `synchronous = FULL`: every
+    /// later write depends on it.
+    #[tokio::test]
+    async fn a_failed_or_abandoned_unflushed_write_leaves_the_writer_clean() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("store.db").display());
+        let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+        crate::demo::seed(&store).await.unwrap();
+        let org = store.org_by_slug(crate::demo::DEMO_ORG_SLUG).await.unwrap().unwrap();
+        let template = store.list_templates(&org.id).await.unwrap().remove(0);
+        let configuration = Configuration {
+            width: 1200,
+            height: 2100,
+            components: Vec::new(),
+            inside_color_id: None,
+            outside_color_id: None,
+        };
+        let hash = catalog::config_hash(&configuration);
+        let base = catalog::base_pricing(&template, &configuration, &org.currency);
+        let pricing = SessionPricing::new(
+            &hash,
+            PricingStatus::Confirmed,
+            PricingSource::Plugin,
+            base.clone(),
+        );
+        let insert = |id: &'static str| {
+            let (store, org, template) = (store.clone(), org.clone(), template.clone());
+            let (configuration, pricing, answer) =
+                (configuration.clone(), pricing.clone(), base.clone());
+            async move {
+                let plugin_answer = Some(&answer);
+                store
+                    .insert_session(
+                        id,
+                        &org.id,
+                        &template.id,
+                        "test",
+                        &configuration,
+                        &pricing,
+                        plugin_answer,
+                    )
+                    .await
+            }
+        };
+        insert("cs_first").await.unwrap();
+        // The same id again: the script's first INSERT fails inside BEGIN … COMMIT.
+        assert!(insert("cs_first").await.is_err());
+        // A caller that gives up at its first await.
+        let abandoned = insert("cs_abandoned");
+        let _ = tokio::time::timeout(std::time::Duration::ZERO, abandoned).await;
+
+        let synchronous: i64 = sqlx::query("PRAGMA synchronous")
+            .fetch_one(&store.writer)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(synchronous, 2, "the writer is back to FULL");
+        let mut tx = store.begin().await.expect("the writer is outside a transaction");
+        tx.mark_session_submitted("cs_first", "sub_1").await.unwrap();
+        tx.commit().await.unwrap();
+        insert("cs_second").await.expect("later writes go through");
+        let answers = store.adjustments("cs_first", Some(&hash)).await.unwrap();
+        assert_eq!(answers.len(), 1, "the failed write left nothing behind");
+        store.close().await;
     }
 }
