@@ -17,7 +17,7 @@ use winfactor_tests::plugins::IMPERIAL_ORG_SLUG;
 use winfactor_tests::sse::SseClient;
 use winfactor_tests::{Backend, TestApp, postgres_admin_url};
 
-const SAMPLES: usize = 300;
+const SAMPLES: usize = 1_000;
 
 async fn answering_receiver() -> String {
     let client = reqwest::Client::new();

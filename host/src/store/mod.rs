@@ -291,8 +291,11 @@ impl Store {
                         // A failed statement leaves the transaction open (unless SQLite
                         // already rolled it back, which makes ROLLBACK a harmless error).
                         let _ = conn.execute("ROLLBACK").await;
+                        // SQLite refuses this inside a transaction: if it fails, the
+                        // connection is not clean, and closing it rolls back; its
+                        // successor starts flushed.
                         if conn.execute("PRAGMA synchronous = FULL").await.is_err() {
-                            conn.close_on_drop(); // its successor starts with FULL
+                            conn.close_on_drop();
                         }
                     }
                     anyhow::Ok(result?)

@@ -171,7 +171,7 @@ impl Store {
     pub async fn session(&self, id: &str) -> anyhow::Result<Option<Session>> {
         let sql = format!(
             "SELECT {COLUMNS}, CAST(CASE WHEN EXISTS (SELECT 1 FROM adjustments a \
-             WHERE a.session_id = s.id AND a.source <> 'plugin') THEN 1 ELSE 0 END AS BIGINT) \
+             WHERE a.session_id = s.id AND a.source = 'external') THEN 1 ELSE 0 END AS BIGINT) \
              AS answered_externally FROM configuration_sessions s WHERE s.id = $1"
         );
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.reader).await?;
