@@ -5,7 +5,8 @@
 //! answered opaquely; extractor rejections (JSON, path, query) are converted here too.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::header::CONNECTION;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -127,7 +128,14 @@ impl IntoResponse for ApiError {
             other => (other.to_string(), Value::Null),
         };
         let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, details } };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if matches!(self, Self::PayloadTooLarge) {
+            // The rest of the oversized body is never read, so this connection cannot carry
+            // another request: saying so makes clients open a fresh one rather than race
+            // its close with their next request.
+            response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 
