@@ -270,8 +270,9 @@ fn endpoint_key(delivery: &ClaimedDelivery) -> String {
     delivery.endpoint.as_ref().map_or_else(String::new, |e| e.id.clone())
 }
 
-/// Writes attempt results in batches: whatever accumulated while the previous batch was
-/// being written goes into the next transaction.
+/// Writes attempt results in batches: the first result starts a short linger, and whatever
+/// arrived by its end (up to [`RECORD_BATCH`]) goes into one transaction. The recorder does
+/// not listen while it lingers or writes, so a finishing delivery never wakes it.
 async fn record_results(
     store: Store,
     mut results: mpsc::UnboundedReceiver<AttemptRecord>,
@@ -279,19 +280,11 @@ async fn record_results(
 ) {
     let disable_after_ms = i64::try_from(disable_after.as_millis()).unwrap_or(i64::MAX);
     let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while let Some(first) = results.recv().await {
-        batch.push(first);
-        // Linger briefly: one transaction for everything finishing around the same time.
-        let linger = tokio::time::sleep(RECORD_LINGER);
-        tokio::pin!(linger);
-        while batch.len() < RECORD_BATCH {
-            tokio::select! {
-                record = results.recv() => match record {
-                    Some(record) => batch.push(record),
-                    None => break,
-                },
-                _ = &mut linger => break,
-            }
+    while results.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        tokio::time::sleep(RECORD_LINGER).await;
+        let room = RECORD_BATCH.saturating_sub(batch.len());
+        if room > 0 && !results.is_empty() {
+            results.recv_many(&mut batch, room).await;
         }
         while let Err(err) = store.record_attempts(&batch, disable_after_ms).await {
             tracing::warn!(error = %err, "recording delivery results failed; retrying");
