@@ -137,6 +137,7 @@ pub async fn serve(
         config.public_url.clone(),
         config.pricing_debounce,
     );
+    let recorded_runs = plugins.clone();
     let mailer = mail::Mailer::new(config.smtp_url.as_ref(), &config.mail_from)?;
     let config = Arc::new(config);
     let state = AppState {
@@ -162,6 +163,7 @@ pub async fn serve(
     for job in [scheduler, checkpoints].into_iter().flatten() {
         let _ = job.await;
     }
+    recorded_runs.flush_runs().await;
     store.close().await;
     Ok(served?)
 }

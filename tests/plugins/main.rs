@@ -383,8 +383,12 @@ async fn a_restart_loads_the_precompiled_artifact(backend: Backend) {
         put_configuration(&app, session["id"].as_str().unwrap(), &with_width(&session, 2600)).await;
     assert_eq!(again["source"], "plugin");
 
-    // An artifact that is not what this host wrote is never loaded: it is recompiled.
+    // A stopping server writes the runs it gathered (the last one is milliseconds old).
     let app = app.restart().await;
+    let live = runs(&app, &key, &plugin).await;
+    assert_eq!(live.iter().filter(|r| r["context"] == "live").count(), 2, "{live:?}");
+
+    // An artifact that is not what this host wrote is never loaded: it is recompiled.
     for entry in std::fs::read_dir(app.plugin_cache.path()).unwrap() {
         std::fs::write(entry.unwrap().path(), b"tampered").unwrap();
     }

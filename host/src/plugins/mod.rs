@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::runtime::RuntimeFlavor;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 pub use check::{ComponentInfo, check_component};
 pub use host::{Origin, Outcome, Prepared, RunReport, WasmHost};
@@ -52,7 +52,7 @@ pub struct Plugins {
     /// One compilation at a time, so a large upload cannot starve live pricing of CPU.
     compiling: Arc<Semaphore>,
     /// Runs to record, written in batches off the request path.
-    recorder: mpsc::UnboundedSender<(String, PluginRun)>,
+    recorder: mpsc::UnboundedSender<Recording>,
 }
 
 impl std::fmt::Debug for Plugins {
@@ -83,6 +83,14 @@ impl Plugins {
             slots: Arc::new(Semaphore::new(limits.slots.max(1) as usize)),
             compiling: Arc::new(Semaphore::new(1)),
         })
+    }
+
+    /// Writes the runs recorded so far; a stopping server calls it before closing the store.
+    pub async fn flush_runs(&self) {
+        let (done, written) = oneshot::channel();
+        if self.recorder.send(Recording::Flush(done)).is_ok() {
+            let _ = written.await;
+        }
     }
 
     /// The limits runs are held to.
@@ -259,7 +267,7 @@ impl Plugins {
         if report.outcome != Outcome::Ok {
             tracing::warn!(plugin = %version.id, outcome = run.outcome, error = ?run.error, "plugin run failed");
         }
-        let _ = self.recorder.send((org_id.to_owned(), run.clone()));
+        let _ = self.recorder.send(Recording::Run(org_id.to_owned(), run.clone()));
         run
     }
 }
@@ -272,22 +280,41 @@ const RUNS_PER_TRANSACTION: usize = 16;
 /// How long the recorder gathers runs before writing them.
 const RECORD_DELAY: Duration = Duration::from_millis(100);
 
+/// What the run recorder is sent.
+enum Recording {
+    /// A run of an organisation's plugin, to store.
+    Run(String, PluginRun),
+    /// Store what has been gathered, then answer (a stopping server, before the store closes).
+    Flush(oneshot::Sender<()>),
+}
+
 /// Writes queued runs in batches (gathered for [`RECORD_DELAY`]): one commit serves a
 /// burst of live prices instead of one commit each competing with the customers' writes.
-async fn record_runs(store: Store, mut runs: mpsc::UnboundedReceiver<(String, PluginRun)>) {
-    let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while runs.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-        tokio::time::sleep(RECORD_DELAY).await;
-        while batch.len() < RECORD_BATCH
-            && let Ok(run) = runs.try_recv()
-        {
-            batch.push(run);
-        }
-        for runs in batch.chunks(RUNS_PER_TRANSACTION) {
-            if let Err(err) = store.insert_plugin_runs(runs).await {
-                tracing::warn!(error = %err, runs = runs.len(), "recording plugin runs failed");
+async fn record_runs(store: Store, mut inbox: mpsc::UnboundedReceiver<Recording>) {
+    let mut received = Vec::with_capacity(RECORD_BATCH);
+    let (mut runs, mut flushed) = (Vec::with_capacity(RECORD_BATCH), Vec::new());
+    while inbox.recv_many(&mut received, RECORD_BATCH).await > 0 {
+        if !received.iter().any(|message| matches!(message, Recording::Flush(_))) {
+            tokio::time::sleep(RECORD_DELAY).await;
+            let room = RECORD_BATCH.saturating_sub(received.len());
+            if room > 0 && !inbox.is_empty() {
+                inbox.recv_many(&mut received, room).await;
             }
         }
-        batch.clear();
+        for message in received.drain(..) {
+            match message {
+                Recording::Run(org_id, run) => runs.push((org_id, run)),
+                Recording::Flush(done) => flushed.push(done),
+            }
+        }
+        for chunk in runs.chunks(RUNS_PER_TRANSACTION) {
+            if let Err(err) = store.insert_plugin_runs(chunk).await {
+                tracing::warn!(error = %err, runs = chunk.len(), "recording plugin runs failed");
+            }
+        }
+        runs.clear();
+        for done in flushed.drain(..) {
+            let _ = done.send(());
+        }
     }
 }
