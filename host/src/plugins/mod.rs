@@ -267,7 +267,7 @@ impl Plugins {
         if report.outcome != Outcome::Ok {
             tracing::warn!(plugin = %version.id, outcome = run.outcome, error = ?run.error, "plugin run failed");
         }
-        let _ = self.recorder.send(Recording::Run(org_id.to_owned(), run.clone()));
+        let _ = self.recorder.send(Recording::Run(org_id.to_owned(), Box::new(run.clone())));
         run
     }
 }
@@ -283,7 +283,7 @@ const RECORD_DELAY: Duration = Duration::from_millis(100);
 /// What the run recorder is sent.
 enum Recording {
     /// A run of an organisation's plugin, to store.
-    Run(String, PluginRun),
+    Run(String, Box<PluginRun>),
     /// Store what has been gathered, then answer (a stopping server, before the store closes).
     Flush(oneshot::Sender<()>),
 }
@@ -303,7 +303,7 @@ async fn record_runs(store: Store, mut inbox: mpsc::UnboundedReceiver<Recording>
         }
         for message in received.drain(..) {
             match message {
-                Recording::Run(org_id, run) => runs.push((org_id, run)),
+                Recording::Run(org_id, run) => runs.push((org_id, *run)),
                 Recording::Flush(done) => flushed.push(done),
             }
         }
