@@ -237,8 +237,8 @@ impl Store {
         Ok(Tx { inner, outbox: self.outbox.clone(), wrote_queued: false, fast: Vec::new() })
     }
 
-    /// Runs `statements` as one transaction in one round trip, committed without waiting for
-    /// the disk, and returns the rows of the last one (give it the `RETURNING`).
+    /// Runs `statements`, in order, as one transaction committed without waiting for the
+    /// disk, and returns every row they return (give one of them a `RETURNING`).
     ///
     /// *Unflushed*: the commit is in SQLite's WAL (in the OS's hands) but not `fsync`ed, so
     /// it survives a crash of this process, while a power cut or kernel crash may roll back
@@ -249,30 +249,28 @@ impl Store {
     /// goes through [`Store::begin`], flushed. On Postgres every commit follows the
     /// server's own `synchronous_commit`.
     ///
-    /// *One round trip*: on SQLite the statements go as one script (`BEGIN IMMEDIATE; …;
+    /// *One round trip* on SQLite: the statements go as one script (`BEGIN IMMEDIATE; …;
     /// COMMIT`) to the writer connection's thread, where sqlx would otherwise pay a round
-    /// trip for BEGIN, for each statement and for COMMIT; on Postgres the others become
-    /// data-modifying `WITH` clauses of the last: one statement. They share the `$n`
-    /// parameters `bind` adds and must not rely on each other's effects (Postgres runs them
-    /// on one snapshot and checks foreign keys at the end).
+    /// trip for BEGIN, for each statement and for COMMIT. On Postgres they run one by one
+    /// in a transaction (one statement with data-modifying `WITH` clauses would share one
+    /// snapshot taken before its row locks: two changes of one session would then number
+    /// their history alike). The statements share the `$n` parameters `bind` adds (called
+    /// once per statement on Postgres).
     async fn atomic_unflushed<F>(&self, statements: &[&str], bind: F) -> anyhow::Result<Vec<AnyRow>>
     where
-        F: for<'q> FnOnce(Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>>
+        F: for<'q> Fn(Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>>
             + Send
             + 'static,
     {
-        let (last, before) = statements.split_last().context("no statements")?;
         match self.backend {
             Backend::Postgres => {
-                let with: Vec<String> = (before.iter().enumerate())
-                    .map(|(n, statement)| format!("w{n} AS ({statement})"))
-                    .collect();
-                let sql = if with.is_empty() {
-                    (*last).to_owned()
-                } else {
-                    format!("WITH {} {last}", with.join(", "))
-                };
-                Ok(bind(sqlx::query(&sql)).fetch_all(&self.writer).await?)
+                let mut tx = self.writer.begin().await?;
+                let mut rows = Vec::new();
+                for statement in statements {
+                    rows.extend(bind(sqlx::query(statement)).fetch_all(&mut *tx).await?);
+                }
+                tx.commit().await?;
+                Ok(rows)
             }
             Backend::Sqlite => {
                 let script = format!(

@@ -334,11 +334,10 @@ impl Store {
     }
 
     /// Records runs (`(org_id, run)`) in one transaction and prunes each version's oldest
-    /// beyond [`RUNS_KEPT`] (on Postgres, where the prune does not see the rows inserted
-    /// beside it, up to one batch more until the next batch). The run log is diagnostics:
-    /// committed without waiting for the disk ([`Store::atomic_unflushed`]), in one round trip
-    /// of statements that do not depend on the batch size (the runs travel as one JSON
-    /// array), so it never holds the writer long in front of a customer's live change.
+    /// beyond [`RUNS_KEPT`]. The run log is diagnostics: committed without waiting for the
+    /// disk ([`Store::atomic_unflushed`]), by two statements whose text and parameters do
+    /// not depend on the batch (the runs travel as one JSON array), so it never holds the
+    /// writer long in front of a customer's live change.
     pub async fn insert_plugin_runs(&self, runs: &[(String, PluginRun)]) -> anyhow::Result<()> {
         let rows: Vec<serde_json::Value> = runs
             .iter()
@@ -362,26 +361,16 @@ impl Store {
              value ->> 'log', CAST(value ->> 'created_at' AS BIGINT) FROM {}",
             self.json_elements(1)
         );
-        let mut pruned: Vec<String> = runs.iter().map(|(_, run)| run.plugin_id.clone()).collect();
-        pruned.sort_unstable();
-        pruned.dedup();
-        let prunes: Vec<String> = (3..3 + pruned.len())
-            .map(|n| {
-                format!(
-                    "DELETE FROM plugin_runs WHERE plugin_id = ${n} AND id NOT IN (SELECT id FROM \
-                     plugin_runs WHERE plugin_id = ${n} ORDER BY created_at DESC, id DESC LIMIT $2)"
-                )
-            })
-            .collect();
-        let statements: Vec<&str> =
-            std::iter::once(&insert).chain(&prunes).map(String::as_str).collect();
+        // Every version in the batch keeps its newest RUNS_KEPT.
+        let prune = format!(
+            "DELETE FROM plugin_runs WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER \
+             (PARTITION BY plugin_id ORDER BY created_at DESC, id DESC) AS newer FROM plugin_runs \
+             WHERE plugin_id IN (SELECT value ->> 'plugin_id' FROM {})) ranked WHERE newer > $2)",
+            self.json_elements(1)
+        );
         let rows = serde_json::to_string(&rows)?;
-        self.atomic_unflushed(&statements, move |mut query| {
-            query = query.bind(rows).bind(RUNS_KEPT);
-            for plugin_id in pruned {
-                query = query.bind(plugin_id);
-            }
-            query
+        self.atomic_unflushed(&[&insert, &prune], move |query| {
+            query.bind(rows.clone()).bind(RUNS_KEPT)
         })
         .await?;
         Ok(())
@@ -405,5 +394,49 @@ impl Store {
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(run_from_row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseUrl;
+
+    fn run(plugin_id: &str, n: i64) -> (String, PluginRun) {
+        let run = PluginRun {
+            id: crate::ids::new_sortable_id("prun"),
+            plugin_id: plugin_id.to_owned(),
+            session_id: None,
+            context: "live".into(),
+            outcome: "ok".into(),
+            error: None,
+            origin: Some("warm".into()),
+            duration_us: 40 + n,
+            peak_memory_bytes: 65_536,
+            output_bytes: 512,
+            log: vec![format!("run {n}")],
+            created_at: 1_000 + n,
+        };
+        ("org_1".to_owned(), run)
+    }
+
+    /// One batch with runs of two versions: each keeps its newest RUNS_KEPT, fields intact.
+    #[tokio::test]
+    async fn a_batch_keeps_each_versions_newest_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("runs.db").display());
+        let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+        let mut batch: Vec<_> = (0..RUNS_KEPT + 5).map(|n| run("plg_a", n)).collect();
+        batch.extend((0..3).map(|n| run("plg_b", n)));
+        store.insert_plugin_runs(&batch).await.unwrap();
+
+        let kept = store.plugin_runs("org_1", "plg_a", 1_000).await.unwrap();
+        assert_eq!(kept.len() as i64, RUNS_KEPT);
+        assert_eq!(kept[0].created_at, 1_000 + RUNS_KEPT + 4, "the newest first");
+        assert_eq!(kept.last().unwrap().created_at, 1_005, "the 5 oldest pruned");
+        assert_eq!(kept[0].log, vec![format!("run {}", RUNS_KEPT + 4)]);
+        assert_eq!(kept[0].origin.as_deref(), Some("warm"));
+        assert_eq!(store.plugin_runs("org_1", "plg_b", 1_000).await.unwrap().len(), 3);
+        store.close().await;
     }
 }

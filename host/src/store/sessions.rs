@@ -143,12 +143,19 @@ impl Store {
             VALUES ($5, $7, $9, $10, $1, $2, $3, 1, $4, $4)";
         const FIRST_HISTORY: &str = "INSERT INTO session_configurations \
             (session_id, seq, config_hash, configuration, created_at) VALUES ($5, 1, $2, $1, $4)";
-        let write = SessionWrite::new(id, org_id, configuration, pricing, plugin_answer)?;
+        let write = SessionWrite::new(
+            id,
+            org_id,
+            template_id,
+            origin,
+            configuration,
+            pricing,
+            plugin_answer,
+        )?;
         let now = write.now;
-        let (template, source) = (template_id.to_owned(), origin.to_owned());
         self.atomic_unflushed(
             &[INSERT_SESSION, FIRST_HISTORY, INSERT_PLUGIN_ANSWER],
-            move |query| write.bind(query).bind(template).bind(source),
+            move |query| write.bind(query),
         )
         .await?;
         Ok(Session {
@@ -201,10 +208,17 @@ impl Store {
         const UPDATE_SESSION: &str = "UPDATE configuration_sessions SET configuration = $1, \
             config_hash = $2, pricing = $3, pricing_seq = pricing_seq + 1, updated_at = $4 \
             WHERE id = $5 RETURNING pricing_seq";
-        let write =
-            SessionWrite::new(&session.id, &session.org_id, configuration, pricing, plugin_answer)?;
+        let write = SessionWrite::new(
+            &session.id,
+            &session.org_id,
+            &session.template_id,
+            &session.origin,
+            configuration,
+            pricing,
+            plugin_answer,
+        )?;
         let rows = self
-            .atomic_unflushed(&[NEXT_HISTORY, INSERT_PLUGIN_ANSWER, UPDATE_SESSION], move |query| {
+            .atomic_unflushed(&[UPDATE_SESSION, NEXT_HISTORY, INSERT_PLUGIN_ANSWER], move |query| {
                 write.bind(query)
             })
             .await?;
@@ -410,23 +424,30 @@ const INSERT_PLUGIN_ANSWER: &str = "INSERT INTO adjustments \
     (id, session_id, org_id, config_hash, context, source, pricing, created_at) \
     SELECT $6, $5, $7, $2, 'live', 'plugin', $8, $4 WHERE $8 IS NOT NULL";
 
-/// The parameters shared by the statements that store a session's configuration:
-/// `$1` configuration, `$2` its hash, `$3` the pricing shown, `$4` now, `$5` the session,
-/// `$6` an adjustment id, `$7` the organisation, `$8` the plugin's answer or NULL.
+/// The parameters shared by every statement that stores a session's configuration (one
+/// list for all, so a statement text prepared once — on Postgres, with its parameter
+/// count — fits every write): `$1` configuration, `$2` its hash, `$3` the pricing shown,
+/// `$4` now, `$5` the session, `$6` an adjustment id, `$7` the organisation, `$8` the
+/// plugin's answer or NULL, `$9` the template, `$10` the origin.
 struct SessionWrite {
     configuration: String,
     config_hash: String,
     pricing: String,
     now: i64,
     session_id: String,
+    adjustment_id: String,
     org_id: String,
     plugin_answer: Option<String>,
+    template_id: String,
+    origin: String,
 }
 
 impl SessionWrite {
     fn new(
         session_id: &str,
         org_id: &str,
+        template_id: &str,
+        origin: &str,
         configuration: &Configuration,
         pricing: &SessionPricing,
         plugin_answer: Option<&Pricing>,
@@ -437,21 +458,29 @@ impl SessionWrite {
             pricing: serde_json::to_string(pricing)?,
             now: now_ms(),
             session_id: session_id.to_owned(),
+            adjustment_id: new_id("adj"),
             org_id: org_id.to_owned(),
             plugin_answer: plugin_answer.map(serde_json::to_string).transpose()?,
+            template_id: template_id.to_owned(),
+            origin: origin.to_owned(),
         })
     }
 
-    fn bind<'q>(self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+    fn bind<'q>(
+        &self,
+        query: Query<'q, Any, AnyArguments<'q>>,
+    ) -> Query<'q, Any, AnyArguments<'q>> {
         query
-            .bind(self.configuration)
-            .bind(self.config_hash)
-            .bind(self.pricing)
+            .bind(self.configuration.clone())
+            .bind(self.config_hash.clone())
+            .bind(self.pricing.clone())
             .bind(self.now)
-            .bind(self.session_id)
-            .bind(new_id("adj"))
-            .bind(self.org_id)
-            .bind(self.plugin_answer)
+            .bind(self.session_id.clone())
+            .bind(self.adjustment_id.clone())
+            .bind(self.org_id.clone())
+            .bind(self.plugin_answer.clone())
+            .bind(self.template_id.clone())
+            .bind(self.origin.clone())
     }
 }
 
