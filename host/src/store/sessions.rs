@@ -143,22 +143,8 @@ impl Store {
             VALUES ($5, $7, $9, $10, $1, $2, $3, 1, $4, $4)";
         const FIRST_HISTORY: &str = "INSERT INTO session_configurations \
             (session_id, seq, config_hash, configuration, created_at) VALUES ($5, 1, $2, $1, $4)";
-        let write = SessionWrite::new(
-            id,
-            org_id,
-            template_id,
-            origin,
-            configuration,
-            pricing,
-            plugin_answer,
-        )?;
-        let now = write.now;
-        self.atomic_unflushed(
-            &[INSERT_SESSION, FIRST_HISTORY, INSERT_PLUGIN_ANSWER],
-            move |query| write.bind(query),
-        )
-        .await?;
-        Ok(Session {
+        let now = now_ms();
+        let session = Session {
             id: id.to_owned(),
             org_id: org_id.to_owned(),
             template_id: template_id.to_owned(),
@@ -171,7 +157,14 @@ impl Store {
             answered_externally: false,
             created_at: now,
             updated_at: now,
-        })
+        };
+        let write = SessionWrite::new(&session, configuration, pricing, plugin_answer, now)?;
+        self.atomic_unflushed(
+            &[INSERT_SESSION, FIRST_HISTORY, INSERT_PLUGIN_ANSWER],
+            move |query| write.bind(query),
+        )
+        .await?;
+        Ok(session)
     }
 
     /// A session by its id (public: the id is the credential).
@@ -208,15 +201,7 @@ impl Store {
         const UPDATE_SESSION: &str = "UPDATE configuration_sessions SET configuration = $1, \
             config_hash = $2, pricing = $3, pricing_seq = pricing_seq + 1, updated_at = $4 \
             WHERE id = $5 RETURNING pricing_seq";
-        let write = SessionWrite::new(
-            &session.id,
-            &session.org_id,
-            &session.template_id,
-            &session.origin,
-            configuration,
-            pricing,
-            plugin_answer,
-        )?;
+        let write = SessionWrite::new(session, configuration, pricing, plugin_answer, now_ms())?;
         let rows = self
             .atomic_unflushed(&[UPDATE_SESSION, NEXT_HISTORY, INSERT_PLUGIN_ANSWER], move |query| {
                 write.bind(query)
@@ -443,26 +428,25 @@ struct SessionWrite {
 }
 
 impl SessionWrite {
+    /// The change to `configuration` and `pricing` of `session` (or its first ones) at `now`.
     fn new(
-        session_id: &str,
-        org_id: &str,
-        template_id: &str,
-        origin: &str,
+        session: &Session,
         configuration: &Configuration,
         pricing: &SessionPricing,
         plugin_answer: Option<&Pricing>,
+        now: i64,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             configuration: serde_json::to_string(configuration)?,
             config_hash: pricing.config_hash.clone(),
             pricing: serde_json::to_string(pricing)?,
-            now: now_ms(),
-            session_id: session_id.to_owned(),
+            now,
+            session_id: session.id.clone(),
             adjustment_id: new_id("adj"),
-            org_id: org_id.to_owned(),
+            org_id: session.org_id.clone(),
             plugin_answer: plugin_answer.map(serde_json::to_string).transpose()?,
-            template_id: template_id.to_owned(),
-            origin: origin.to_owned(),
+            template_id: session.template_id.clone(),
+            origin: session.origin.clone(),
         })
     }
 
