@@ -1,7 +1,8 @@
 //! Webhook delivery benchmark (run with `cargo bench -p winfactor-tests --bench delivery`).
 //!
 //! Prints, in one run against one local receiver:
-//! - the raw rate of plain POSTs (same client concurrency, same payload size): the baseline;
+//! - the raw rate of plain POSTs (same client concurrency, the same body as the deliveries),
+//!   measured right before each drain: the baseline;
 //! - sustained outbox → receiver deliveries/s with durability on (SQLite WAL,
 //!   synchronous=FULL; every claim and result committed), and its ratio to the baseline;
 //! - commit → receipt latency p50/p99 for the queued lane and the fast lane.
@@ -113,8 +114,7 @@ fn lead_event(n: usize, fast: bool) -> NewEvent {
     }
 }
 
-async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw: (f64, f64)) {
-    let (raw, raw_cpu_us) = raw;
+async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>) {
     let database = TestDatabase::create(backend).await;
     let mut config = Config::for_database(&database.url).unwrap();
     config.delivery.allow_private_targets = true;
@@ -134,13 +134,21 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>, raw:
     store.insert_endpoint(&org.id, &endpoint).await.unwrap();
 
     // A backlog committed before the worker starts, then drained: sustained deliveries/s.
+    let mut last_event = String::new();
     for chunk in 0..backlog() / 500 {
         let mut tx = store.begin().await.unwrap();
         for n in 0..500 {
-            emit(&mut tx, &org, lead_event(chunk * 500 + n, false)).await.unwrap();
+            last_event = emit(&mut tx, &org, lead_event(chunk * 500 + n, false)).await.unwrap();
         }
         tx.commit().await.unwrap();
     }
+    let (event, _) = store.event(&org.id, &last_event).await.unwrap().unwrap();
+    raw_rate(sink_url, &event.payload, 2_000).await; // warm-up
+    let (raw, raw_cpu_us) = raw_rate(sink_url, &event.payload, 20_000).await;
+    println!(
+        "{backend:?}: baseline, plain POSTs of the same body {raw:>8.0} requests/s \
+         ({CONCURRENCY} concurrent; CPU {raw_cpu_us:.0} µs per request, sender and receiver)"
+    );
     if backend == Backend::Sqlite {
         // Fold the loading phase's WAL into the database first, so checkpointing the
         // backlog's inserts is not billed to the drain.
@@ -205,17 +213,9 @@ fn main() {
     let steal = StealMeter::start();
     runtime.block_on(async {
         let (sink, url) = start_sink().await;
-        let body = serde_json::to_string(&lead_event(0, false).data).unwrap();
-        raw_rate(&url, &body, 2_000).await; // warm-up
-        let raw = raw_rate(&url, &body, 20_000).await;
-        println!(
-            "baseline: plain POSTs to the same receiver {:>8.0} requests/s ({CONCURRENCY} concurrent; \
-             CPU {:.0} µs per request, sender and receiver)",
-            raw.0, raw.1
-        );
-        outbox_figures(Backend::Sqlite, &url, &sink, raw).await;
+        outbox_figures(Backend::Sqlite, &url, &sink).await;
         if postgres_admin_url().is_some() {
-            outbox_figures(Backend::Postgres, &url, &sink, raw).await;
+            outbox_figures(Backend::Postgres, &url, &sink).await;
         }
     });
     println!("{}", steal.report());
