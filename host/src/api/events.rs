@@ -63,7 +63,8 @@ pub struct DeliveryView {
     pub last_status_code: Option<i64>,
     /// Last error.
     pub last_error: Option<String>,
-    /// Next attempt (epoch ms), while pending.
+    /// Next attempt (epoch ms), while pending; while an attempt is in flight, when it is
+    /// retried should the worker sending it never report (its lease ends).
     pub next_attempt_at: Option<i64>,
     /// Fast-path deliveries: end of the callback budget (epoch ms).
     pub expires_at: Option<i64>,

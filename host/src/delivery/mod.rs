@@ -159,7 +159,7 @@ impl Sender {
             timestamp,
             payload.as_bytes(),
         );
-        let mut headers = HeaderMap::new();
+        let mut headers = HeaderMap::with_capacity(8);
         let mut put = |name: &'static str, value: &str| {
             if let Ok(value) = HeaderValue::from_str(value) {
                 headers.insert(name, value);

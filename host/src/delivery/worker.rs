@@ -39,8 +39,8 @@ struct Lane {
     records: mpsc::UnboundedSender<AttemptRecord>,
     /// Deliveries in flight per endpoint (claims skip endpoints at their cap).
     in_flight: Mutex<HashMap<String, usize>>,
-    /// Poked when a delivery finishes, so freed capacity is reused at once.
-    capacity: Notify,
+    /// Poked when the ready queue has room for a batch, so the claimer tops it up at once.
+    refill: Notify,
     /// Fast lane: deliveries leased by the committing transaction, sent without a claim.
     handoff: Option<tokio::sync::Mutex<mpsc::UnboundedReceiver<ClaimedDelivery>>>,
 }
@@ -67,7 +67,7 @@ pub(super) fn start(
             config: config.clone(),
             records: records.clone(),
             in_flight: Mutex::new(HashMap::new()),
-            capacity: Notify::new(),
+            refill: Notify::new(),
             handoff: if fast { handoff.take().map(tokio::sync::Mutex::new) } else { None },
         });
         tasks.spawn(lane.run(shutdown.clone()));
@@ -89,10 +89,14 @@ impl Lane {
         };
         let mut parked: HashMap<String, VecDeque<ClaimedDelivery>> = HashMap::new();
         let mut sending = JoinSet::new();
+        let refill_at = ready.max_capacity().saturating_sub(self.claim_batch());
         loop {
             let room = sending.len() < self.config.concurrency;
             tokio::select! {
                 Some(delivery) = ready.recv(), if room => {
+                    if ready.len() <= refill_at {
+                        self.refill.notify_one();
+                    }
                     let key = endpoint_key(&delivery);
                     if self.in_flight(&key) >= self.config.endpoint_concurrency {
                         parked.entry(key).or_default().push_back(delivery);
@@ -124,9 +128,15 @@ impl Lane {
         sending.spawn(self.clone().deliver(delivery));
     }
 
+    /// Deliveries worth a claim round trip.
+    fn claim_batch(&self) -> usize {
+        self.config.concurrency.max(1)
+    }
+
     /// The claimer: keeps the ready queue topped up from the database, skipping endpoints
     /// at their cap. Claims when woken by a commit or the poll interval, or when a
-    /// worthwhile batch of queue space is free.
+    /// worthwhile batch of queue space is free (the sender loop says so: a finishing
+    /// delivery alone wakes nobody).
     async fn claim(
         self: Arc<Self>,
         ready: mpsc::Sender<ClaimedDelivery>,
@@ -135,7 +145,7 @@ impl Lane {
         let signal = self.store.outbox_signal();
         let wake = if self.fast { signal.fast.clone() } else { signal.queued.clone() };
         let lease = i64::try_from(self.config.lease().as_millis()).unwrap_or(i64::MAX);
-        let batch = self.config.concurrency.max(1);
+        let batch = self.claim_batch();
         let mut must_look = true;
         loop {
             let space = ready.capacity();
@@ -163,7 +173,7 @@ impl Lane {
             must_look = false;
             tokio::select! {
                 _ = wake.notified() => must_look = true,
-                _ = self.capacity.notified() => {}
+                _ = self.refill.notified() => {}
                 _ = tokio::time::sleep(self.config.poll_interval) => must_look = true,
                 _ = shutdown.changed() => return,
             }
@@ -196,12 +206,19 @@ impl Lane {
 
     /// Sends one delivery and queues its result; returns its endpoint's key.
     async fn deliver(self: Arc<Self>, delivery: ClaimedDelivery) -> String {
+        let timeout_ms = i64::try_from(self.config.timeout.as_millis()).unwrap_or(i64::MAX);
+        if now_ms().saturating_add(timeout_ms) > delivery.leased_until {
+            // Waited in the queue so long that its lease could end mid-request, and another
+            // claim send it too: it is left to that claim (due again once the lease ends).
+            tracing::debug!(delivery = %delivery.id, "lease nearly over; left for the next claim");
+            self.track(&delivery, -1);
+            return endpoint_key(&delivery);
+        }
         let record = self.attempt(&delivery).await;
         if self.records.send(record).is_err() {
             tracing::warn!(delivery = %delivery.id, "recorder stopped; the lease will expire and retry");
         }
         self.track(&delivery, -1);
-        self.capacity.notify_one();
         endpoint_key(&delivery)
     }
 

@@ -155,7 +155,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE deliveries SET status = 'pending', retry_step = 0, next_attempt_at = $1, \
-             expires_at = NULL, locked_until = NULL, updated_at = $1 \
+             expires_at = NULL, updated_at = $1 \
              WHERE org_id = $2 AND event_id = $3 AND status <> 'pending' \
              AND ($4 = '' OR endpoint_id = $4) \
              AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE org_id = $2)",
@@ -187,7 +187,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE deliveries SET status = 'pending', fast = 0, retry_step = 0, next_attempt_at = $1, \
-             expires_at = NULL, locked_until = NULL, updated_at = $1 \
+             expires_at = NULL, updated_at = $1 \
              WHERE org_id = $2 AND endpoint_id = $3 AND status = 'failed' AND created_at >= $4",
         )
         .bind(now)

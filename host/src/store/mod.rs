@@ -123,6 +123,21 @@ impl OutboxSignal {
     }
 }
 
+/// How a [`Store::atomic`] write commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    /// Like every [`Store::begin`] transaction: on disk (`fsync`ed) when it returns.
+    Flushed,
+    /// In SQLite's WAL (in the OS's hands) but not `fsync`ed: it survives a crash of this
+    /// process, while a power cut or kernel crash may roll back the last moments of such
+    /// writes — whole transactions, never part of one — until the next flushed commit or
+    /// checkpoint makes them durable too. Only for what can be redone: what a customer's
+    /// screen shows while configuring (the live loop's hot write) and the plugin run log.
+    /// Submissions, quotes, events and deliveries commit flushed. On Postgres every commit
+    /// follows the server's own `synchronous_commit`.
+    Unflushed,
+}
+
 /// A database transaction; changes and the events they cause commit together.
 pub struct Tx {
     inner: sqlx::Transaction<'static, Any>,
@@ -171,7 +186,7 @@ impl Store {
                                 let pragmas = format!(
                                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                                      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                                     PRAGMA wal_autocheckpoint = {};",
+                                     PRAGMA wal_autocheckpoint = {}; PRAGMA cache_size = -65536;",
                                     checkpoint::WRITER_BACKSTOP_PAGES
                                 );
                                 conn.execute(pragmas.as_str()).await.map(|_| ())
@@ -237,17 +252,8 @@ impl Store {
         Ok(Tx { inner, outbox: self.outbox.clone(), wrote_queued: false, fast: Vec::new() })
     }
 
-    /// Runs `statements`, in order, as one transaction committed without waiting for the
-    /// disk, and returns every row they return (give one of them a `RETURNING`).
-    ///
-    /// *Unflushed*: the commit is in SQLite's WAL (in the OS's hands) but not `fsync`ed, so
-    /// it survives a crash of this process, while a power cut or kernel crash may roll back
-    /// the last moments of such writes — whole transactions, never part of one — until the
-    /// next flushed commit or checkpoint makes them durable too. Only for what can be
-    /// redone: what a customer's screen shows while configuring (the live loop's hot write)
-    /// and the plugin run log. Everything else — submissions, quotes, events, deliveries —
-    /// goes through [`Store::begin`], flushed. On Postgres every commit follows the
-    /// server's own `synchronous_commit`.
+    /// Runs `statements`, in order, as one transaction, and returns every row they return
+    /// (give one of them a `RETURNING`).
     ///
     /// *One round trip* on SQLite: the statements go as one script (`BEGIN IMMEDIATE; …;
     /// COMMIT`) to the writer connection's thread, where sqlx would otherwise pay a round
@@ -256,7 +262,14 @@ impl Store {
     /// snapshot taken before its row locks: two changes of one session would then number
     /// their history alike). The statements share the `$n` parameters `bind` adds (called
     /// once per statement on Postgres).
-    async fn atomic_unflushed<F>(&self, statements: &[&str], bind: F) -> anyhow::Result<Vec<AnyRow>>
+    ///
+    /// [`Commit::Unflushed`] is only for what can be redone, see there.
+    async fn atomic<F>(
+        &self,
+        commit: Commit,
+        statements: &[&str],
+        bind: F,
+    ) -> anyhow::Result<Vec<AnyRow>>
     where
         F: for<'q> Fn(Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>>
             + Send
@@ -273,11 +286,16 @@ impl Store {
                 Ok(rows)
             }
             Backend::Sqlite => {
-                let script = format!(
-                    "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE; {}; COMMIT; \
-                     PRAGMA synchronous = FULL",
-                    statements.join("; ")
-                );
+                let script = match commit {
+                    Commit::Flushed => {
+                        format!("BEGIN IMMEDIATE; {}; COMMIT", statements.join("; "))
+                    }
+                    Commit::Unflushed => format!(
+                        "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE; {}; COMMIT; \
+                         PRAGMA synchronous = FULL",
+                        statements.join("; ")
+                    ),
+                };
                 let writer = self.writer.clone();
                 // On its own task: a caller dropped half way (a client hanging up) must not
                 // stop the script between BEGIN and COMMIT, which would leave the writer
@@ -337,12 +355,6 @@ impl Store {
         self.writer.close().await;
     }
 }
-
-/// Rows per multi-row `INSERT` and ids per `IN (…)` list. SQLite resolves each bound
-/// parameter's name by scanning the statement's parameter list, so binding costs grow with
-/// the square of a statement's parameters: many small statements beat one huge one.
-const ROWS_PER_INSERT: usize = 32;
-const IDS_PER_STATEMENT: usize = 64;
 
 /// `$first, $first+1, …` placeholders for an `IN (…)` list of `count` values.
 fn placeholders(first: usize, count: usize) -> String {

@@ -1,17 +1,19 @@
 //! The transactional outbox and delivery log: events (the exact body to send), one delivery
 //! per (event, endpoint), and every attempt.
 //!
-//! Workers claim due deliveries with a lease (`locked_until`), so a crashed process's work
-//! is picked up again once the lease runs out; results are recorded in batches.
+//! A worker leases the due deliveries it takes by moving their `next_attempt_at` to the end
+//! of the lease (a visibility timeout): no other claim sees them meanwhile, and a crashed
+//! process's work falls due again when the lease runs out. Results are recorded in batches.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use anyhow::Context;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::webhooks::endpoint_from_row;
-use super::{IDS_PER_STATEMENT, ROWS_PER_INSERT, Store, Tx, placeholders};
+use super::{Commit, Store, Tx};
 use crate::clock::now_ms;
 use crate::ids::new_sortable_id;
 use crate::store::Endpoint;
@@ -87,7 +89,8 @@ pub struct DeliveryRow {
     pub fast: bool,
     /// Attempts made so far.
     pub attempts: i64,
-    /// When the next attempt is due (pending only).
+    /// When the next attempt is due (pending only); while an attempt is in flight, when it
+    /// is retried should its worker never report.
     pub next_attempt_at: Option<i64>,
     /// Fast path: when the callback budget ends.
     pub expires_at: Option<i64>,
@@ -141,6 +144,8 @@ pub struct ClaimedDelivery {
     pub fast: bool,
     /// Fast path: the end of the callback budget.
     pub expires_at: Option<i64>,
+    /// When the lease ends (epoch ms) and the delivery falls due again for any claim.
+    pub leased_until: i64,
     /// The endpoint, or `None` if it was deleted.
     pub endpoint: Option<Arc<Endpoint>>,
 }
@@ -266,8 +271,8 @@ impl Tx {
             let id = new_sortable_id("dlv");
             sqlx::query(
                 "INSERT INTO deliveries (id, event_id, org_id, endpoint_id, url, status, fast, \
-                 attempts, retry_step, next_attempt_at, expires_at, locked_until, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, 0, 0, $7, $8, $9, $7, $7)",
+                 attempts, retry_step, next_attempt_at, expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, 0, 0, $7, $8, $9, $9)",
             )
             .bind(&id)
             .bind(&event.id)
@@ -275,9 +280,10 @@ impl Tx {
             .bind(&endpoint.id)
             .bind(&endpoint.url)
             .bind(i64::from(fast))
-            .bind(event.created_at)
+            // Handed to this process's fast lane: due only if it never reports.
+            .bind(event.created_at + lease.unwrap_or(0))
             .bind(expires_at)
-            .bind(lease.map(|ms| event.created_at + ms))
+            .bind(event.created_at)
             .execute(self.conn())
             .await?;
             if fast {
@@ -290,6 +296,7 @@ impl Tx {
                     retry_step: 0,
                     fast: true,
                     expires_at,
+                    leased_until: event.created_at + lease.unwrap_or(0),
                     endpoint: Some(Arc::new(endpoint.clone())),
                 });
             } else {
@@ -309,8 +316,14 @@ impl Tx {
 
 impl Store {
     /// Claims up to `limit` due deliveries of one lane (fast or queued) for `lease_ms`,
-    /// oldest first, skipping the `saturated` endpoints. The outer `locked_until` check makes
-    /// concurrent claimers on Postgres skip rows another worker took meanwhile.
+    /// oldest first, skipping the `saturated` endpoints: their `next_attempt_at` moves to the
+    /// end of the lease. The outer `next_attempt_at` check makes concurrent claimers on
+    /// Postgres skip rows another worker took meanwhile. Leased rows leave the due range, so
+    /// a claim never wades through the deliveries already in flight.
+    ///
+    /// The single writer only leases (one statement); the events' bodies and the endpoints
+    /// are read beside it by reader connections. Every statement text is fixed (lists travel
+    /// as JSON arrays), so each is prepared once per connection.
     pub async fn claim_due_deliveries(
         &self,
         fast: bool,
@@ -319,74 +332,80 @@ impl Store {
         lease_ms: i64,
     ) -> anyhow::Result<Vec<ClaimedDelivery>> {
         let now = now_ms();
-        let skip = if saturated.is_empty() {
-            String::new()
-        } else {
-            format!(" AND endpoint_id NOT IN ({})", placeholders(5, saturated.len()))
-        };
-        let sql = format!(
-            "UPDATE deliveries SET locked_until = $1 WHERE id IN (\
+        let claim = format!(
+            "UPDATE deliveries SET next_attempt_at = $1 WHERE id IN (\
                SELECT id FROM deliveries WHERE status = 'pending' AND fast = $2 \
-               AND next_attempt_at <= $3 AND (locked_until IS NULL OR locked_until <= $3){skip} \
+               AND next_attempt_at <= $3 AND endpoint_id NOT IN (SELECT value ->> 'id' FROM {}) \
                ORDER BY next_attempt_at LIMIT $4\
-             ) AND (locked_until IS NULL OR locked_until <= $3) RETURNING id"
+             ) AND next_attempt_at <= $3 \
+             RETURNING id, event_id, endpoint_id, attempts, retry_step, fast, expires_at",
+            self.json_elements(5)
         );
-        let mut query =
-            sqlx::query(&sql).bind(now + lease_ms).bind(i64::from(fast)).bind(now).bind(limit);
-        for endpoint in saturated {
-            query = query.bind(endpoint);
-        }
-        let claimed: Vec<String> = query
-            .fetch_all(&self.writer)
-            .await?
-            .iter()
-            .map(|row| row.try_get("id"))
-            .collect::<Result<_, _>>()?;
+        let saturated = id_list(saturated.iter().map(String::as_str));
+        let claimed = self
+            .atomic(Commit::Flushed, &[&claim], move |query| {
+                query
+                    .bind(now + lease_ms)
+                    .bind(i64::from(fast))
+                    .bind(now)
+                    .bind(limit)
+                    .bind(saturated.clone())
+            })
+            .await?;
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.retry_step, d.fast, d.expires_at, \
-                    e.event_type, e.payload \
-             FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id IN ({})",
-            placeholders(1, claimed.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in &claimed {
-            query = query.bind(id);
-        }
-        let rows = query.fetch_all(&self.reader).await?;
-        // Each endpoint is read once per claim, however many of its deliveries came along.
+        let mut event_ids: Vec<String> =
+            claimed.iter().map(|row| row.try_get("event_id")).collect::<Result<_, _>>()?;
         let mut endpoint_ids: Vec<String> =
-            rows.iter().map(|row| row.try_get("endpoint_id")).collect::<Result<_, _>>()?;
-        endpoint_ids.sort_unstable();
-        endpoint_ids.dedup();
-        let sql = format!(
-            "SELECT * FROM webhook_endpoints WHERE id IN ({})",
-            placeholders(1, endpoint_ids.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in &endpoint_ids {
-            query = query.bind(id);
+            claimed.iter().map(|row| row.try_get("endpoint_id")).collect::<Result<_, _>>()?;
+        for ids in [&mut event_ids, &mut endpoint_ids] {
+            ids.sort_unstable();
+            ids.dedup();
         }
-        let endpoints: HashMap<String, Arc<Endpoint>> = query
+        // Each event and endpoint is read once per claim, however many deliveries share it.
+        let events = format!(
+            "SELECT id, event_type, payload FROM events WHERE id IN (SELECT value ->> 'id' FROM {})",
+            self.json_elements(1)
+        );
+        let events: HashMap<String, (String, Arc<str>)> = sqlx::query(&events)
+            .bind(id_list(event_ids.iter().map(String::as_str)))
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|row| {
+                let payload: String = row.try_get("payload")?;
+                Ok((row.try_get("id")?, (row.try_get("event_type")?, Arc::from(payload))))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let endpoints = format!(
+            "SELECT * FROM webhook_endpoints WHERE id IN (SELECT value ->> 'id' FROM {})",
+            self.json_elements(1)
+        );
+        let endpoints: HashMap<String, Arc<Endpoint>> = sqlx::query(&endpoints)
+            .bind(id_list(endpoint_ids.iter().map(String::as_str)))
             .fetch_all(&self.reader)
             .await?
             .iter()
             .map(|row| endpoint_from_row(row).map(|e| (e.id.clone(), Arc::new(e))))
             .collect::<anyhow::Result<_>>()?;
-        rows.iter()
+        claimed
+            .iter()
             .map(|row| {
+                let event_id: String = row.try_get("event_id")?;
+                let (event_type, payload) =
+                    events.get(&event_id).cloned().context("a claimed delivery's event is gone")?;
                 let endpoint_id: String = row.try_get("endpoint_id")?;
                 Ok(ClaimedDelivery {
                     id: row.try_get("id")?,
-                    event_id: row.try_get("event_id")?,
-                    event_type: row.try_get("event_type")?,
-                    payload: Arc::from(row.try_get::<String, _>("payload")?),
+                    event_id,
+                    event_type,
+                    payload,
                     attempts: row.try_get("attempts")?,
                     retry_step: row.try_get("retry_step")?,
                     fast: row.try_get::<i64, _>("fast")? != 0,
                     expires_at: row.try_get("expires_at")?,
+                    leased_until: now + lease_ms,
                     endpoint: endpoints.get(&endpoint_id).cloned(),
                 })
             })
@@ -395,8 +414,13 @@ impl Store {
 
     /// Records a batch of attempts in one transaction, with the endpoints' failure
     /// bookkeeping: a success ends a failure run; a failure run longer than
-    /// `disable_after_ms` disables the endpoint; 410 Gone disables it at once. Successes —
-    /// the bulk — are written with a few set-based statements for the whole batch.
+    /// `disable_after_ms` disables the endpoint; 410 Gone disables it at once.
+    ///
+    /// The batch travels as JSON arrays, so every statement has one fixed text (prepared
+    /// once) and the same five parameters whatever the batch size: five statements per
+    /// batch, none per delivery. A delivery should appear once per batch (one attempt per
+    /// lease); were it twice, which result its row keeps is unspecified, while both
+    /// attempts are logged.
     pub async fn record_attempts(
         &self,
         records: &[AttemptRecord],
@@ -406,113 +430,146 @@ impl Store {
             return Ok(());
         }
         let now = now_ms();
-        let mut tx = self.begin().await?;
-        let attempted: Vec<&AttemptRecord> = records.iter().filter(|r| r.attempt > 0).collect();
-        for chunk in attempted.chunks(ROWS_PER_INSERT) {
-            let rows = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(i * 8 + 1, 8)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at, duration_ms, \
-                 status_code, error, response_snippet) VALUES {rows}"
-            );
-            let mut query = sqlx::query(&sql);
-            for record in chunk {
-                query = query
-                    .bind(new_sortable_id("att"))
-                    .bind(&record.delivery_id)
-                    .bind(record.attempt)
-                    .bind(record.started_at)
-                    .bind(record.duration_ms)
-                    .bind(record.status_code)
-                    .bind(&record.error)
-                    .bind(&record.response_snippet);
-            }
-            query.execute(tx.conn()).await?;
-        }
-        let (delivered, others): (Vec<&AttemptRecord>, Vec<&AttemptRecord>) =
-            records.iter().partition(|r| r.outcome == Outcome::Delivered);
-        let mut by_status: HashMap<Option<i64>, Vec<&str>> = HashMap::new();
-        for record in &delivered {
-            by_status.entry(record.status_code).or_default().push(&record.delivery_id);
-        }
-        for (status, ids) in by_status {
-            for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                let sql = format!(
-                    "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, \
-                     next_attempt_at = NULL, locked_until = NULL, last_status = $1, last_error = NULL, \
-                     updated_at = $2, delivered_at = $2 WHERE id IN ({})",
-                    placeholders(3, chunk.len())
-                );
-                let mut query = sqlx::query(&sql).bind(status).bind(now);
-                for id in chunk {
-                    query = query.bind(*id);
-                }
-                query.execute(tx.conn()).await?;
-            }
-        }
-        for record in &others {
-            let (status, next_attempt_at, step) = match record.outcome {
-                Outcome::Retry { at, step } => (DeliveryStatus::Pending, Some(at), Some(step)),
-                Outcome::Expired => (DeliveryStatus::Expired, None, None),
-                Outcome::Failed | Outcome::Delivered => (DeliveryStatus::Failed, None, None),
-            };
-            sqlx::query(
-                "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, \
-                 retry_step = COALESCE($4, retry_step), locked_until = NULL, \
-                 last_status = COALESCE($5, last_status), last_error = $6, updated_at = $7 WHERE id = $8",
+        let results =
+            serde_json::to_string(&records.iter().map(ResultRow::of).collect::<Vec<_>>())?;
+        let succeeded = id_list(
+            records.iter().filter(|r| r.outcome == Outcome::Delivered).map(|r| &*r.endpoint_id),
+        );
+        let failures: Vec<FailureRow> = records
+            .iter()
+            .filter(|r| r.attempt > 0 && r.outcome != Outcome::Delivered)
+            .map(|r| FailureRow {
+                id: &r.endpoint_id,
+                started_at: r.started_at,
+                reason: if r.endpoint_gone { "gone" } else { "failing" },
+            })
+            .collect();
+        let failures = serde_json::to_string(&failures)?;
+        // $1 results, $2 now, $3 endpoints that succeeded, $4 failures, $5 disable cutoff.
+        let (results_from, succeeded_from, failures_from) =
+            (self.json_elements(1), self.json_elements(3), self.json_elements(4));
+        let insert_attempts = format!(
+            "INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at, duration_ms, \
+             status_code, error, response_snippet) \
+             SELECT value ->> 'attempt_id', value ->> 'delivery_id', CAST(value ->> 'attempt' AS BIGINT), \
+             CAST(value ->> 'started_at' AS BIGINT), CAST(value ->> 'duration_ms' AS BIGINT), \
+             CAST(value ->> 'status_code' AS BIGINT), value ->> 'error', value ->> 'snippet' \
+             FROM {results_from} WHERE CAST(value ->> 'attempt' AS BIGINT) > 0"
+        );
+        let update_deliveries = format!(
+            "UPDATE deliveries SET status = value ->> 'status', \
+             attempts = CASE WHEN CAST(value ->> 'attempt' AS BIGINT) > 0 \
+                 THEN CAST(value ->> 'attempt' AS BIGINT) ELSE attempts END, \
+             next_attempt_at = CAST(value ->> 'next_attempt_at' AS BIGINT), \
+             retry_step = COALESCE(CAST(value ->> 'retry_step' AS BIGINT), retry_step), \
+             last_status = COALESCE(CAST(value ->> 'status_code' AS BIGINT), last_status), \
+             last_error = value ->> 'error', updated_at = $2, \
+             delivered_at = CASE WHEN value ->> 'status' = 'delivered' THEN $2 ELSE delivered_at END \
+             FROM {results_from} WHERE deliveries.id = value ->> 'delivery_id'"
+        );
+        let end_failure_runs = format!(
+            "UPDATE webhook_endpoints SET failing_since = NULL \
+             WHERE failing_since IS NOT NULL AND id IN (SELECT value ->> 'id' FROM {succeeded_from})"
+        );
+        let start_failure_runs = format!(
+            "UPDATE webhook_endpoints SET failing_since = (SELECT MIN(CAST(value ->> 'started_at' AS BIGINT)) \
+               FROM {failures_from} WHERE value ->> 'id' = webhook_endpoints.id) \
+             WHERE failing_since IS NULL AND id IN (SELECT value ->> 'id' FROM {failures_from})"
+        );
+        // 'gone' sorts after 'failing': a 410 in the batch names the reason.
+        let disable = format!(
+            "UPDATE webhook_endpoints SET enabled = 0, updated_at = $2, \
+             disabled_reason = (SELECT MAX(value ->> 'reason') FROM {failures_from} \
+               WHERE value ->> 'id' = webhook_endpoints.id) \
+             WHERE enabled = 1 AND id IN (SELECT value ->> 'id' FROM {failures_from}) \
+             AND (failing_since <= $5 OR id IN \
+               (SELECT value ->> 'id' FROM {failures_from} WHERE value ->> 'reason' = 'gone')) \
+             RETURNING id"
+        );
+        let disabled = self
+            .atomic(
+                Commit::Flushed,
+                &[
+                    &insert_attempts,
+                    &update_deliveries,
+                    &end_failure_runs,
+                    &start_failure_runs,
+                    &disable,
+                ],
+                move |query| {
+                    query
+                        .bind(results.clone())
+                        .bind(now)
+                        .bind(succeeded.clone())
+                        .bind(failures.clone())
+                        .bind(now - disable_after_ms)
+                },
             )
-            .bind(status.as_str())
-            .bind(record.attempt.max(0))
-            .bind(next_attempt_at)
-            .bind(step)
-            .bind(record.status_code)
-            .bind(&record.error)
-            .bind(now)
-            .bind(&record.delivery_id)
-            .execute(tx.conn())
             .await?;
-        }
-        let mut succeeded: Vec<&str> = delivered.iter().map(|r| r.endpoint_id.as_str()).collect();
-        succeeded.sort_unstable();
-        succeeded.dedup();
-        for chunk in succeeded.chunks(IDS_PER_STATEMENT) {
-            let sql = format!(
-                "UPDATE webhook_endpoints SET failing_since = NULL \
-                 WHERE failing_since IS NOT NULL AND id IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.execute(tx.conn()).await?;
-        }
-        let mut disabled_any = false;
-        for record in others.iter().filter(|r| r.attempt > 0) {
-            sqlx::query("UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1) WHERE id = $2")
-                .bind(record.started_at)
-                .bind(&record.endpoint_id)
-                .execute(tx.conn())
-                .await?;
-            let disabled = sqlx::query(
-                "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $1, updated_at = $2 \
-                 WHERE id = $3 AND enabled = 1 AND ($4 = 1 OR failing_since <= $5)",
-            )
-            .bind(if record.endpoint_gone { "gone" } else { "failing" })
-            .bind(now)
-            .bind(&record.endpoint_id)
-            .bind(i64::from(record.endpoint_gone))
-            .bind(now - disable_after_ms)
-            .execute(tx.conn())
-            .await?;
-            disabled_any |= disabled.rows_affected() > 0;
-        }
-        tx.commit().await?;
-        if disabled_any {
+        if !disabled.is_empty() {
             self.cache.clear(); // who subscribes has changed
         }
         Ok(())
     }
+}
+
+/// An attempt's result as one element of the JSON array [`Store::record_attempts`] binds.
+#[derive(serde::Serialize)]
+struct ResultRow<'a> {
+    attempt_id: String,
+    delivery_id: &'a str,
+    attempt: i64,
+    started_at: i64,
+    duration_ms: i64,
+    status_code: Option<i64>,
+    error: Option<&'a str>,
+    snippet: Option<&'a str>,
+    status: &'static str,
+    next_attempt_at: Option<i64>,
+    retry_step: Option<i64>,
+}
+
+impl<'a> ResultRow<'a> {
+    fn of(record: &'a AttemptRecord) -> Self {
+        let (status, next_attempt_at, retry_step) = match record.outcome {
+            Outcome::Delivered => (DeliveryStatus::Delivered, None, None),
+            Outcome::Retry { at, step } => (DeliveryStatus::Pending, Some(at), Some(step)),
+            Outcome::Expired => (DeliveryStatus::Expired, None, None),
+            Outcome::Failed => (DeliveryStatus::Failed, None, None),
+        };
+        Self {
+            attempt_id: new_sortable_id("att"),
+            delivery_id: &record.delivery_id,
+            attempt: record.attempt,
+            started_at: record.started_at,
+            duration_ms: record.duration_ms,
+            status_code: record.status_code,
+            error: record.error.as_deref(),
+            snippet: record.response_snippet.as_deref(),
+            status: status.as_str(),
+            next_attempt_at,
+            retry_step,
+        }
+    }
+}
+
+/// A failed attempt's endpoint, for the failure bookkeeping of [`Store::record_attempts`].
+#[derive(serde::Serialize)]
+struct FailureRow<'a> {
+    id: &'a str,
+    started_at: i64,
+    /// `gone` (410) or `failing`.
+    reason: &'static str,
+}
+
+/// `{"id": …}` of a JSON array a `json_elements` list reads.
+#[derive(serde::Serialize)]
+struct IdRow<'a> {
+    id: &'a str,
+}
+
+/// Ids as a JSON array of `{"id": …}` objects, for a `json_elements` list.
+fn id_list<'a>(ids: impl Iterator<Item = &'a str>) -> String {
+    let ids: Vec<IdRow<'a>> = ids.map(|id| IdRow { id }).collect();
+    serde_json::to_string(&ids).expect("ids serialize")
 }

@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
-use super::Store;
+use super::{Commit, Store};
 use crate::clock::now_ms;
 use crate::ids::new_id;
 
@@ -335,7 +335,7 @@ impl Store {
 
     /// Records runs (`(org_id, run)`) in one transaction and prunes each version's oldest
     /// beyond [`RUNS_KEPT`]. The run log is diagnostics: committed without waiting for the
-    /// disk ([`Store::atomic_unflushed`]), by two statements whose text and parameters do
+    /// disk ([`Commit::Unflushed`]), by two statements whose text and parameters do
     /// not depend on the batch (the runs travel as one JSON array), so it never holds the
     /// writer long in front of a customer's live change.
     pub async fn insert_plugin_runs(&self, runs: &[(String, PluginRun)]) -> anyhow::Result<()> {
@@ -369,7 +369,7 @@ impl Store {
             self.json_elements(1)
         );
         let rows = serde_json::to_string(&rows)?;
-        self.atomic_unflushed(&[&insert, &prune], move |query| {
+        self.atomic(Commit::Unflushed, &[&insert, &prune], move |query| {
             query.bind(rows.clone()).bind(RUNS_KEPT)
         })
         .await?;

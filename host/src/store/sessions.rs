@@ -5,7 +5,7 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, Row};
 
-use super::{Store, Tx};
+use super::{Commit, Store, Tx};
 use crate::catalog::{Configuration, Pricing};
 use crate::clock::now_ms;
 use crate::ids::new_id;
@@ -126,7 +126,7 @@ impl Store {
 
     /// Creates a session with its first configuration and pricing (seq 1), and the
     /// plugin's answer for it if there is one, in one transaction: one round trip, unflushed
-    /// ([`Store::atomic_unflushed`]: a configurator session is redone, not lost business).
+    /// ([`Commit::Unflushed`]: a configurator session is redone, not lost business).
     #[allow(clippy::too_many_arguments)]
     pub async fn insert_session(
         &self,
@@ -159,7 +159,8 @@ impl Store {
             updated_at: now,
         };
         let write = SessionWrite::new(&session, configuration, pricing, plugin_answer, now)?;
-        self.atomic_unflushed(
+        self.atomic(
+            Commit::Unflushed,
             &[INSERT_SESSION, FIRST_HISTORY, INSERT_PLUGIN_ANSWER],
             move |query| write.bind(query),
         )
@@ -185,7 +186,7 @@ impl Store {
 
     /// Records a new configuration with its pricing (and the plugin's answer for it, if
     /// any) in one transaction; returns the new SSE seq. This is the write of every live
-    /// price change: one round trip, unflushed ([`Store::atomic_unflushed`]). The submission
+    /// price change: one round trip, unflushed ([`Commit::Unflushed`]). The submission
     /// that freezes a price is flushed, and makes everything before it durable with it.
     pub async fn change_session_configuration(
         &self,
@@ -203,9 +204,11 @@ impl Store {
             WHERE id = $5 RETURNING pricing_seq";
         let write = SessionWrite::new(session, configuration, pricing, plugin_answer, now_ms())?;
         let rows = self
-            .atomic_unflushed(&[UPDATE_SESSION, NEXT_HISTORY, INSERT_PLUGIN_ANSWER], move |query| {
-                write.bind(query)
-            })
+            .atomic(
+                Commit::Unflushed,
+                &[UPDATE_SESSION, NEXT_HISTORY, INSERT_PLUGIN_ANSWER],
+                move |query| write.bind(query),
+            )
             .await?;
         let row = rows.first().ok_or_else(|| anyhow::anyhow!("session {} vanished", session.id))?;
         Ok(row.try_get("pricing_seq")?)
