@@ -18,6 +18,7 @@ backend_tests!(
     rotation_signs_with_both_secrets,
     filters_select_what_an_endpoint_receives,
     a_slow_receiver_does_not_delay_others,
+    a_capped_endpoint_drains_without_waiting_for_the_poll,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -315,4 +316,23 @@ async fn a_slow_receiver_does_not_delay_others(backend: Backend) {
     quick.wait_for(10, WAIT).await;
     // The slow endpoint runs at most 2 at a time and has not finished its first pair yet.
     assert!(slow.received().len() <= 2, "slow endpoint exceeded its concurrency cap");
+}
+
+/// Deliveries a claim left in the database because their endpoint was at its cap go out as
+/// soon as it has room again, not at the next poll.
+async fn a_capped_endpoint_drains_without_waiting_for_the_poll(backend: Backend) {
+    let app = TestApp::start_with(backend, |config| {
+        config.delivery.concurrency = 2;
+        config.delivery.endpoint_concurrency = 1;
+        // Only a missed wake-up waits this long.
+        config.delivery.poll_interval = Duration::from_secs(60);
+    })
+    .await;
+    let receiver =
+        Receiver::scripted(|_, _| Reply { delay: Duration::from_millis(20), ..Reply::ok() }).await;
+    app.register_webhook(&receiver.url, &["lead.created"], None).await;
+    for n in 0..20 {
+        app.submit_lead("Queue", &format!("queue{n}@example.com"), "One after another").await;
+    }
+    receiver.wait_for(20, WAIT).await;
 }

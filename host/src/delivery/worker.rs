@@ -39,7 +39,8 @@ struct Lane {
     records: mpsc::UnboundedSender<AttemptRecord>,
     /// Deliveries in flight per endpoint (claims skip endpoints at their cap).
     in_flight: Mutex<HashMap<String, usize>>,
-    /// Poked when the ready queue has room for a batch, so the claimer tops it up at once.
+    /// Poked when the ready queue has room for a batch or an endpoint drops below its cap,
+    /// so the claimer tops the queue up at once.
     refill: Notify,
     /// Fast lane: deliveries leased by the committing transaction, sent without a claim.
     handoff: Option<tokio::sync::Mutex<mpsc::UnboundedReceiver<ClaimedDelivery>>>,
@@ -198,9 +199,15 @@ impl Lane {
         let key = endpoint_key(delivery);
         let mut in_flight = self.in_flight.lock().expect("in-flight map");
         let count = in_flight.entry(key.clone()).or_insert(0);
+        let was_saturated = *count >= self.config.endpoint_concurrency;
         *count = count.saturating_add_signed(delta);
         if *count == 0 {
             in_flight.remove(&key);
+        }
+        if was_saturated && delta < 0 {
+            // Claims have been leaving this endpoint's deliveries in the database, and with
+            // the ready queue empty nothing else would wake the claimer for them.
+            self.refill.notify_one();
         }
     }
 
