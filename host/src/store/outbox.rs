@@ -341,16 +341,13 @@ impl Store {
              RETURNING id, event_id, endpoint_id, attempts, retry_step, fast, expires_at",
             self.json_elements(5)
         );
-        let saturated = id_list(saturated.iter().map(String::as_str));
-        let claimed = self
-            .atomic(Commit::Flushed, &[&claim], move |query| {
-                query
-                    .bind(now + lease_ms)
-                    .bind(i64::from(fast))
-                    .bind(now)
-                    .bind(limit)
-                    .bind(saturated.clone())
-            })
+        let claimed = sqlx::query(&claim)
+            .bind(now + lease_ms)
+            .bind(i64::from(fast))
+            .bind(now)
+            .bind(limit)
+            .bind(id_list(saturated.iter().map(String::as_str)))
+            .fetch_all(&self.writer)
             .await?;
         if claimed.is_empty() {
             return Ok(Vec::new());
