@@ -114,9 +114,12 @@ async fn measure(backend: Backend, rail: Rail) {
         Rail::Plugin(plugin) => format!("plugin rail ({plugin:<10}), PUT → confirmed answer"),
     };
     println!(
-        "{backend:?}: {figure:<53}: p50 {:.2} ms  p99 {:.2} ms  ({SAMPLES} changes)",
+        "{backend:?}: {figure:<53}: p50 {:.2} ms  p99 {:.2} ms  ({SAMPLES} changes; p90 {:.2}, \
+         max {:.2})",
         at(0.50),
-        at(0.99)
+        at(0.99),
+        at(0.90),
+        at(1.0)
     );
     app.stop().await;
 }

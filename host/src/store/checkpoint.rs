@@ -6,17 +6,18 @@
 //! instead checkpoints every [`CHECKPOINT_EVERY`] on a reader connection, beside the writer
 //! (a `PASSIVE` checkpoint takes no lock a writer needs). The writer keeps a far larger
 //! threshold as a backstop: under a write load that never pauses, the WAL can only start over
-//! after a checkpoint the writer runs itself — by then there is little left to copy.
+//! after a checkpoint the writer runs itself.
 //!
-//! Why once a second and not more often: after a complete checkpoint the next commit starts
-//! the WAL over, and SQLite then `fsync`s the new WAL header inside that commit — even an
-//! unflushed one. Checkpointing every 50 ms put that flush into a live price change twenty
-//! times a second (plugin rail p99 2.2–3.1 ms; once a second mostly 1.7–2.4 ms, same hour,
-//! same build otherwise). Skipping the checkpoint's own flushes made it worse (p99 4–9 ms):
-//! the WAL then starts over even more often. A second of live changes is ~10 WAL pages per
-//! change: a hundred customers changing once a second write ~1 000 pages; the benchmark's
-//! single client changing back to back (~1 300 changes/s) reaches the writer's backstop
-//! in under a second, so there one change in ~1 000 pays for an inline checkpoint.
+//! Why once a second and not more often: the same build measured plugin-rail p99 2.2–3.1 ms
+//! checkpointing every 50 ms and lower in 8 of 12 paired runs once a second. Skipping the
+//! checkpoint's own flushes made it worse (p99 4–9 ms), which points at WAL *restarts* rather
+//! than I/O contention: after a checkpoint that caught up completely, the next commit starts
+//! the WAL over and `fsync`s its header inside that commit, even an unflushed one — and a
+//! faster checkpoint catches up more often. Under the benchmark's back-to-back changes
+//! (~1 300 a second, ~10 WAL pages each) a background checkpoint rarely catches up while
+//! commits keep coming, so the WAL still grows to the writer's backstop, and one change in
+//! ~1 000 runs that checkpoint inline (max 30–135 ms). A commit-count trigger (checkpoint
+//! every 500 commits) did not change that and was not kept.
 
 use std::time::Duration;
 
