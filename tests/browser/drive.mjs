@@ -15,6 +15,13 @@ const page = await browser.newPage({ viewport: { width: 1200, height: 1100 } });
 const seen = [];
 let navigations = 0;
 page.on("framenavigated", (frame) => { if (frame === page.mainFrame()) navigations += 1; });
+// What the page and its requests did, printed if a step fails (a timeout alone says nothing).
+const events = [];
+const note = (line) => events.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+page.on("console", (message) => note(`console.${message.type()}: ${message.text()}`));
+page.on("pageerror", (error) => note(`page error: ${error.message}`));
+page.on("requestfailed", (request) => note(`failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`));
+page.on("response", (response) => note(`${response.status()} ${response.request().method()} ${response.url()}`));
 const status = () => page.textContent("#status");
 const waitStatus = async (text) => {
   await page.waitForFunction((t) => document.getElementById("status").textContent.startsWith(t), text, { timeout: 15000 });
@@ -71,6 +78,16 @@ try {
     await page.screenshot({ path: `${shots}/6-accepted.png` });
     console.log(JSON.stringify({ result }));
   }
+} catch (error) {
+  const field = (id) => page.evaluate((i) => {
+    const element = document.getElementById(i);
+    return element && ("value" in element && element.value !== undefined ? element.value : element.textContent);
+  }, id).catch(() => "?");
+  console.error(`failed in mode ${mode}: status=${JSON.stringify(await field("status"))} ` +
+    `subtotal=${JSON.stringify(await field("subtotal"))} width=${JSON.stringify(await field("width"))} ` +
+    `seen=${JSON.stringify(seen)}\n${events.join("\n")}`);
+  await page.screenshot({ path: `${shots}/failed-${mode}.png` }).catch(() => {});
+  throw error;
 } finally {
   await browser.close();
 }
