@@ -361,13 +361,8 @@ impl Store {
             ids.dedup();
         }
         // Each event and endpoint is read once per claim, however many deliveries share it.
-        let events = format!(
-            "SELECT id, event_type, payload FROM events WHERE id IN (SELECT value ->> 'id' FROM {})",
-            self.json_elements(1)
-        );
-        let events: HashMap<String, (String, Arc<str>)> = sqlx::query(&events)
-            .bind(id_list(event_ids.iter().map(String::as_str)))
-            .fetch_all(&self.reader)
+        let events: HashMap<String, (String, Arc<str>)> = self
+            .read_by_ids("id, event_type, payload", "events", &event_ids)
             .await?
             .iter()
             .map(|row| {
@@ -375,13 +370,8 @@ impl Store {
                 Ok((row.try_get("id")?, (row.try_get("event_type")?, Arc::from(payload))))
             })
             .collect::<anyhow::Result<_>>()?;
-        let endpoints = format!(
-            "SELECT * FROM webhook_endpoints WHERE id IN (SELECT value ->> 'id' FROM {})",
-            self.json_elements(1)
-        );
-        let endpoints: HashMap<String, Arc<Endpoint>> = sqlx::query(&endpoints)
-            .bind(id_list(endpoint_ids.iter().map(String::as_str)))
-            .fetch_all(&self.reader)
+        let endpoints: HashMap<String, Arc<Endpoint>> = self
+            .read_by_ids("*", "webhook_endpoints", &endpoint_ids)
             .await?
             .iter()
             .map(|row| endpoint_from_row(row).map(|e| (e.id.clone(), Arc::new(e))))
@@ -407,6 +397,25 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// `columns` of the rows of `table` whose `id` is among `ids`, read on a reader
+    /// connection through one fixed statement text.
+    async fn read_by_ids(
+        &self,
+        columns: &str,
+        table: &str,
+        ids: &[String],
+    ) -> anyhow::Result<Vec<AnyRow>> {
+        let sql = format!(
+            "SELECT {columns} FROM {table} WHERE id IN (SELECT value ->> 'id' FROM {})",
+            self.json_elements(1)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(id_list(ids.iter().map(String::as_str)))
+            .fetch_all(&self.reader)
+            .await?;
+        Ok(rows)
     }
 
     /// Records a batch of attempts in one transaction, with the endpoints' failure
