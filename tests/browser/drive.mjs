@@ -29,7 +29,7 @@ const waitStatus = async (text) => {
 };
 try {
   if (mode === "configurator") {
-    await page.goto(`${url}/configurator/window-works`);
+    await page.goto(`${url}/configurator/window-works?template=2-panel-lift-slide`);
     await page.waitForSelector("#width");
     await waitStatus("Final price"); // the first configuration, answered by the receiver
     await page.screenshot({ path: `${shots}/1-configured.png` });
@@ -52,7 +52,7 @@ try {
     console.log(JSON.stringify({ seen, before, after, source, submitted, navigations }));
   } else if (mode === "plugin") {
     // The org's Wasm plugin prices in-process: every status the page ever shows is recorded.
-    await page.goto(`${url}/configurator/window-works`);
+    await page.goto(`${url}/configurator/window-works?template=2-panel-lift-slide`);
     await page.waitForSelector("#width");
     await waitStatus("Final price");
     await page.evaluate(() => {
@@ -85,6 +85,7 @@ try {
   }, id).catch(() => "?");
   console.error(`failed in mode ${mode}: status=${JSON.stringify(await field("status"))} ` +
     `subtotal=${JSON.stringify(await field("subtotal"))} width=${JSON.stringify(await field("width"))} ` +
+    `problems=${JSON.stringify(await field("problems"))} ` +
     `seen=${JSON.stringify(seen)}\n${events.join("\n")}`);
   await page.screenshot({ path: `${shots}/failed-${mode}.png` }).catch(() => {});
   throw error;

@@ -1,5 +1,6 @@
-//! The configurator page (`GET /configurator/{orgSlug}`): plain HTML, CSS and JavaScript
-//! served by the host, no build step and no external assets. It drives the public session
+//! The configurator page (`GET /configurator/{orgSlug}`, `?template=<slug>` to open one
+//! product): plain HTML, CSS and JavaScript served by the host, no build step and no
+//! external assets. It drives the public session
 //! API and shows the live price over Server-Sent Events. Also `GET /` (a link to the demo)
 //! and the public catalog it reads (`GET /public/v1/orgs/{orgSlug}/templates`).
 

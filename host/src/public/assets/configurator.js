@@ -199,8 +199,12 @@ $("submit").addEventListener("submit", async (event) => {
     : body.error.message;
 });
 
+// Opens the product named by `?template=<slug>` (a link from the manufacturer's product
+// page), else the first one in the catalogue.
 (async () => {
   templates = await (await fetch(`/public/v1/orgs/${org}/templates`)).json();
-  $("template").replaceChildren(...templates.map((t) => option(t.slug, t.name, false)));
-  if (templates.length) start(templates[0].slug);
+  const wanted = new URLSearchParams(location.search).get("template");
+  const first = templates.find((t) => t.slug === wanted) || templates[0];
+  $("template").replaceChildren(...templates.map((t) => option(t.slug, t.name, t === first)));
+  if (first) start(first.slug);
 })();
