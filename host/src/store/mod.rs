@@ -133,8 +133,10 @@ enum Commit {
     /// writes — whole transactions, never part of one — until the next flushed commit or
     /// checkpoint makes them durable too. Only for what can be redone: what a customer's
     /// screen shows while configuring (the live loop's hot write) and the plugin run log.
-    /// Submissions, quotes, events and deliveries commit flushed. On Postgres every commit
-    /// follows the server's own `synchronous_commit`.
+    /// Submissions, quotes, events and deliveries commit flushed. On Postgres the same
+    /// contract is `SET LOCAL synchronous_commit = off`: the commit returns before the
+    /// server flushes its WAL, and a crash of the database server (not of this process) may
+    /// roll back the last moments of such transactions.
     Unflushed,
 }
 
@@ -277,7 +279,12 @@ impl Store {
     {
         match self.backend {
             Backend::Postgres => {
-                let mut tx = self.writer.begin().await?;
+                let mut tx = match commit {
+                    Commit::Flushed => self.writer.begin().await?,
+                    Commit::Unflushed => {
+                        self.writer.begin_with("BEGIN; SET LOCAL synchronous_commit = off").await?
+                    }
+                };
                 let mut rows = Vec::new();
                 for statement in statements {
                     rows.extend(bind(sqlx::query(statement)).fetch_all(&mut *tx).await?);
