@@ -17,6 +17,7 @@ backend_tests!(
     submission_without_answer_gives_the_org_its_chance,
     without_a_rail_base_pricing_is_final_and_bad_input_fires_nothing,
     a_session_left_pending_by_another_process_is_priced_again,
+    concurrent_changes_of_one_session_each_get_their_own_history_entry,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -524,4 +525,45 @@ async fn a_session_left_pending_by_another_process_is_priced_again(backend: Back
     answer(&app, &request, &marked_up(&request)).await;
     let confirmed = stream.until(WAIT, |e| e.data["status"] == "confirmed").await;
     assert_eq!(confirmed.data["source"], "external");
+}
+
+/// A double-clicking customer (or two tabs): changes of one session that race each other
+/// all succeed, and each is numbered in the history exactly once.
+async fn concurrent_changes_of_one_session_each_get_their_own_history_entry(backend: Backend) {
+    let app = live_app(backend).await;
+    let session = open_session(&app).await;
+    let url = app.url(&format!(
+        "/public/v1/configuration-sessions/{}/configuration",
+        session["id"].as_str().unwrap()
+    ));
+    let mut changes = tokio::task::JoinSet::new();
+    for n in 0..32 {
+        let request = app
+            .client
+            .put(&url)
+            .json(&json!({ "configuration": with_width(&session, 2410 + n * 10) }));
+        changes.spawn(async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        });
+    }
+    let mut hashes = vec![session["configHash"].clone()];
+    while let Some(change) = changes.join_next().await {
+        let (status, pricing) = change.unwrap();
+        assert_eq!(status, StatusCode::OK, "{pricing}");
+        hashes.push(pricing["configHash"].clone());
+    }
+    let (status, detail) =
+        app.get(&format!("/api/v1/configuration-sessions/{}", session["id"].as_str().unwrap())).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    let history = detail["history"].as_array().unwrap();
+    let seqs: Vec<i64> = history.iter().map(|entry| entry["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=33).collect::<Vec<_>>(), "{detail}");
+    let mut recorded: Vec<String> =
+        history.iter().map(|entry| entry["configHash"].as_str().unwrap().to_owned()).collect();
+    let mut expected: Vec<String> =
+        hashes.iter().map(|hash| hash.as_str().unwrap().to_owned()).collect();
+    recorded.sort();
+    expected.sort();
+    assert_eq!(recorded, expected);
 }

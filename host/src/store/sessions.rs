@@ -6,6 +6,7 @@ use sqlx::query::Query;
 use sqlx::{Any, Row};
 
 use super::{Commit, Store, Tx};
+use crate::config::Backend;
 use crate::catalog::{Configuration, Pricing};
 use crate::clock::now_ms;
 use crate::ids::new_id;
@@ -139,8 +140,8 @@ impl Store {
         plugin_answer: Option<&Pricing>,
     ) -> anyhow::Result<Session> {
         const INSERT_SESSION: &str = "INSERT INTO configuration_sessions (id, org_id, template_id, \
-            origin, configuration, config_hash, pricing, pricing_seq, created_at, updated_at) \
-            VALUES ($5, $7, $9, $10, $1, $2, $3, 1, $4, $4)";
+            origin, configuration, config_hash, pricing, pricing_seq, config_seq, created_at, \
+            updated_at) VALUES ($5, $7, $9, $10, $1, $2, $3, 1, 1, $4, $4)";
         const FIRST_HISTORY: &str = "INSERT INTO session_configurations \
             (session_id, seq, config_hash, configuration, created_at) VALUES ($5, 1, $2, $1, $4)";
         let now = now_ms();
@@ -186,8 +187,11 @@ impl Store {
 
     /// Records a new configuration with its pricing (and the plugin's answer for it, if
     /// any) in one transaction; returns the new SSE seq. This is the write of every live
-    /// price change: one round trip, unflushed ([`Commit::Unflushed`]). The submission
-    /// that freezes a price is flushed, and makes everything before it durable with it.
+    /// price change: one round trip, unflushed ([`Commit::Unflushed`]) — on SQLite a script
+    /// on the writer's thread, on Postgres one statement whose `WITH` clauses do the three
+    /// writes (its commit waits for no WAL flush: `set_config` is local to that statement's
+    /// transaction). The submission that freezes a price is flushed, and makes everything
+    /// before it durable with it.
     pub async fn change_session_configuration(
         &self,
         session: &Session,
@@ -195,21 +199,38 @@ impl Store {
         pricing: &SessionPricing,
         plugin_answer: Option<&Pricing>,
     ) -> anyhow::Result<i64> {
+        const UPDATE_SESSION: &str = "UPDATE configuration_sessions SET configuration = $1, \
+            config_hash = $2, pricing = $3, pricing_seq = pricing_seq + 1, \
+            config_seq = config_seq + 1, updated_at = $4 WHERE id = $5 RETURNING pricing_seq";
         const NEXT_HISTORY: &str = "INSERT INTO session_configurations \
             (session_id, seq, config_hash, configuration, created_at) \
-            SELECT $5, COALESCE(MAX(seq), 0) + 1, $2, $1, $4 FROM session_configurations \
-            WHERE session_id = $5";
-        const UPDATE_SESSION: &str = "UPDATE configuration_sessions SET configuration = $1, \
-            config_hash = $2, pricing = $3, pricing_seq = pricing_seq + 1, updated_at = $4 \
-            WHERE id = $5 RETURNING pricing_seq";
+            SELECT $5, config_seq, $2, $1, $4 FROM configuration_sessions WHERE id = $5";
+        const CHANGE_SESSION_POSTGRES: &str = "WITH unflushed AS \
+              (SELECT set_config('synchronous_commit', 'off', true)), \
+            changed AS (UPDATE configuration_sessions SET configuration = $1, config_hash = $2, \
+              pricing = $3, pricing_seq = pricing_seq + 1, config_seq = config_seq + 1, \
+              updated_at = $4 WHERE id = $5 RETURNING pricing_seq, config_seq), \
+            history AS (INSERT INTO session_configurations \
+              (session_id, seq, config_hash, configuration, created_at) \
+              SELECT $5, config_seq, $2, $1, $4 FROM changed), \
+            answer AS (INSERT INTO adjustments \
+              (id, session_id, org_id, config_hash, context, source, pricing, created_at) \
+              SELECT $6, $5, $7, $2, 'live', 'plugin', $8, $4 FROM changed WHERE $8 IS NOT NULL) \
+            SELECT pricing_seq FROM changed, unflushed";
         let write = SessionWrite::new(session, configuration, pricing, plugin_answer, now_ms())?;
-        let rows = self
-            .atomic(
-                Commit::Unflushed,
-                &[UPDATE_SESSION, NEXT_HISTORY, INSERT_PLUGIN_ANSWER],
-                move |query| write.bind(query),
-            )
-            .await?;
+        let rows = match self.backend {
+            Backend::Sqlite => {
+                self.atomic(
+                    Commit::Unflushed,
+                    &[UPDATE_SESSION, NEXT_HISTORY, INSERT_PLUGIN_ANSWER],
+                    move |query| write.bind(query),
+                )
+                .await?
+            }
+            Backend::Postgres => {
+                write.bind(sqlx::query(CHANGE_SESSION_POSTGRES)).fetch_all(&self.writer).await?
+            }
+        };
         let row = rows.first().ok_or_else(|| anyhow::anyhow!("session {} vanished", session.id))?;
         Ok(row.try_get("pricing_seq")?)
     }
