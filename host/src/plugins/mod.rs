@@ -25,6 +25,7 @@ pub mod limits;
 pub mod runner;
 pub mod sandbox;
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -85,7 +86,8 @@ impl Plugins {
         })
     }
 
-    /// Writes the runs recorded so far; a stopping server calls it before closing the store.
+    /// Writes (and prunes) the runs recorded so far; a stopping server calls it before
+    /// closing the store.
     pub async fn flush_runs(&self) {
         let (done, written) = oneshot::channel();
         if self.recorder.send(Recording::Flush(done)).is_ok() {
@@ -279,6 +281,9 @@ const RECORD_BATCH: usize = 256;
 const RUNS_PER_TRANSACTION: usize = 16;
 /// How long the recorder gathers runs before writing them.
 const RECORD_DELAY: Duration = Duration::from_millis(100);
+/// How often, at most, the run log is pruned to each version's newest runs (ranking a
+/// version's runs takes about a millisecond of the single writer: not for every batch).
+const PRUNE_EVERY: Duration = Duration::from_secs(5);
 
 /// What the run recorder is sent.
 enum Recording {
@@ -290,9 +295,13 @@ enum Recording {
 
 /// Writes queued runs in batches (gathered for [`RECORD_DELAY`]): one commit serves a
 /// burst of live prices instead of one commit each competing with the customers' writes.
+/// The versions that ran are pruned to their newest runs at most every [`PRUNE_EVERY`] (and
+/// on a flush), so a version may briefly keep a few seconds' runs beyond the bound.
 async fn record_runs(store: Store, mut inbox: mpsc::UnboundedReceiver<Recording>) {
     let mut received = Vec::with_capacity(RECORD_BATCH);
     let (mut runs, mut flushed) = (Vec::with_capacity(RECORD_BATCH), Vec::new());
+    let mut unpruned: BTreeSet<String> = BTreeSet::new();
+    let mut last_prune = tokio::time::Instant::now();
     while inbox.recv_many(&mut received, RECORD_BATCH).await > 0 {
         if !received.iter().any(|message| matches!(message, Recording::Flush(_))) {
             tokio::time::sleep(RECORD_DELAY).await;
@@ -312,7 +321,14 @@ async fn record_runs(store: Store, mut inbox: mpsc::UnboundedReceiver<Recording>
                 tracing::warn!(error = %err, runs = chunk.len(), "recording plugin runs failed");
             }
         }
-        runs.clear();
+        unpruned.extend(runs.drain(..).map(|(_, run)| run.plugin_id));
+        if !unpruned.is_empty() && (!flushed.is_empty() || last_prune.elapsed() >= PRUNE_EVERY) {
+            let versions: Vec<String> = std::mem::take(&mut unpruned).into_iter().collect();
+            if let Err(err) = store.prune_plugin_runs(&versions).await {
+                tracing::warn!(error = %err, "pruning plugin runs failed");
+            }
+            last_prune = tokio::time::Instant::now();
+        }
         for done in flushed.drain(..) {
             let _ = done.send(());
         }

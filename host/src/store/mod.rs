@@ -363,6 +363,18 @@ impl Store {
     }
 }
 
+/// `{"id": …}` of a JSON array a `json_elements` list reads.
+#[derive(serde::Serialize)]
+struct IdRow<'a> {
+    id: &'a str,
+}
+
+/// Ids as a JSON array of `{"id": …}` objects, for a `json_elements` list.
+pub(super) fn id_list<'a>(ids: impl Iterator<Item = &'a str>) -> String {
+    let ids: Vec<IdRow<'a>> = ids.map(|id| IdRow { id }).collect();
+    serde_json::to_string(&ids).expect("ids serialize")
+}
+
 /// `$first, $first+1, …` placeholders for an `IN (…)` list of `count` values.
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")

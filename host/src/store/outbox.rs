@@ -13,7 +13,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::webhooks::endpoint_from_row;
-use super::{Commit, Store, Tx};
+use super::{Commit, Store, Tx, id_list};
 use crate::clock::now_ms;
 use crate::ids::new_sortable_id;
 use crate::store::Endpoint;
@@ -566,16 +566,4 @@ struct FailureRow<'a> {
     started_at: i64,
     /// `gone` (410) or `failing`.
     reason: &'static str,
-}
-
-/// `{"id": …}` of a JSON array a `json_elements` list reads.
-#[derive(serde::Serialize)]
-struct IdRow<'a> {
-    id: &'a str,
-}
-
-/// Ids as a JSON array of `{"id": …}` objects, for a `json_elements` list.
-fn id_list<'a>(ids: impl Iterator<Item = &'a str>) -> String {
-    let ids: Vec<IdRow<'a>> = ids.map(|id| IdRow { id }).collect();
-    serde_json::to_string(&ids).expect("ids serialize")
 }

@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
-use super::{Commit, Store};
+use super::{Commit, Store, id_list};
 use crate::clock::now_ms;
 use crate::ids::new_id;
 
@@ -333,11 +333,10 @@ impl Store {
         Ok(())
     }
 
-    /// Records runs (`(org_id, run)`) in one transaction and prunes each version's oldest
-    /// beyond [`RUNS_KEPT`]. The run log is diagnostics: committed without waiting for the
-    /// disk ([`Commit::Unflushed`]), by two statements whose text and parameters do
-    /// not depend on the batch (the runs travel as one JSON array), so it never holds the
-    /// writer long in front of a customer's live change.
+    /// Records runs (`(org_id, run)`) in one statement. The run log is diagnostics:
+    /// committed without waiting for the disk ([`Commit::Unflushed`]), by a statement whose
+    /// text and parameters do not depend on the batch (the runs travel as one JSON array),
+    /// so it never holds the writer long in front of a customer's live change.
     pub async fn insert_plugin_runs(&self, runs: &[(String, PluginRun)]) -> anyhow::Result<()> {
         let rows: Vec<serde_json::Value> = runs
             .iter()
@@ -361,16 +360,24 @@ impl Store {
              value ->> 'log', CAST(value ->> 'created_at' AS BIGINT) FROM {}",
             self.json_elements(1)
         );
-        // Every version in the batch keeps its newest RUNS_KEPT.
+        let rows = serde_json::to_string(&rows)?;
+        self.atomic(Commit::Unflushed, &[&insert], move |query| query.bind(rows.clone())).await?;
+        Ok(())
+    }
+
+    /// Deletes all but the newest [`RUNS_KEPT`] runs of each of `plugin_ids`. Ranking a
+    /// version's runs costs about a millisecond, so the recorder calls this now and then,
+    /// not with every batch.
+    pub async fn prune_plugin_runs(&self, plugin_ids: &[String]) -> anyhow::Result<()> {
         let prune = format!(
             "DELETE FROM plugin_runs WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER \
              (PARTITION BY plugin_id ORDER BY created_at DESC, id DESC) AS newer FROM plugin_runs \
-             WHERE plugin_id IN (SELECT value ->> 'plugin_id' FROM {})) ranked WHERE newer > $2)",
+             WHERE plugin_id IN (SELECT value ->> 'id' FROM {})) ranked WHERE newer > $2)",
             self.json_elements(1)
         );
-        let rows = serde_json::to_string(&rows)?;
-        self.atomic(Commit::Unflushed, &[&insert, &prune], move |query| {
-            query.bind(rows.clone()).bind(RUNS_KEPT)
+        let ids = id_list(plugin_ids.iter().map(String::as_str));
+        self.atomic(Commit::Unflushed, &[&prune], move |query| {
+            query.bind(ids.clone()).bind(RUNS_KEPT)
         })
         .await?;
         Ok(())
@@ -420,15 +427,16 @@ mod tests {
         ("org_1".to_owned(), run)
     }
 
-    /// One batch with runs of two versions: each keeps its newest RUNS_KEPT, fields intact.
+    /// Runs of two versions, then a prune: each keeps its newest RUNS_KEPT, fields intact.
     #[tokio::test]
-    async fn a_batch_keeps_each_versions_newest_runs() {
+    async fn a_prune_keeps_each_versions_newest_runs() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("runs.db").display());
         let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
         let mut batch: Vec<_> = (0..RUNS_KEPT + 5).map(|n| run("plg_a", n)).collect();
         batch.extend((0..3).map(|n| run("plg_b", n)));
         store.insert_plugin_runs(&batch).await.unwrap();
+        store.prune_plugin_runs(&["plg_a".to_owned(), "plg_b".to_owned()]).await.unwrap();
 
         let kept = store.plugin_runs("org_1", "plg_a", 1_000).await.unwrap();
         assert_eq!(kept.len() as i64, RUNS_KEPT);
