@@ -553,8 +553,9 @@ async fn concurrent_changes_of_one_session_each_get_their_own_history_entry(back
         assert_eq!(status, StatusCode::OK, "{pricing}");
         hashes.push(pricing["configHash"].clone());
     }
-    let (status, detail) =
-        app.get(&format!("/api/v1/configuration-sessions/{}", session["id"].as_str().unwrap())).await;
+    let (status, detail) = app
+        .get(&format!("/api/v1/configuration-sessions/{}", session["id"].as_str().unwrap()))
+        .await;
     assert_eq!(status, StatusCode::OK, "{detail}");
     let history = detail["history"].as_array().unwrap();
     let seqs: Vec<i64> = history.iter().map(|entry| entry["seq"].as_i64().unwrap()).collect();

@@ -295,14 +295,23 @@ enum Recording {
 
 /// Writes queued runs in batches (gathered for [`RECORD_DELAY`]): one commit serves a
 /// burst of live prices instead of one commit each competing with the customers' writes.
-/// The versions that ran are pruned to their newest runs at most every [`PRUNE_EVERY`] (and
-/// on a flush), so a version may briefly keep a few seconds' runs beyond the bound.
+/// The versions that ran are pruned to their newest runs [`PRUNE_EVERY`] after the last
+/// prune (at once on a flush, and when the recorder stops): a version may hold a few
+/// seconds' runs beyond the bound meanwhile.
 async fn record_runs(store: Store, mut inbox: mpsc::UnboundedReceiver<Recording>) {
     let mut received = Vec::with_capacity(RECORD_BATCH);
     let (mut runs, mut flushed) = (Vec::with_capacity(RECORD_BATCH), Vec::new());
     let mut unpruned: BTreeSet<String> = BTreeSet::new();
-    let mut last_prune = tokio::time::Instant::now();
-    while inbox.recv_many(&mut received, RECORD_BATCH).await > 0 {
+    let mut prune_at = tokio::time::Instant::now() + PRUNE_EVERY;
+    loop {
+        tokio::select! {
+            count = inbox.recv_many(&mut received, RECORD_BATCH) => if count == 0 { break },
+            _ = tokio::time::sleep_until(prune_at), if !unpruned.is_empty() => {
+                prune_runs(&store, &mut unpruned).await;
+                prune_at = tokio::time::Instant::now() + PRUNE_EVERY;
+                continue;
+            }
+        }
         if !received.iter().any(|message| matches!(message, Recording::Flush(_))) {
             tokio::time::sleep(RECORD_DELAY).await;
             let room = RECORD_BATCH.saturating_sub(received.len());
@@ -321,16 +330,29 @@ async fn record_runs(store: Store, mut inbox: mpsc::UnboundedReceiver<Recording>
                 tracing::warn!(error = %err, runs = chunk.len(), "recording plugin runs failed");
             }
         }
+        if unpruned.is_empty() {
+            prune_at = tokio::time::Instant::now() + PRUNE_EVERY;
+        }
         unpruned.extend(runs.drain(..).map(|(_, run)| run.plugin_id));
-        if !unpruned.is_empty() && (!flushed.is_empty() || last_prune.elapsed() >= PRUNE_EVERY) {
-            let versions: Vec<String> = std::mem::take(&mut unpruned).into_iter().collect();
-            if let Err(err) = store.prune_plugin_runs(&versions).await {
-                tracing::warn!(error = %err, "pruning plugin runs failed");
-            }
-            last_prune = tokio::time::Instant::now();
+        if !flushed.is_empty() {
+            prune_runs(&store, &mut unpruned).await;
         }
         for done in flushed.drain(..) {
             let _ = done.send(());
         }
+    }
+    prune_runs(&store, &mut unpruned).await;
+}
+
+/// Prunes the `versions` that ran since the last prune; a failed prune keeps them for the
+/// next.
+async fn prune_runs(store: &Store, versions: &mut BTreeSet<String>) {
+    if versions.is_empty() {
+        return;
+    }
+    let pending: Vec<String> = versions.iter().cloned().collect();
+    match store.prune_plugin_runs(&pending).await {
+        Ok(()) => versions.clear(),
+        Err(err) => tracing::warn!(error = %err, "pruning plugin runs failed; retrying later"),
     }
 }

@@ -260,10 +260,11 @@ impl Store {
     /// *One round trip* on SQLite: the statements go as one script (`BEGIN IMMEDIATE; …;
     /// COMMIT`) to the writer connection's thread, where sqlx would otherwise pay a round
     /// trip for BEGIN, for each statement and for COMMIT. On Postgres they run one by one
-    /// in a transaction (one statement with data-modifying `WITH` clauses would share one
-    /// snapshot taken before its row locks: two changes of one session would then number
-    /// their history alike). The statements share the `$n` parameters `bind` adds (called
-    /// once per statement on Postgres).
+    /// in a transaction: a later statement sees what an earlier one's row locks waited for
+    /// (folded into one statement of data-modifying `WITH` clauses they would share one
+    /// snapshot; the live loop's hot write does that on purpose, see
+    /// [`Store::change_session_configuration`]). The statements share the `$n` parameters
+    /// `bind` adds (called once per statement on Postgres).
     ///
     /// [`Commit::Unflushed`] is only for what can be redone, see there.
     async fn atomic<F>(
@@ -370,7 +371,7 @@ struct IdRow<'a> {
 }
 
 /// Ids as a JSON array of `{"id": …}` objects, for a `json_elements` list.
-pub(super) fn id_list<'a>(ids: impl Iterator<Item = &'a str>) -> String {
+fn id_list<'a>(ids: impl Iterator<Item = &'a str>) -> String {
     let ids: Vec<IdRow<'a>> = ids.map(|id| IdRow { id }).collect();
     serde_json::to_string(&ids).expect("ids serialize")
 }

@@ -11,7 +11,7 @@ use super::{Commit, Store, id_list};
 use crate::clock::now_ms;
 use crate::ids::new_id;
 
-/// Runs kept per plugin version (older ones are pruned as new ones arrive).
+/// Runs kept per plugin version (older ones are pruned every few seconds).
 pub const RUNS_KEPT: i64 = 200;
 
 /// One uploaded version of a plugin.

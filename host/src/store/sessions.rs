@@ -6,9 +6,9 @@ use sqlx::query::Query;
 use sqlx::{Any, Row};
 
 use super::{Commit, Store, Tx};
-use crate::config::Backend;
 use crate::catalog::{Configuration, Pricing};
 use crate::clock::now_ms;
+use crate::config::Backend;
 use crate::ids::new_id;
 use crate::pricing::{PricingSource, SessionPricing};
 
@@ -431,7 +431,8 @@ impl Tx {
 /// Stores the plugin's answer (`$8`, when not NULL) with the configuration it prices.
 const INSERT_PLUGIN_ANSWER: &str = "INSERT INTO adjustments \
     (id, session_id, org_id, config_hash, context, source, pricing, created_at) \
-    SELECT $6, $5, $7, $2, 'live', 'plugin', $8, $4 WHERE $8 IS NOT NULL";
+    SELECT $6, $5, $7, $2, 'live', 'plugin', $8, $4 FROM configuration_sessions \
+    WHERE id = $5 AND $8 IS NOT NULL";
 
 /// The parameters shared by every statement that stores a session's configuration (one
 /// list for all, so a statement text prepared once — on Postgres, with its parameter
