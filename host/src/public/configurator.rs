@@ -1,8 +1,8 @@
 //! The configurator page (`GET /configurator/{orgSlug}`, `?template=<slug>` to open one
 //! product): plain HTML, CSS and JavaScript served by the host, no build step and no
-//! external assets. It drives the public session
-//! API and shows the live price over Server-Sent Events. Also `GET /` (a link to the demo)
-//! and the public catalog it reads (`GET /public/v1/orgs/{orgSlug}/templates`).
+//! external assets. It drives the public session API and shows the live price over
+//! Server-Sent Events. Also `GET /` (a link to the demo) and the public catalog it reads
+//! (`GET /public/v1/orgs/{orgSlug}/templates`).
 
 use axum::extract::State;
 use axum::response::Html;

@@ -12,6 +12,41 @@ use crate::config::Backend;
 use crate::ids::new_id;
 use crate::pricing::{PricingSource, SessionPricing};
 
+// The live change's writes, as pieces `concat!` assembles into SQLite's script and into
+// Postgres's one statement (parameters as [`SessionWrite`] binds them).
+
+/// Stores the new configuration and price on the session row; returns `pricing_seq` (the
+/// SSE id) and `config_seq` (the history number).
+macro_rules! update_session {
+    () => {
+        "UPDATE configuration_sessions SET configuration = $1, config_hash = $2, pricing = $3, \
+         pricing_seq = pricing_seq + 1, config_seq = config_seq + 1, updated_at = $4 \
+         WHERE id = $5 RETURNING pricing_seq, config_seq"
+    };
+}
+
+/// Adds the history entry numbered by the `config_seq` of the rows after `FROM`.
+macro_rules! insert_history_from {
+    () => {
+        "INSERT INTO session_configurations (session_id, seq, config_hash, configuration, \
+         created_at) SELECT $5, config_seq, $2, $1, $4 FROM "
+    };
+}
+
+/// Stores the plugin's answer (`$8`, if any) once per row after `FROM`.
+macro_rules! insert_plugin_answer_from {
+    () => {
+        "INSERT INTO adjustments (id, session_id, org_id, config_hash, context, source, \
+         pricing, created_at) SELECT $6, $5, $7, $2, 'live', 'plugin', $8, $4 FROM "
+    };
+}
+
+/// The plugin's answer of a session write (SQLite's script, and a new session on both).
+const INSERT_PLUGIN_ANSWER: &str = concat!(
+    insert_plugin_answer_from!(),
+    "configuration_sessions WHERE id = $5 AND $8 IS NOT NULL"
+);
+
 /// A customer's configurator session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -199,24 +234,19 @@ impl Store {
         pricing: &SessionPricing,
         plugin_answer: Option<&Pricing>,
     ) -> anyhow::Result<i64> {
-        const UPDATE_SESSION: &str = "UPDATE configuration_sessions SET configuration = $1, \
-            config_hash = $2, pricing = $3, pricing_seq = pricing_seq + 1, \
-            config_seq = config_seq + 1, updated_at = $4 WHERE id = $5 RETURNING pricing_seq";
-        const NEXT_HISTORY: &str = "INSERT INTO session_configurations \
-            (session_id, seq, config_hash, configuration, created_at) \
-            SELECT $5, config_seq, $2, $1, $4 FROM configuration_sessions WHERE id = $5";
-        const CHANGE_SESSION_POSTGRES: &str = "WITH unflushed AS \
-              (SELECT set_config('synchronous_commit', 'off', true)), \
-            changed AS (UPDATE configuration_sessions SET configuration = $1, config_hash = $2, \
-              pricing = $3, pricing_seq = pricing_seq + 1, config_seq = config_seq + 1, \
-              updated_at = $4 WHERE id = $5 RETURNING pricing_seq, config_seq), \
-            history AS (INSERT INTO session_configurations \
-              (session_id, seq, config_hash, configuration, created_at) \
-              SELECT $5, config_seq, $2, $1, $4 FROM changed), \
-            answer AS (INSERT INTO adjustments \
-              (id, session_id, org_id, config_hash, context, source, pricing, created_at) \
-              SELECT $6, $5, $7, $2, 'live', 'plugin', $8, $4 FROM changed WHERE $8 IS NOT NULL) \
-            SELECT pricing_seq FROM changed, unflushed";
+        const UPDATE_SESSION: &str = update_session!();
+        const NEXT_HISTORY: &str =
+            concat!(insert_history_from!(), "configuration_sessions WHERE id = $5");
+        const CHANGE_SESSION_POSTGRES: &str = concat!(
+            "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)), ",
+            "changed AS (",
+            update_session!(),
+            "), history AS (",
+            insert_history_from!(),
+            "changed), answer AS (",
+            insert_plugin_answer_from!(),
+            "changed WHERE $8 IS NOT NULL) SELECT pricing_seq FROM changed, unflushed"
+        );
         let write = SessionWrite::new(session, configuration, pricing, plugin_answer, now_ms())?;
         let rows = match self.backend {
             Backend::Sqlite => {
@@ -429,11 +459,6 @@ impl Tx {
 }
 
 /// Stores the plugin's answer (`$8`, when not NULL) with the configuration it prices.
-const INSERT_PLUGIN_ANSWER: &str = "INSERT INTO adjustments \
-    (id, session_id, org_id, config_hash, context, source, pricing, created_at) \
-    SELECT $6, $5, $7, $2, 'live', 'plugin', $8, $4 FROM configuration_sessions \
-    WHERE id = $5 AND $8 IS NOT NULL";
-
 /// The parameters shared by every statement that stores a session's configuration (one
 /// list for all, so a statement text prepared once — on Postgres, with its parameter
 /// count — fits every write): `$1` configuration, `$2` its hash, `$3` the pricing shown,
