@@ -20,7 +20,9 @@ use winfactor::events::{EventType, NewEvent, emit};
 use winfactor::orgs::Org;
 use winfactor::store::NewEndpoint;
 use winfactor::{Config, Store, demo};
-use winfactor_tests::bench::{StealMeter, percentile, process_bytes_written, process_cpu_seconds};
+use winfactor_tests::bench::{
+    StealMeter, percentile, process_bytes_written, process_cpu_seconds, threads_cpu_seconds,
+};
 use winfactor_tests::{Backend, TestDatabase, postgres_admin_url};
 
 /// Events drained in the throughput figure (`DELIVERY_BENCH_BACKLOG` overrides, e.g. for
@@ -29,6 +31,10 @@ fn backlog() -> usize {
     std::env::var("DELIVERY_BENCH_BACKLOG").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000)
 }
 const LATENCY_SAMPLES: usize = 400;
+/// Thread names (as Linux keeps them) of sqlx's SQLite connections and of tokio's workers,
+/// for the drain's CPU split.
+const DATABASE_THREADS: &str = "sqlx-sqlite";
+const ASYNC_THREADS: &str = "tokio-rt-worker";
 const CONCURRENCY: usize = 64;
 
 /// Counts requests and notes when each delivery id first arrived.
@@ -165,10 +171,15 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>) {
     }));
     let started = Instant::now();
     let (cpu, written) = (process_cpu_seconds(), process_bytes_written());
+    let (database_cpu, async_cpu) =
+        (threads_cpu_seconds(DATABASE_THREADS), threads_cpu_seconds(ASYNC_THREADS));
     eprintln!("draining {} deliveries", backlog());
     wait_count(sink, before + backlog()).await;
     let drained = backlog() as f64 / started.elapsed().as_secs_f64();
-    let cpu_us = (process_cpu_seconds() - cpu) * 1e6 / backlog() as f64;
+    let per_delivery_us = |seconds: f64| seconds * 1e6 / backlog() as f64;
+    let cpu_us = per_delivery_us(process_cpu_seconds() - cpu);
+    let database_us = per_delivery_us(threads_cpu_seconds(DATABASE_THREADS) - database_cpu);
+    let async_us = per_delivery_us(threads_cpu_seconds(ASYNC_THREADS) - async_cpu);
     let written = (process_bytes_written() - written) / backlog() as f64 / 1024.0;
     println!(
         "{backend:?}: outbox → receiver {drained:>8.0} deliveries/s  ({:.0}% of the raw rate; \
@@ -177,6 +188,13 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>) {
         100.0 * drained / raw,
         cpu_us / raw_cpu_us
     );
+    if backend == Backend::Sqlite {
+        // (Postgres does its share in the server's own processes, outside these figures.)
+        println!(
+            "{backend:?}:   of which SQLite connection threads {database_us:.0} µs, async \
+             workers (worker lanes, HTTP client and receiver) {async_us:.0} µs per delivery"
+        );
+    }
 
     // Commit → receipt latency, one event per transaction, for both lanes.
     for fast in [false, true] {

@@ -14,10 +14,26 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// CPU seconds this process has used (user + system), from `/proc/self/stat`.
 pub fn process_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_seconds(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
+}
+
+/// CPU seconds used by this process's live threads whose name starts with `prefix` (Linux
+/// keeps 15 characters: sqlx's SQLite connections run on `sqlx-sqlite-wor…` threads, tokio's
+/// workers are `tokio-rt-worker`), from `/proc/self/task/*/stat`.
+pub fn threads_cpu_seconds(prefix: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("stat")).ok())
+        .filter(|stat| stat.split_once('(').is_some_and(|(_, rest)| rest.starts_with(prefix)))
+        .map(|stat| cpu_seconds(&stat))
+        .sum()
+}
+
+/// utime + stime of a `/proc/…/stat` line, in seconds (clock ticks of USER_HZ = 100).
+fn cpu_seconds(stat: &str) -> f64 {
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0 // utime, stime in clock ticks (USER_HZ = 100)
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Bytes this process has handed to `write`-like system calls (sockets and files), from
