@@ -1,7 +1,9 @@
 //! Probes, request ids and the OpenAPI document.
 
+use std::time::Duration;
+
 use reqwest::StatusCode;
-use winfactor_tests::{Backend, TestApp, backend_tests};
+use winfactor_tests::{Backend, TestApp, backend_tests, postgres_admin_url};
 
 backend_tests!(probes_request_ids_and_openapi);
 
@@ -100,4 +102,23 @@ async fn probes_request_ids_and_openapi(backend: Backend) {
     let index = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(index.contains("/configurator/window-works"));
     app.stop().await;
+}
+
+/// Postgres: when the database drops the service's connections (a restart, a failover),
+/// requests do not get the dead ones: the pool pings a connection that sat idle before
+/// handing it out, and replaces it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_postgres_connections_are_replaced() {
+    if postgres_admin_url().is_none() {
+        eprintln!("skipped: {} is not set", winfactor_tests::POSTGRES_ENV);
+        return;
+    }
+    let app = TestApp::start(Backend::Postgres).await;
+    assert_eq!(app.get("/api/v1/contacts").await.0, StatusCode::OK);
+    assert!(app.database.drop_connections().await > 0);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for _ in 0..20 {
+        let (status, body) = app.get("/api/v1/contacts").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
 }

@@ -93,6 +93,24 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Postgres: terminates every connection to this database (as a server restart or a
+    /// failover would); returns how many there were.
+    pub async fn drop_connections(&self) -> usize {
+        let (admin, name) = self.postgres.as_ref().expect("a Postgres test database");
+        let mut conn = admin_connection(admin).await;
+        let dropped = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(name)
+        .fetch_all(&mut conn)
+        .await
+        .expect("terminating connections");
+        dropped.len()
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let Some((admin, name)) = self.postgres.take() else {

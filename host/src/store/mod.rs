@@ -38,7 +38,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::query::Query;
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, AnyPool, Connection, Executor};
 use tokio::sync::Notify;
 
 use crate::config::{Backend, DatabaseUrl};
@@ -122,6 +122,9 @@ impl OutboxSignal {
         }
     }
 }
+
+/// Postgres: a pooled connection idle at least this long is pinged before it is used.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// How a [`Store::atomic`] write commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,6 +213,20 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
+                    // sqlx would ping every connection it hands out: a round trip before
+                    // each query (two per live price change). Only a connection that sat
+                    // idle is checked (a failed ping discards it and another is taken), so
+                    // after a database restart only connections in use at that moment fail,
+                    // as they would anyway.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= PING_IDLE_AFTER {
+                                conn.ping().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await
                     .with_context(|| format!("cannot connect to {url}"))?;
