@@ -18,6 +18,7 @@ backend_tests!(
     without_a_rail_base_pricing_is_final_and_bad_input_fires_nothing,
     a_session_left_pending_by_another_process_is_priced_again,
     concurrent_changes_of_one_session_each_get_their_own_history_entry,
+    a_change_starts_from_what_another_process_stored,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -567,4 +568,64 @@ async fn concurrent_changes_of_one_session_each_get_their_own_history_entry(back
     recorded.sort();
     expected.sort();
     assert_eq!(recorded, expected);
+}
+
+/// The server starts a change from its own latest view of the session; another process
+/// (a second replica) that changed or submitted the session meanwhile is not overwritten:
+/// the change is worked out again on what is stored, or refused once submitted.
+async fn a_change_starts_from_what_another_process_stored(backend: Backend) {
+    use winfactor::catalog::{base_pricing, config_hash};
+    use winfactor::pricing::{PricingSource, PricingStatus, SessionPricing};
+    let app = live_app(backend).await;
+    let session = open_session(&app).await;
+    let id = session["id"].as_str().unwrap();
+    let (status, _) = put_configuration(&app, id, &with_width(&session, 2500)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let other = winfactor::Store::open(&app.config.database_url).await.unwrap();
+    let stored = other.session(id).await.unwrap().unwrap();
+    let template =
+        app.store.template(&app.seeded.org.id, "2-panel-lift-slide").await.unwrap().unwrap();
+    let mut configuration = stored.configuration.clone();
+    configuration.width = 2600;
+    let hash = config_hash(&configuration);
+    let pricing = SessionPricing::new(
+        &hash,
+        PricingStatus::Confirmed,
+        PricingSource::Base,
+        base_pricing(&template, &configuration, "EUR"),
+    );
+    let changed = other.change_session_configuration(&stored, &configuration, &pricing, None);
+    assert!(changed.await.unwrap().is_some());
+    // The same view again is stale now: refused, nothing written.
+    let again = other.change_session_configuration(&stored, &configuration, &pricing, None);
+    assert_eq!(again.await.unwrap(), None);
+
+    let (status, answer) = put_configuration(&app, id, &with_width(&session, 2700)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, unchanged) = put_configuration(&app, id, &with_width(&session, 2700)).await;
+    assert_eq!((status, &unchanged["configHash"]), (StatusCode::OK, &answer["configHash"]));
+    let (_, detail) = app.get(&format!("/api/v1/configuration-sessions/{id}")).await;
+    let history: Vec<(i64, String)> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| (entry["seq"].as_i64().unwrap(), entry["configHash"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(history.len(), 4, "{detail}");
+    assert_eq!(history.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(history[2].1, hash, "the other process's change kept its place");
+    assert_eq!(history[3].1, answer["configHash"].as_str().unwrap());
+
+    let mut tx = other.begin().await.unwrap();
+    assert!(tx.mark_session_submitted(id, "sub_elsewhere").await.unwrap());
+    tx.commit().await.unwrap();
+    for width in [2800, 2700] {
+        let (status, refused) = put_configuration(&app, id, &with_width(&session, width)).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+        assert_eq!(refused["error"]["code"], "already_submitted", "{refused}");
+    }
+    let (_, detail) = app.get(&format!("/api/v1/configuration-sessions/{id}")).await;
+    assert_eq!(detail["history"].as_array().unwrap().len(), 4, "nothing written once submitted");
+    other.close().await;
 }

@@ -164,18 +164,28 @@ impl Pricer {
         Ok(session)
     }
 
-    /// Applies a validated configuration change and returns what the screen shows now.
+    /// Applies a validated configuration change of `session` (as the caller read it) and
+    /// returns what the screen shows now — or `None`, changing nothing, when the session is
+    /// no longer as read (see [`Store::change_session_configuration`]): the caller reads it
+    /// afresh and calls again.
     pub async fn change_configuration(
         &self,
         org: &Org,
         session: &Session,
         template: &Template,
         configuration: &Configuration,
-    ) -> anyhow::Result<SessionPricing> {
+    ) -> anyhow::Result<Option<SessionPricing>> {
         let hash = catalog::config_hash(configuration);
         if hash == session.config_hash {
-            self.resume_if_orphaned(session);
-            return Ok(session.pricing.clone());
+            // Nothing to store: what the screen shows now, as stored (`session` may be a
+            // hint older than the latest answer).
+            let current = self.inner.store.session(&session.id).await?;
+            return Ok(current
+                .filter(|current| current.config_hash == hash && current.submission_id.is_none())
+                .map(|current| {
+                    self.resume_if_orphaned(&current);
+                    current.pricing
+                }));
         }
         let reference = SessionRef { id: session.id.clone(), origin: session.origin.clone() };
         let first = self
@@ -188,7 +198,7 @@ impl Pricer {
                 &hash,
             )
             .await?;
-        let seq = self
+        let Some(seq) = self
             .inner
             .store
             .change_session_configuration(
@@ -197,14 +207,17 @@ impl Pricer {
                 &first.shown,
                 first.plugin_answer.as_ref(),
             )
-            .await?;
+            .await?
+        else {
+            return Ok(None);
+        };
         self.inner.publish(&session.id, seq, &first.shown);
         if first.wanted {
             self.inner.want(&session.id, &hash);
         } else {
             self.inner.channel(&session.id).state.lock().expect("session state").wanted = None;
         }
-        Ok(first.shown)
+        Ok(Some(first.shown))
     }
 
     /// A session still `pending` that no task of this process watches (the process that

@@ -95,6 +95,11 @@ impl SessionView {
 async fn session_org_template(state: &AppState, id: &str) -> ApiResult<(Session, Org, Template)> {
     let session =
         state.store.session(id).await?.ok_or(ApiError::NotFound("configuration session"))?;
+    let (org, template) = org_and_template(state, &session).await?;
+    Ok((session, org, template))
+}
+
+async fn org_and_template(state: &AppState, session: &Session) -> ApiResult<(Org, Template)> {
     let org = state
         .store
         .org(&session.org_id)
@@ -105,7 +110,7 @@ async fn session_org_template(state: &AppState, id: &str) -> ApiResult<(Session,
         .template(&org.id, &session.template_id)
         .await?
         .ok_or(ApiError::NotFound("template"))?;
-    Ok((session, org, template))
+    Ok((org, template))
 }
 
 /// Open a configuration session on a template of the organisation.
@@ -163,21 +168,43 @@ pub struct ConfigurationChange {
 #[utoipa::path(put, path = "/public/v1/configuration-sessions/{id}/configuration", tag = "public",
     params(("id" = String, Path)), request_body = ConfigurationChange, security(()),
     responses((status = 200, body = SessionPricing), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, description = "`already_submitted`", body = crate::error::ErrorBody),
+        (status = 409, description = "`already_submitted`; `concurrent_changes` when the session \
+            kept changing under the request (send it again)", body = crate::error::ErrorBody),
         (status = 422, description = "Invalid configuration, with JSON paths", body = crate::error::ErrorBody)))]
 async fn update_configuration(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Json(body): Json<ConfigurationChange>,
 ) -> ApiResult<Json<SessionPricing>> {
-    let (session, org, template) = session_org_template(&state, &id).await?;
+    let not_found = || ApiError::NotFound("configuration session");
+    // Started from this process's latest view of the session, which the write checks.
+    let mut session = state.store.recent_session(&id).await?.ok_or_else(not_found)?;
+    let (org, template) = org_and_template(&state, &session).await?;
+    let submitted =
+        || ApiError::conflict("already_submitted", "this session has been submitted");
     if session.submission_id.is_some() {
-        return Err(ApiError::conflict("already_submitted", "this session has been submitted"));
+        return Err(submitted());
     }
     let configuration =
         body.configuration.validate(&template, "configuration").map_err(ApiError::Validation)?;
-    Ok(Json(state.pricer.change_configuration(&org, &session, &template, &configuration).await?))
+    for _ in 0..CHANGE_ATTEMPTS {
+        let change = state.pricer.change_configuration(&org, &session, &template, &configuration);
+        if let Some(pricing) = change.await? {
+            return Ok(Json(pricing));
+        }
+        // The session changed since it was read (a racing change, an answer, a submission):
+        // work the change out again on what is stored now.
+        session = state.store.session(&id).await?.ok_or_else(not_found)?;
+        if session.submission_id.is_some() {
+            return Err(submitted());
+        }
+    }
+    Err(ApiError::conflict("concurrent_changes", "the session kept changing; send the change again"))
 }
+
+/// How often a configuration change is worked out again when the session keeps changing
+/// under it (each failed try means another change of the session succeeded).
+const CHANGE_ATTEMPTS: usize = 64;
 
 /// Follow the session's price: one `pricing` event (id = sequence number) per change,
 /// starting with the current price; `Last-Event-ID` skips what the client already has.

@@ -73,6 +73,9 @@ pub struct Store {
     outbox: OutboxSignal,
     /// Organisations, templates, active plugins and subscriptions, read through.
     cache: Arc<cache::ReadCache>,
+    /// Sessions as this process last read or wrote them: hints for the live loop, see
+    /// [`Store::recent_session`].
+    recent_sessions: moka::sync::Cache<String, Arc<sessions::Session>>,
 }
 
 /// Wakes the delivery workers of this process when new deliveries are committed; other
@@ -207,6 +210,7 @@ impl Store {
                     reader,
                     outbox: OutboxSignal::default(),
                     cache: Arc::default(),
+                    recent_sessions: recent_sessions(),
                 }
             }
             Backend::Postgres => {
@@ -237,6 +241,7 @@ impl Store {
                     reader: pool,
                     outbox,
                     cache: Arc::default(),
+                    recent_sessions: recent_sessions(),
                 }
             }
         };
@@ -379,6 +384,15 @@ impl Store {
         self.reader.close().await;
         self.writer.close().await;
     }
+}
+
+/// Sessions kept as hints: the ones being configured right now (a session is a few
+/// kilobytes), each dropped after a quarter of an hour without a change.
+fn recent_sessions() -> moka::sync::Cache<String, Arc<sessions::Session>> {
+    moka::sync::Cache::builder()
+        .max_capacity(4_096)
+        .time_to_idle(Duration::from_secs(15 * 60))
+        .build()
 }
 
 /// `{"id": …}` of a JSON array a `json_elements` list reads.

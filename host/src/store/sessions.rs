@@ -1,6 +1,8 @@
 //! Configuration sessions, their configuration history, single-use callback tokens and
 //! adjustments (replacement breakdowns stored per configHash).
 
+use std::sync::Arc;
+
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, Row};
@@ -15,21 +17,41 @@ use crate::pricing::{PricingSource, SessionPricing};
 // The live change's writes, as pieces `concat!` assembles into SQLite's script and into
 // Postgres's one statement (parameters as [`SessionWrite`] binds them).
 
-/// Stores the new configuration and price on the session row; returns `pricing_seq` (the
-/// SSE id) and `config_seq` (the history number).
-macro_rules! update_session {
+/// The guard of a configuration change: it was worked out from the session as the caller
+/// read it (`$11` its `pricing_seq`, `$12` whether an answer of the organisation's system
+/// was known), so it applies only while that still holds and the session is not submitted.
+/// Every write of the row bumps `pricing_seq` or sets `submission_id`; an external answer
+/// is an `adjustments` row.
+macro_rules! unchanged_since_read {
     () => {
-        "UPDATE configuration_sessions SET configuration = $1, config_hash = $2, pricing = $3, \
-         pricing_seq = pricing_seq + 1, config_seq = config_seq + 1, updated_at = $4 \
-         WHERE id = $5 RETURNING pricing_seq, config_seq"
+        "pricing_seq = $11 AND submission_id IS NULL AND ($12 = 1 OR NOT EXISTS \
+         (SELECT 1 FROM adjustments a WHERE a.session_id = $5 AND a.source = 'external'))"
     };
 }
 
-/// Adds the history entry numbered by the `config_seq` of the rows after `FROM`.
-macro_rules! insert_history_from {
+/// Stores the new configuration and price on the session row, if unchanged since read;
+/// returns `pricing_seq` (the SSE id) and `config_seq` (the history number).
+macro_rules! update_session {
     () => {
-        "INSERT INTO session_configurations (session_id, seq, config_hash, configuration, \
-         created_at) SELECT $5, config_seq, $2, $1, $4 FROM "
+        concat!(
+            "UPDATE configuration_sessions SET configuration = $1, config_hash = $2, \
+             pricing = $3, pricing_seq = pricing_seq + 1, config_seq = config_seq + 1, \
+             updated_at = $4 WHERE id = $5 AND ",
+            unchanged_since_read!(),
+            " RETURNING pricing_seq, config_seq"
+        )
+    };
+}
+
+/// Adds the history entry numbered `$seq` (an expression over the rows after `FROM`).
+macro_rules! insert_history_from {
+    ($seq:literal) => {
+        concat!(
+            "INSERT INTO session_configurations (session_id, seq, config_hash, configuration, \
+             created_at) SELECT $5, ",
+            $seq,
+            ", $2, $1, $4 FROM "
+        )
     };
 }
 
@@ -41,8 +63,8 @@ macro_rules! insert_plugin_answer_from {
     };
 }
 
-/// The plugin's answer of a session write (SQLite's script, and a new session on both).
-const INSERT_PLUGIN_ANSWER: &str = concat!(
+/// The plugin's answer for a new session's first configuration.
+const INSERT_FIRST_PLUGIN_ANSWER: &str = concat!(
     insert_plugin_answer_from!(),
     "configuration_sessions WHERE id = $5 AND $8 IS NOT NULL"
 );
@@ -197,14 +219,15 @@ impl Store {
         let write = SessionWrite::new(&session, configuration, pricing, plugin_answer, now)?;
         self.atomic(
             Commit::Unflushed,
-            &[INSERT_SESSION, FIRST_HISTORY, INSERT_PLUGIN_ANSWER],
+            &[INSERT_SESSION, FIRST_HISTORY, INSERT_FIRST_PLUGIN_ANSWER],
             move |query| write.bind(query),
         )
         .await?;
+        self.recent_sessions.insert(session.id.clone(), Arc::new(session.clone()));
         Ok(session)
     }
 
-    /// A session by its id (public: the id is the credential).
+    /// A session by its id (public: the id is the credential), as stored now.
     pub async fn session(&self, id: &str) -> anyhow::Result<Option<Session>> {
         let sql = format!(
             "SELECT {COLUMNS}, CAST(CASE WHEN EXISTS (SELECT 1 FROM adjustments a \
@@ -212,7 +235,32 @@ impl Store {
              AS answered_externally FROM configuration_sessions s WHERE s.id = $1"
         );
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.reader).await?;
-        row.as_ref().map(session_from_row).transpose()
+        let session = row.as_ref().map(session_from_row).transpose()?;
+        if let Some(session) = &session {
+            self.recent_sessions.insert(session.id.clone(), Arc::new(session.clone()));
+        }
+        Ok(session)
+    }
+
+    /// The session as this process last read or wrote it (else as stored): the starting
+    /// point of a configuration change, which saves the live loop a read per change. Only
+    /// a hint — another process (or a racing request) may have changed the session since —
+    /// which [`Store::change_session_configuration`] checks in the write itself; everything
+    /// else reads [`Store::session`].
+    pub async fn recent_session(&self, id: &str) -> anyhow::Result<Option<Session>> {
+        match self.recent_sessions.get(id) {
+            Some(session) => Ok(Some(Session::clone(&session))),
+            None => self.session(id).await,
+        }
+    }
+
+    /// Updates this process's hint of a session it has just written.
+    fn remember_write(&self, id: &str, write: impl FnOnce(&mut Session)) {
+        if let Some(session) = self.recent_sessions.get(id) {
+            let mut session = Session::clone(&session);
+            write(&mut session);
+            self.recent_sessions.insert(id.to_owned(), Arc::new(session));
+        }
     }
 
     /// A session of the org.
@@ -220,49 +268,75 @@ impl Store {
         Ok(self.session(id).await?.filter(|s| s.org_id == org_id))
     }
 
-    /// Records a new configuration with its pricing (and the plugin's answer for it, if
-    /// any) in one transaction; returns the new SSE seq. This is the write of every live
-    /// price change: one round trip, unflushed ([`Commit::Unflushed`]) — on SQLite a script
-    /// on the writer's thread, on Postgres one statement whose `WITH` clauses do the three
-    /// writes (its commit waits for no WAL flush: `set_config` is local to that statement's
-    /// transaction). The submission that freezes a price is flushed, and makes everything
-    /// before it durable with it.
+    /// Records a new configuration of `session` with its pricing (and the plugin's answer
+    /// for it, if any) in one transaction, and returns the new SSE seq — or `None`, writing
+    /// nothing, when `session` is no longer what is stored (another change or an answer
+    /// came in since it was read, an answer of the organisation's system was stored, or it
+    /// was submitted): the caller works the change out again on a fresh read.
+    ///
+    /// This is the write of every live price change: one round trip, unflushed
+    /// ([`Commit::Unflushed`]) — on SQLite a script on the writer's thread whose statements
+    /// all carry the guard (the row update last, so each sees the state the change was
+    /// worked out from), on Postgres one statement whose `WITH` clauses do the three writes
+    /// after the guarded update (its commit waits for no WAL flush: `set_config` is local
+    /// to that statement's transaction). The submission that freezes a price is flushed,
+    /// and makes everything before it durable with it.
     pub async fn change_session_configuration(
         &self,
         session: &Session,
         configuration: &Configuration,
         pricing: &SessionPricing,
         plugin_answer: Option<&Pricing>,
-    ) -> anyhow::Result<i64> {
-        const UPDATE_SESSION: &str = update_session!();
-        const NEXT_HISTORY: &str =
-            concat!(insert_history_from!(), "configuration_sessions WHERE id = $5");
+    ) -> anyhow::Result<Option<i64>> {
+        const CHANGE_SESSION_SQLITE: [&str; 3] = [
+            concat!(
+                insert_history_from!("config_seq + 1"),
+                "configuration_sessions WHERE id = $5 AND ",
+                unchanged_since_read!()
+            ),
+            concat!(
+                insert_plugin_answer_from!(),
+                "configuration_sessions WHERE id = $5 AND $8 IS NOT NULL AND ",
+                unchanged_since_read!()
+            ),
+            update_session!(),
+        ];
         const CHANGE_SESSION_POSTGRES: &str = concat!(
             "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)), ",
             "changed AS (",
             update_session!(),
             "), history AS (",
-            insert_history_from!(),
+            insert_history_from!("config_seq"),
             "changed), answer AS (",
             insert_plugin_answer_from!(),
             "changed WHERE $8 IS NOT NULL) SELECT pricing_seq FROM changed, unflushed"
         );
-        let write = SessionWrite::new(session, configuration, pricing, plugin_answer, now_ms())?;
+        let now = now_ms();
+        let write = SessionWrite::new(session, configuration, pricing, plugin_answer, now)?;
         let rows = match self.backend {
             Backend::Sqlite => {
-                self.atomic(
-                    Commit::Unflushed,
-                    &[UPDATE_SESSION, NEXT_HISTORY, INSERT_PLUGIN_ANSWER],
-                    move |query| write.bind(query),
-                )
+                self.atomic(Commit::Unflushed, &CHANGE_SESSION_SQLITE, move |query| {
+                    write.bind(query)
+                })
                 .await?
             }
             Backend::Postgres => {
                 write.bind(sqlx::query(CHANGE_SESSION_POSTGRES)).fetch_all(&self.writer).await?
             }
         };
-        let row = rows.first().ok_or_else(|| anyhow::anyhow!("session {} vanished", session.id))?;
-        Ok(row.try_get("pricing_seq")?)
+        let Some(row) = rows.first() else {
+            self.recent_sessions.invalidate(&session.id);
+            return Ok(None);
+        };
+        let seq: i64 = row.try_get("pricing_seq")?;
+        self.remember_write(&session.id, |remembered| {
+            remembered.configuration = configuration.clone();
+            remembered.config_hash = pricing.config_hash.clone();
+            remembered.pricing = pricing.clone();
+            remembered.pricing_seq = seq;
+            remembered.updated_at = now;
+        });
+        Ok(Some(seq))
     }
 
     /// Replaces the pricing shown, only while the session is still on `pricing.config_hash`
@@ -287,7 +361,14 @@ impl Store {
         .bind(expected)
         .fetch_optional(&self.writer)
         .await?;
-        Ok(row.map(|row| row.try_get("pricing_seq")).transpose()?)
+        let seq: Option<i64> = row.map(|row| row.try_get("pricing_seq")).transpose()?;
+        if let Some(seq) = seq {
+            self.remember_write(id, |remembered| {
+                remembered.pricing = pricing.clone();
+                remembered.pricing_seq = seq;
+            });
+        }
+        Ok(seq)
     }
 
     /// The session's configuration history, oldest first.
@@ -463,7 +544,8 @@ impl Tx {
 /// list for all, so a statement text prepared once — on Postgres, with its parameter
 /// count — fits every write): `$1` configuration, `$2` its hash, `$3` the pricing shown,
 /// `$4` now, `$5` the session, `$6` an adjustment id, `$7` the organisation, `$8` the
-/// plugin's answer or NULL, `$9` the template, `$10` the origin.
+/// plugin's answer or NULL, `$9` the template, `$10` the origin, and the guard's `$11`
+/// `pricing_seq` and `$12` answered externally (0/1) of the session as read.
 struct SessionWrite {
     configuration: String,
     config_hash: String,
@@ -475,6 +557,8 @@ struct SessionWrite {
     plugin_answer: Option<String>,
     template_id: String,
     origin: String,
+    read_pricing_seq: i64,
+    read_answered_externally: i64,
 }
 
 impl SessionWrite {
@@ -497,6 +581,8 @@ impl SessionWrite {
             plugin_answer: plugin_answer.map(serde_json::to_string).transpose()?,
             template_id: session.template_id.clone(),
             origin: session.origin.clone(),
+            read_pricing_seq: session.pricing_seq,
+            read_answered_externally: i64::from(session.answered_externally),
         })
     }
 
@@ -515,6 +601,8 @@ impl SessionWrite {
             .bind(self.plugin_answer.clone())
             .bind(self.template_id.clone())
             .bind(self.origin.clone())
+            .bind(self.read_pricing_seq)
+            .bind(self.read_answered_externally)
     }
 }
 
