@@ -180,8 +180,7 @@ async fn update_configuration(
     // Started from this process's latest view of the session, which the write checks.
     let mut session = state.store.recent_session(&id).await?.ok_or_else(not_found)?;
     let (org, template) = org_and_template(&state, &session).await?;
-    let submitted =
-        || ApiError::conflict("already_submitted", "this session has been submitted");
+    let submitted = || ApiError::conflict("already_submitted", "this session has been submitted");
     if session.submission_id.is_some() {
         return Err(submitted());
     }
@@ -199,7 +198,10 @@ async fn update_configuration(
             return Err(submitted());
         }
     }
-    Err(ApiError::conflict("concurrent_changes", "the session kept changing; send the change again"))
+    Err(ApiError::conflict(
+        "concurrent_changes",
+        "the session kept changing; send the change again",
+    ))
 }
 
 /// How often a configuration change is worked out again when the session keeps changing

@@ -15,6 +15,7 @@
 //! active plugin, who subscribes to `pricing.calculated`) is read through a per-process
 //! cache ([`cache`]) that this store's own writes clear.
 
+mod adjustments;
 mod cache;
 mod checkpoint;
 mod contacts;
@@ -43,6 +44,7 @@ use tokio::sync::Notify;
 
 use crate::config::{Backend, DatabaseUrl};
 
+pub use adjustments::{Adjustment, CallbackToken, Redeemed};
 pub use contacts::{Contact, ContactChanges, ContactDetails};
 pub use idempotency::IdempotencyClaim;
 pub use keys::NewApiKey;
@@ -54,7 +56,7 @@ pub use outbox::{
 };
 pub use plugins::{NewPluginVersion, PluginRun, PluginVersion, RUNS_KEPT};
 pub use quotes::{OutboxMail, Quote};
-pub use sessions::{Adjustment, HistoryEntry, Redeemed, Session};
+pub use sessions::{HistoryEntry, Session};
 pub use submissions::Submission;
 pub use webhooks::{Endpoint, EndpointChanges, NewEndpoint};
 
