@@ -139,7 +139,16 @@ async fn failures_are_retried_then_failed_and_redelivered_with_the_same_id(backe
     let again = receiver.wait_for(5, WAIT).await;
     assert_eq!(again[4].header("x-winfactor-delivery"), id);
     assert_eq!(again[4].header("webhook-id"), id);
-    app.wait_for_event(&id, WAIT, |e| e["deliveries"][0]["status"] == "delivered").await;
+    let event =
+        app.wait_for_event(&id, WAIT, |e| e["deliveries"][0]["status"] == "delivered").await;
+    // Every attempt stays in the log, in order, each with its own answer.
+    let log: Vec<(i64, i64)> = event["deliveries"][0]["attemptsLog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["attempt"].as_i64().unwrap(), a["statusCode"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(log, [(1, 500), (2, 500), (3, 500), (4, 500), (5, 200)]);
     // A delivered event can be redelivered again; an unknown one is a 404.
     let (status, _) = app.post(&format!("/api/v1/events/{id}/redeliver"), &json!({})).await;
     assert_eq!(status, StatusCode::ACCEPTED);

@@ -95,11 +95,18 @@ impl Store {
         Ok(Some((event, deliveries)))
     }
 
-    /// Every attempt of the event's deliveries, in order.
+    /// Every attempt of the event's deliveries, in order: the earlier ones from
+    /// `delivery_attempts`, each delivery's latest from its own row.
     pub async fn attempts_of_event(&self, event_id: &str) -> anyhow::Result<Vec<AttemptRow>> {
         let rows = sqlx::query(
-            "SELECT a.* FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
-             WHERE d.event_id = $1 ORDER BY a.started_at, a.attempt",
+            "SELECT a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.status_code, \
+             a.error, a.response_snippet \
+             FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
+             WHERE d.event_id = $1 \
+             UNION ALL \
+             SELECT id, attempts, last_started_at, last_duration_ms, last_status, last_error, \
+             last_snippet FROM deliveries WHERE event_id = $1 AND last_started_at IS NOT NULL \
+             ORDER BY started_at, attempt",
         )
         .bind(event_id)
         .fetch_all(&self.reader)

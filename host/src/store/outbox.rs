@@ -422,22 +422,36 @@ impl Store {
     /// bookkeeping: a success ends a failure run; a failure run longer than
     /// `disable_after_ms` disables the endpoint; 410 Gone disables it at once.
     ///
+    /// Each delivery keeps its latest attempt on its own row; the attempt it replaces moves
+    /// to `delivery_attempts` first (migration 0010), so a first attempt is one row update.
     /// The batch travels as JSON arrays, so every statement has one fixed text (prepared
-    /// once) and the same five parameters whatever the batch size: five statements per
-    /// batch, none per delivery. A delivery should appear once per batch (one attempt per
-    /// lease); were it twice, which result its row keeps is unspecified, while both
-    /// attempts are logged.
+    /// once) and the same six parameters whatever the batch size: five statements per
+    /// batch, none per delivery. (A multi-row `VALUES` list was tried instead: sqlx looks
+    /// each SQLite parameter up by name, quadratic in their number, and the varying text
+    /// was prepared again for every batch; it doubled the writer's time.) A delivery
+    /// appearing twice is recorded in a second transaction, so both attempts are logged.
     pub async fn record_attempts(
         &self,
         records: &[AttemptRecord],
         disable_after_ms: i64,
     ) -> anyhow::Result<()> {
-        if records.is_empty() {
-            return Ok(());
+        let mut seen = std::collections::HashSet::new();
+        let (first, again): (Vec<&AttemptRecord>, Vec<&AttemptRecord>) =
+            records.iter().partition(|record| seen.insert(record.delivery_id.as_str()));
+        for batch in [first, again] {
+            if !batch.is_empty() {
+                self.record_distinct_attempts(batch, disable_after_ms).await?;
+            }
         }
+        Ok(())
+    }
+
+    async fn record_distinct_attempts(
+        &self,
+        records: Vec<&AttemptRecord>,
+        disable_after_ms: i64,
+    ) -> anyhow::Result<()> {
         let now = now_ms();
-        let results =
-            serde_json::to_string(&records.iter().map(ResultRow::of).collect::<Vec<_>>())?;
         let succeeded = id_list(
             records.iter().filter(|r| r.outcome == Outcome::Delivered).map(|r| &*r.endpoint_id),
         );
@@ -451,16 +465,26 @@ impl Store {
             })
             .collect();
         let failures = serde_json::to_string(&failures)?;
-        // $1 results, $2 now, $3 endpoints that succeeded, $4 failures, $5 disable cutoff.
-        let (results_from, succeeded_from, failures_from) =
-            (self.json_elements(1), self.json_elements(3), self.json_elements(4));
-        let insert_attempts = format!(
+        let results =
+            serde_json::to_string(&records.iter().map(|r| ResultRow::of(r)).collect::<Vec<_>>())?;
+        // Deliveries whose latest attempt this batch replaces (a first attempt replaces none).
+        let replacing = id_list(records.iter().filter(|r| r.attempt != 1).map(|r| &*r.delivery_id));
+        // $1 now, $2 endpoints that succeeded, $3 failures, $4 disable cutoff, $5 results,
+        // $6 deliveries whose latest attempt is replaced.
+        let (succeeded_from, failures_from, results_from, replacing_from) = (
+            self.json_elements(2),
+            self.json_elements(3),
+            self.json_elements(5),
+            self.json_elements(6),
+        );
+        // A new attempt (or a no-request result) replaces the latest one: keep that first.
+        let archive_latest = format!(
             "INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at, duration_ms, \
              status_code, error, response_snippet) \
-             SELECT value ->> 'attempt_id', value ->> 'delivery_id', CAST(value ->> 'attempt' AS BIGINT), \
-             CAST(value ->> 'started_at' AS BIGINT), CAST(value ->> 'duration_ms' AS BIGINT), \
-             CAST(value ->> 'status_code' AS BIGINT), value ->> 'error', value ->> 'snippet' \
-             FROM {results_from} WHERE CAST(value ->> 'attempt' AS BIGINT) > 0"
+             SELECT id || '.' || CAST(attempts AS TEXT), id, attempts, last_started_at, \
+             last_duration_ms, last_status, last_error, last_snippet FROM deliveries \
+             WHERE last_started_at IS NOT NULL \
+             AND id IN (SELECT value ->> 'id' FROM {replacing_from})"
         );
         let update_deliveries = format!(
             "UPDATE deliveries SET status = value ->> 'status', \
@@ -468,9 +492,12 @@ impl Store {
                  THEN CAST(value ->> 'attempt' AS BIGINT) ELSE attempts END, \
              next_attempt_at = CAST(value ->> 'next_attempt_at' AS BIGINT), \
              retry_step = COALESCE(CAST(value ->> 'retry_step' AS BIGINT), retry_step), \
-             last_status = COALESCE(CAST(value ->> 'status_code' AS BIGINT), last_status), \
-             last_error = value ->> 'error', updated_at = $2, \
-             delivered_at = CASE WHEN value ->> 'status' = 'delivered' THEN $2 ELSE delivered_at END \
+             last_started_at = CASE WHEN CAST(value ->> 'attempt' AS BIGINT) > 0 \
+                 THEN CAST(value ->> 'started_at' AS BIGINT) END, \
+             last_duration_ms = CAST(value ->> 'duration_ms' AS BIGINT), \
+             last_status = CAST(value ->> 'status_code' AS BIGINT), \
+             last_error = value ->> 'error', last_snippet = value ->> 'snippet', updated_at = $1, \
+             delivered_at = CASE WHEN value ->> 'status' = 'delivered' THEN $1 ELSE delivered_at END \
              FROM {results_from} WHERE deliveries.id = value ->> 'delivery_id'"
         );
         let end_failure_runs = format!(
@@ -484,11 +511,11 @@ impl Store {
         );
         // 'gone' sorts after 'failing': a 410 in the batch names the reason.
         let disable = format!(
-            "UPDATE webhook_endpoints SET enabled = 0, updated_at = $2, \
+            "UPDATE webhook_endpoints SET enabled = 0, updated_at = $1, \
              disabled_reason = (SELECT MAX(value ->> 'reason') FROM {failures_from} \
                WHERE value ->> 'id' = webhook_endpoints.id) \
              WHERE enabled = 1 AND id IN (SELECT value ->> 'id' FROM {failures_from}) \
-             AND (failing_since <= $5 OR id IN \
+             AND (failing_since <= $4 OR id IN \
                (SELECT value ->> 'id' FROM {failures_from} WHERE value ->> 'reason' = 'gone')) \
              RETURNING id"
         );
@@ -496,7 +523,7 @@ impl Store {
             .atomic(
                 Commit::Flushed,
                 &[
-                    &insert_attempts,
+                    &archive_latest,
                     &update_deliveries,
                     &end_failure_runs,
                     &start_failure_runs,
@@ -504,11 +531,12 @@ impl Store {
                 ],
                 move |query| {
                     query
-                        .bind(results.clone())
                         .bind(now)
                         .bind(succeeded.clone())
                         .bind(failures.clone())
                         .bind(now - disable_after_ms)
+                        .bind(results.clone())
+                        .bind(replacing.clone())
                 },
             )
             .await?;
@@ -522,7 +550,6 @@ impl Store {
 /// An attempt's result as one element of the JSON array [`Store::record_attempts`] binds.
 #[derive(serde::Serialize)]
 struct ResultRow<'a> {
-    attempt_id: String,
     delivery_id: &'a str,
     attempt: i64,
     started_at: i64,
@@ -544,7 +571,6 @@ impl<'a> ResultRow<'a> {
             Outcome::Failed => (DeliveryStatus::Failed, None, None),
         };
         Self {
-            attempt_id: new_sortable_id("att"),
             delivery_id: &record.delivery_id,
             attempt: record.attempt,
             started_at: record.started_at,
