@@ -2,7 +2,7 @@
 //!
 //! Prints, in one run against one local receiver:
 //! - the raw rate of plain POSTs (same client concurrency, the same body as the deliveries),
-//!   measured right before each drain: the baseline;
+//!   measured right before and right after each drain: the baseline is their mean;
 //! - sustained outbox → receiver deliveries/s with durability on (SQLite WAL,
 //!   synchronous=FULL; every claim and result committed), and its ratio to the baseline;
 //! - commit → receipt latency p50/p99 for the queued lane and the fast lane.
@@ -150,11 +150,7 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>) {
     }
     let (event, _) = store.event(&org.id, &last_event).await.unwrap().unwrap();
     raw_rate(sink_url, &event.payload, 2_000).await; // warm-up
-    let (raw, raw_cpu_us) = raw_rate(sink_url, &event.payload, 20_000).await;
-    println!(
-        "{backend:?}: baseline, plain POSTs of the same body {raw:>8.0} requests/s \
-         ({CONCURRENCY} concurrent; CPU {raw_cpu_us:.0} µs per request, sender and receiver)"
-    );
+    let (raw_before, raw_cpu_before) = raw_rate(sink_url, &event.payload, 20_000).await;
     if backend == Backend::Sqlite {
         // Fold the loading phase's WAL into the database first, so checkpointing the
         // backlog's inserts is not billed to the drain.
@@ -181,6 +177,16 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>) {
     let database_us = per_delivery_us(threads_cpu_seconds(DATABASE_THREADS) - database_cpu);
     let async_us = per_delivery_us(threads_cpu_seconds(ASYNC_THREADS) - async_cpu);
     let written = (process_bytes_written() - written) / backlog() as f64 / 1024.0;
+    // The machine's speed drifts by a quarter within minutes: the baseline is measured on
+    // both sides of the drain and the ratio taken against their mean.
+    let (raw_after, raw_cpu_after) = raw_rate(sink_url, &event.payload, 20_000).await;
+    let (raw, raw_cpu_us) =
+        ((raw_before + raw_after) / 2.0, (raw_cpu_before + raw_cpu_after) / 2.0);
+    println!(
+        "{backend:?}: baseline, plain POSTs of the same body {raw:>8.0} requests/s \
+         (before the drain {raw_before:.0}, after {raw_after:.0}; {CONCURRENCY} concurrent; \
+         CPU {raw_cpu_us:.0} µs per request, sender and receiver)"
+    );
     println!(
         "{backend:?}: outbox → receiver {drained:>8.0} deliveries/s  ({:.0}% of the raw rate; \
          CPU {cpu_us:.0} µs per delivery, {:.1}× a plain POST's; {written:.1} KiB written \
