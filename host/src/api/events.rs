@@ -59,9 +59,10 @@ pub struct DeliveryView {
     pub status: DeliveryStatus,
     /// Attempts so far.
     pub attempts: i64,
-    /// Last HTTP status.
+    /// HTTP status of the latest attempt (none if it got no answer, e.g. a timeout).
     pub last_status_code: Option<i64>,
-    /// Last error.
+    /// Error of the latest attempt (connection, timeout, non-2xx summary), or why none was
+    /// made (endpoint deleted or disabled).
     pub last_error: Option<String>,
     /// Next attempt (epoch ms), while pending; while an attempt is in flight, when it is
     /// retried should the worker sending it never report (its lease ends).

@@ -94,9 +94,9 @@ pub struct DeliveryRow {
     pub next_attempt_at: Option<i64>,
     /// Fast path: when the callback budget ends.
     pub expires_at: Option<i64>,
-    /// Last HTTP status received.
+    /// HTTP status of the latest attempt, if it got an answer.
     pub last_status: Option<i64>,
-    /// Last error (connection, timeout, non-2xx summary).
+    /// Error of the latest attempt (connection, timeout, non-2xx summary).
     pub last_error: Option<String>,
     /// Epoch ms.
     pub created_at: i64,
