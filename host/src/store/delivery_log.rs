@@ -209,6 +209,7 @@ impl Store {
     }
 
     /// Deletes attempts, and events whose deliveries are all finished, older than `cutoff`.
+    /// A delivery's latest attempt lives on its row and goes with its event.
     pub async fn prune_delivery_log(&self, cutoff: i64) -> anyhow::Result<u64> {
         let attempts = sqlx::query("DELETE FROM delivery_attempts WHERE started_at < $1")
             .bind(cutoff)
