@@ -345,3 +345,24 @@ async fn a_capped_endpoint_drains_without_waiting_for_the_poll(backend: Backend)
     }
     receiver.wait_for(20, WAIT).await;
 }
+
+/// SQLite's queued lane is held by one process at a time (one lease for the lane, see the
+/// store's `claims`): a second holder is refused while the first's lease runs, and takes
+/// the lane once it runs out or at once after a release.
+#[tokio::test]
+async fn the_queued_lane_has_one_holder_at_a_time_on_sqlite() {
+    let database = winfactor_tests::TestDatabase::create(Backend::Sqlite).await;
+    let config = winfactor::Config::for_database(&database.url).unwrap();
+    let store = winfactor::Store::open(&config.database_url).await.unwrap();
+    assert!(store.leases_whole_queued_lane());
+    let now = winfactor::clock::now_ms();
+    assert!(store.take_lane_lease("first", now + 60_000).await.unwrap());
+    assert!(!store.take_lane_lease("second", now + 60_000).await.unwrap(), "lease still runs");
+    assert!(store.take_lane_lease("first", now + 120_000).await.unwrap(), "the holder renews");
+    store.release_lane_lease("second").await.unwrap(); // not the holder: changes nothing
+    assert!(!store.take_lane_lease("second", now + 60_000).await.unwrap());
+    store.release_lane_lease("first").await.unwrap();
+    assert!(store.take_lane_lease("second", now + 200).await.unwrap(), "released: taken at once");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(store.take_lane_lease("third", now + 60_000).await.unwrap(), "ran out: taken over");
+}

@@ -5,12 +5,14 @@
 //! - [`ssrf`]: which targets may be called, at registration and at connect time
 //! - [`schedule`]: retry timing, `Retry-After`, fast-path expiry
 //! - [`worker`]: the lanes that claim due deliveries, send them and record the results
+//! - [`lane_lease`]: the queued lane under one lease per process on SQLite
 //!
 //! Two lanes: the *fast* lane (`pricing.calculated`) is woken on commit and never waits
 //! behind the *queued* lane's backlog; each has its own concurrency budget, and each
 //! endpoint is capped so one slow receiver cannot starve the others.
 
 pub mod filters;
+mod lane_lease;
 pub mod schedule;
 pub mod signing;
 pub mod ssrf;

@@ -1,4 +1,4 @@
-//! The delivery worker. Per lane, a claimer leases due deliveries into a ready queue, a
+//! The delivery worker. Per lane, a claimer takes due deliveries into a ready queue, a
 //! sender loop sends them (each on its own task, capped per lane and per endpoint), and one
 //! recorder writes the results in batches (group commit), so the database sees a few
 //! transactions per batch, not several per delivery.
@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
+use super::lane_lease::LaneLease;
 use super::{DeliveryConfig, Sender};
 use crate::clock::now_ms;
 use crate::store::{AttemptRecord, ClaimedDelivery, Outcome, Store};
@@ -39,11 +40,17 @@ struct Lane {
     records: mpsc::UnboundedSender<AttemptRecord>,
     /// Deliveries in flight per endpoint (claims skip endpoints at their cap).
     in_flight: Mutex<HashMap<String, usize>>,
-    /// Poked when the ready queue has room for a batch or an endpoint drops below its cap,
-    /// so the claimer tops the queue up at once.
+    /// Poked when the ready queue has room for a batch, so the claimer tops it up at once.
     refill: Notify,
+    /// Poked when an endpoint the last claim passed over (at its cap) has room again and
+    /// nothing parked: its deliveries are still in the database.
+    endpoint_room: Notify,
+    /// The endpoints the last claim passed over.
+    passed_over: Mutex<Vec<String>>,
     /// Fast lane: deliveries leased by the committing transaction, sent without a claim.
     handoff: Option<tokio::sync::Mutex<mpsc::UnboundedReceiver<ClaimedDelivery>>>,
+    /// Queued lane on SQLite: one lease for the lane instead of one per delivery.
+    lane_lease: Option<Arc<LaneLease>>,
 }
 
 pub(super) fn start(
@@ -52,11 +59,13 @@ pub(super) fn start(
     config: DeliveryConfig,
     shutdown: watch::Receiver<bool>,
 ) -> WorkerHandle {
+    let lease_ms = i64::try_from(config.lease().as_millis()).unwrap_or(i64::MAX);
+    let lane_lease = store.leases_whole_queued_lane().then(|| Arc::new(LaneLease::new(lease_ms)));
     let (records, results) = mpsc::unbounded_channel();
     let mut tasks = JoinSet::new();
-    tasks.spawn(record_results(store.clone(), results, config.disable_after));
+    let recorder = record_results(store.clone(), results, config.disable_after, lane_lease.clone());
+    tasks.spawn(recorder);
     tasks.spawn(prune_log(store.clone(), config.retention, shutdown.clone()));
-    let lease_ms = i64::try_from(config.lease().as_millis()).unwrap_or(i64::MAX);
     let (inbox, handoff) = mpsc::unbounded_channel();
     store.outbox_signal().attach_fast_lane(inbox, lease_ms);
     let mut handoff = Some(handoff);
@@ -69,7 +78,10 @@ pub(super) fn start(
             records: records.clone(),
             in_flight: Mutex::new(HashMap::new()),
             refill: Notify::new(),
+            endpoint_room: Notify::new(),
+            passed_over: Mutex::new(Vec::new()),
             handoff: if fast { handoff.take().map(tokio::sync::Mutex::new) } else { None },
+            lane_lease: if fast { None } else { lane_lease.clone() },
         });
         tasks.spawn(lane.run(shutdown.clone()));
     }
@@ -109,8 +121,9 @@ impl Lane {
                 Some(finished) = sending.join_next() => {
                     let Ok(endpoint) = finished else { continue };
                     let next = parked.get_mut(&endpoint).and_then(VecDeque::pop_front);
-                    if let Some(delivery) = next {
-                        self.start(&mut sending, delivery);
+                    match next {
+                        Some(delivery) => self.start(&mut sending, delivery),
+                        None => self.has_room(&endpoint),
                     }
                     parked.retain(|_, queue| !queue.is_empty());
                 }
@@ -145,18 +158,30 @@ impl Lane {
     ) {
         let signal = self.store.outbox_signal();
         let wake = if self.fast { signal.fast.clone() } else { signal.queued.clone() };
-        let lease = i64::try_from(self.config.lease().as_millis()).unwrap_or(i64::MAX);
         let batch = self.claim_batch();
-        let mut must_look = true;
+        let (mut must_look, mut sweep) = (true, true);
+        // The last claim came back short while passing endpoints over: queue space alone
+        // is no reason to look again (it would wade through the same deliveries of
+        // endpoints at their cap); a commit, the poll or an endpoint with room again is.
+        let mut exhausted = false;
         loop {
+            if let Some(lane_lease) = &self.lane_lease {
+                // Renewed even while the ready queue stays full and nothing is claimed.
+                lane_lease.hold(&self.store).await;
+            }
             let space = ready.capacity();
             let mut more_due = false;
-            if space > 0 && (must_look || space >= batch) {
-                let saturated = self.saturated();
+            if space > 0 && (must_look || (space >= batch && !exhausted)) {
                 let limit = i64::try_from(space).unwrap_or(i64::MAX);
-                match self.store.claim_due_deliveries(self.fast, limit, &saturated, lease).await {
-                    Ok(claimed) => {
-                        more_due = claimed.len() == space;
+                let saturated = self.saturated();
+                // Noted before the claim: an endpoint with room again while it runs must wake
+                // the next one.
+                self.passed_over.lock().expect("passed-over endpoints").clone_from(&saturated);
+                let claim = self.take_due(limit, &saturated, std::mem::take(&mut sweep)).await;
+                match claim {
+                    Ok((claimed, more)) => {
+                        more_due = more;
+                        exhausted = !more && !saturated.is_empty();
                         for delivery in claimed {
                             if ready.send(delivery).await.is_err() {
                                 return;
@@ -174,11 +199,29 @@ impl Lane {
             must_look = false;
             tokio::select! {
                 _ = wake.notified() => must_look = true,
+                _ = self.endpoint_room.notified() => must_look = true,
                 _ = self.refill.notified() => {}
-                _ = tokio::time::sleep(self.config.poll_interval) => must_look = true,
+                _ = tokio::time::sleep(self.config.poll_interval) => (must_look, sweep) = (true, true),
                 _ = shutdown.changed() => return,
             }
         }
+    }
+
+    /// Up to `limit` due deliveries to send, and whether more may be due behind them.
+    /// `sweep`: look behind the lane lease's read cursor too (see [`LaneLease::claim`]).
+    async fn take_due(
+        &self,
+        limit: i64,
+        saturated: &[String],
+        sweep: bool,
+    ) -> anyhow::Result<(Vec<ClaimedDelivery>, bool)> {
+        if let Some(lane_lease) = &self.lane_lease {
+            return lane_lease.claim(&self.store, limit, saturated, sweep).await;
+        }
+        let lease = i64::try_from(self.config.lease().as_millis()).unwrap_or(i64::MAX);
+        let claimed = self.store.claim_due_deliveries(self.fast, limit, saturated, lease).await?;
+        let more = i64::try_from(claimed.len()).unwrap_or(i64::MAX) >= limit;
+        Ok((claimed, more))
     }
 
     fn in_flight(&self, endpoint: &str) -> usize {
@@ -199,25 +242,38 @@ impl Lane {
         let key = endpoint_key(delivery);
         let mut in_flight = self.in_flight.lock().expect("in-flight map");
         let count = in_flight.entry(key.clone()).or_insert(0);
-        let was_saturated = *count >= self.config.endpoint_concurrency;
         *count = count.saturating_add_signed(delta);
         if *count == 0 {
             in_flight.remove(&key);
         }
-        if was_saturated && delta < 0 {
-            // Claims have been leaving this endpoint's deliveries in the database, and with
-            // the ready queue empty nothing else would wake the claimer for them.
-            self.refill.notify_one();
+    }
+
+    /// `endpoint` finished a request and has nothing parked: if the last claim passed it
+    /// over, its deliveries are waiting in the database, and with the ready queue empty
+    /// nothing else would wake the claimer for them.
+    fn has_room(&self, endpoint: &str) {
+        let mut passed_over = self.passed_over.lock().expect("passed-over endpoints");
+        let Some(at) = passed_over.iter().position(|e| e == endpoint) else { return };
+        if self.in_flight(endpoint) < self.config.endpoint_concurrency {
+            passed_over.swap_remove(at);
+            if let Some(lane_lease) = &self.lane_lease {
+                lane_lease.rewind();
+            }
+            self.endpoint_room.notify_one();
         }
     }
 
     /// Sends one delivery and queues its result; returns its endpoint's key.
     async fn deliver(self: Arc<Self>, delivery: ClaimedDelivery) -> String {
         let timeout_ms = i64::try_from(self.config.timeout.as_millis()).unwrap_or(i64::MAX);
-        if now_ms().saturating_add(timeout_ms) > delivery.leased_until {
+        let leased_until = self.lane_lease.as_ref().map_or(delivery.leased_until, |l| l.until());
+        if now_ms().saturating_add(timeout_ms) > leased_until {
             // Waited in the queue so long that its lease could end mid-request, and another
             // claim send it too: it is left to that claim (due again once the lease ends).
             tracing::debug!(delivery = %delivery.id, "lease nearly over; left for the next claim");
+            if let Some(lane_lease) = &self.lane_lease {
+                lane_lease.forget(&delivery.id);
+            }
             self.track(&delivery, -1);
             return endpoint_key(&delivery);
         }
@@ -301,6 +357,7 @@ async fn record_results(
     store: Store,
     mut results: mpsc::UnboundedReceiver<AttemptRecord>,
     disable_after: Duration,
+    lane_lease: Option<Arc<LaneLease>>,
 ) {
     let disable_after_ms = i64::try_from(disable_after.as_millis()).unwrap_or(i64::MAX);
     let mut batch = Vec::with_capacity(RECORD_BATCH);
@@ -314,7 +371,14 @@ async fn record_results(
             tracing::warn!(error = %err, "recording delivery results failed; retrying");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        if let Some(lane_lease) = &lane_lease {
+            lane_lease.recorded(batch.iter().map(|r| r.delivery_id.as_str()));
+        }
         batch.clear();
+    }
+    // Every lane has stopped and its last results are in: a successor may take over.
+    if let Some(lane_lease) = &lane_lease {
+        lane_lease.release(&store).await;
     }
 }
 

@@ -18,6 +18,7 @@
 mod adjustments;
 mod cache;
 mod checkpoint;
+mod claims;
 mod contacts;
 mod delivery_log;
 mod idempotency;
@@ -45,6 +46,7 @@ use tokio::sync::Notify;
 use crate::config::{Backend, DatabaseUrl};
 
 pub use adjustments::{Adjustment, CallbackToken, Redeemed};
+pub use claims::DueDelivery;
 pub use contacts::{Contact, ContactChanges, ContactDetails};
 pub use idempotency::IdempotencyClaim;
 pub use keys::NewApiKey;

@@ -1,18 +1,14 @@
 //! The transactional outbox and delivery log: events (the exact body to send), one delivery
 //! per (event, endpoint), and every attempt.
 //!
-//! A worker leases the due deliveries it takes by moving their `next_attempt_at` to the end
-//! of the lease (a visibility timeout): no other claim sees them meanwhile, and a crashed
-//! process's work falls due again when the lease runs out. Results are recorded in batches.
+//! How workers take due deliveries is in [`super::claims`]; results are recorded here, in
+//! batches.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::Context;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::webhooks::endpoint_from_row;
 use super::{Commit, Store, Tx, id_list};
 use crate::clock::now_ms;
 use crate::ids::new_sortable_id;
@@ -89,8 +85,8 @@ pub struct DeliveryRow {
     pub fast: bool,
     /// Attempts made so far.
     pub attempts: i64,
-    /// When the next attempt is due (pending only); while an attempt is in flight, when it
-    /// is retried should its worker never report.
+    /// When the next attempt is due (pending only); while an attempt is in flight under a
+    /// lease per row, when it is retried should its worker never report (see `claims`).
     pub next_attempt_at: Option<i64>,
     /// Fast path: when the callback budget ends.
     pub expires_at: Option<i64>,
@@ -315,109 +311,6 @@ impl Tx {
 }
 
 impl Store {
-    /// Claims up to `limit` due deliveries of one lane (fast or queued) for `lease_ms`,
-    /// oldest first, skipping the `saturated` endpoints: their `next_attempt_at` moves to the
-    /// end of the lease. The outer `next_attempt_at` check makes concurrent claimers on
-    /// Postgres skip rows another worker took meanwhile. Leased rows leave the due range, so
-    /// a claim never wades through the deliveries already in flight.
-    ///
-    /// The single writer only leases (one statement); the events' bodies and the endpoints
-    /// are read beside it by reader connections. Every statement text is fixed (lists travel
-    /// as JSON arrays), so each is prepared once per connection.
-    pub async fn claim_due_deliveries(
-        &self,
-        fast: bool,
-        limit: i64,
-        saturated: &[String],
-        lease_ms: i64,
-    ) -> anyhow::Result<Vec<ClaimedDelivery>> {
-        let now = now_ms();
-        let claim = format!(
-            "UPDATE deliveries SET next_attempt_at = $1 WHERE id IN (\
-               SELECT id FROM deliveries WHERE status = 'pending' AND fast = $2 \
-               AND next_attempt_at <= $3 AND endpoint_id NOT IN (SELECT value ->> 'id' FROM {}) \
-               ORDER BY next_attempt_at LIMIT $4\
-             ) AND next_attempt_at <= $3 \
-             RETURNING id, event_id, endpoint_id, attempts, retry_step, fast, expires_at",
-            self.json_elements(5)
-        );
-        let claimed = sqlx::query(&claim)
-            .bind(now + lease_ms)
-            .bind(i64::from(fast))
-            .bind(now)
-            .bind(limit)
-            .bind(id_list(saturated.iter().map(String::as_str)))
-            .fetch_all(&self.writer)
-            .await?;
-        if claimed.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut event_ids: Vec<String> =
-            claimed.iter().map(|row| row.try_get("event_id")).collect::<Result<_, _>>()?;
-        let mut endpoint_ids: Vec<String> =
-            claimed.iter().map(|row| row.try_get("endpoint_id")).collect::<Result<_, _>>()?;
-        for ids in [&mut event_ids, &mut endpoint_ids] {
-            ids.sort_unstable();
-            ids.dedup();
-        }
-        // Each event and endpoint is read once per claim, however many deliveries share it.
-        let events: HashMap<String, (String, Arc<str>)> = self
-            .read_by_ids("id, event_type, payload", "events", &event_ids)
-            .await?
-            .iter()
-            .map(|row| {
-                let payload: String = row.try_get("payload")?;
-                Ok((row.try_get("id")?, (row.try_get("event_type")?, Arc::from(payload))))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        let endpoints: HashMap<String, Arc<Endpoint>> = self
-            .read_by_ids("*", "webhook_endpoints", &endpoint_ids)
-            .await?
-            .iter()
-            .map(|row| endpoint_from_row(row).map(|e| (e.id.clone(), Arc::new(e))))
-            .collect::<anyhow::Result<_>>()?;
-        claimed
-            .iter()
-            .map(|row| {
-                let event_id: String = row.try_get("event_id")?;
-                let (event_type, payload) =
-                    events.get(&event_id).cloned().context("a claimed delivery's event is gone")?;
-                let endpoint_id: String = row.try_get("endpoint_id")?;
-                Ok(ClaimedDelivery {
-                    id: row.try_get("id")?,
-                    event_id,
-                    event_type,
-                    payload,
-                    attempts: row.try_get("attempts")?,
-                    retry_step: row.try_get("retry_step")?,
-                    fast: row.try_get::<i64, _>("fast")? != 0,
-                    expires_at: row.try_get("expires_at")?,
-                    leased_until: now + lease_ms,
-                    endpoint: endpoints.get(&endpoint_id).cloned(),
-                })
-            })
-            .collect()
-    }
-
-    /// `columns` of the rows of `table` whose `id` is among `ids`, read on a reader
-    /// connection through one fixed statement text.
-    async fn read_by_ids(
-        &self,
-        columns: &str,
-        table: &str,
-        ids: &[String],
-    ) -> anyhow::Result<Vec<AnyRow>> {
-        let sql = format!(
-            "SELECT {columns} FROM {table} WHERE id IN (SELECT value ->> 'id' FROM {})",
-            self.json_elements(1)
-        );
-        let rows = sqlx::query(&sql)
-            .bind(id_list(ids.iter().map(String::as_str)))
-            .fetch_all(&self.reader)
-            .await?;
-        Ok(rows)
-    }
-
     /// Records a batch of attempts in one transaction, with the endpoints' failure
     /// bookkeeping: a success ends a failure run; a failure run longer than
     /// `disable_after_ms` disables the endpoint; 410 Gone disables it at once.

@@ -1,0 +1,169 @@
+//! The queued lane under one lease for the whole lane (SQLite, see the store's `claims`):
+//! the lease this process holds, where its next read starts, and which deliveries it has
+//! read but whose results have not committed yet — those are still pending in the
+//! database, so every read returns them again until then, and the lane must not send them
+//! twice.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use crate::clock::now_ms;
+use crate::ids::new_id;
+use crate::store::{ClaimedDelivery, Store};
+
+/// This process's hold on the queued lane.
+pub(super) struct LaneLease {
+    /// Who holds the lease in the database: one id per process run.
+    holder: String,
+    lease_ms: i64,
+    /// When the lease this process holds ends (epoch ms; 0: it holds none).
+    until: AtomicI64,
+    reads: Mutex<Reads>,
+}
+
+/// Before every position in due order.
+const START: (i64, i64) = (i64::MIN, i64::MIN);
+
+#[derive(Default)]
+struct Reads {
+    /// Where the next read starts; `None`: at the oldest due delivery.
+    cursor: Option<(i64, i64)>,
+    /// Where reads began passing over the deliveries of endpoints at their cap (those
+    /// deliveries are behind the cursor, still due).
+    skipped_from: Option<(i64, i64)>,
+    /// Result batches committed so far.
+    recorded: u64,
+    /// Deliveries read and not yet recorded (`None`), or recorded by batch `n`
+    /// (`Some(n)`): a read that began before that commit may still see them pending.
+    unrecorded: HashMap<String, Option<u64>>,
+}
+
+impl LaneLease {
+    /// A lease of `lease_ms`, not taken yet.
+    pub(super) fn new(lease_ms: i64) -> Self {
+        Self {
+            holder: new_id("wkr"),
+            lease_ms,
+            until: AtomicI64::new(0),
+            reads: Mutex::new(Reads::default()),
+        }
+    }
+
+    /// When the lease this process holds ends (0: none): a delivery is only sent while
+    /// enough of it remains.
+    pub(super) fn until(&self) -> i64 {
+        self.until.load(Ordering::Acquire)
+    }
+
+    /// Takes or renews the lease when less than half of it remains; `false` while another
+    /// process holds it.
+    pub(super) async fn hold(&self, store: &Store) -> bool {
+        let now = now_ms();
+        if self.until() - now > self.lease_ms / 2 {
+            return true;
+        }
+        match store.take_lane_lease(&self.holder, now + self.lease_ms).await {
+            Ok(true) => {
+                self.until.store(now + self.lease_ms, Ordering::Release);
+                true
+            }
+            Ok(false) => false,
+            Err(err) => {
+                tracing::warn!(error = %err, "renewing the queued lane's lease failed");
+                self.until() > now
+            }
+        }
+    }
+
+    /// Up to `limit` due deliveries this process has not in flight yet, and whether more
+    /// may be due right behind them. `sweep` reads from the oldest due delivery again, for
+    /// any committed behind the cursor (a transaction that began before the last read and
+    /// committed after it).
+    pub(super) async fn claim(
+        &self,
+        store: &Store,
+        limit: i64,
+        saturated: &[String],
+        sweep: bool,
+    ) -> anyhow::Result<(Vec<ClaimedDelivery>, bool)> {
+        if !self.hold(store).await {
+            return Ok((Vec::new(), false));
+        }
+        let (after, recorded_before) = {
+            let mut reads = self.reads.lock().expect("lane reads");
+            if sweep {
+                reads.cursor = None;
+            }
+            (reads.cursor.unwrap_or(START), reads.recorded)
+        };
+        let due = store.read_due_deliveries(after, limit, saturated).await?;
+        let more = i64::try_from(due.len()).unwrap_or(i64::MAX) >= limit;
+        let fresh: Vec<_> = {
+            let mut reads = self.reads.lock().expect("lane reads");
+            if !saturated.is_empty() {
+                // The saturated endpoints' deliveries from here on were passed over.
+                let skipped = reads.skipped_from.map_or(after, |from| from.min(after));
+                reads.skipped_from = Some(skipped);
+            }
+            reads.cursor = match due.last() {
+                Some(last) if more || !saturated.is_empty() => Some(last.position),
+                // Caught up: the next read starts from the oldest due delivery again.
+                _ if !more && saturated.is_empty() => None,
+                _ => reads.cursor,
+            };
+            // Results committed before the read began are in what it saw.
+            reads.unrecorded.retain(|_, batch| batch.is_none_or(|n| n > recorded_before));
+            due.into_iter()
+                .filter(|delivery| {
+                    let known = reads.unrecorded.contains_key(&delivery.id);
+                    if !known {
+                        reads.unrecorded.insert(delivery.id.clone(), None);
+                    }
+                    !known
+                })
+                .collect()
+        };
+        let ids: Vec<String> = fresh.iter().map(|d| d.id.clone()).collect();
+        match store.attach_events(fresh, self.until()).await {
+            Ok(claimed) => Ok((claimed, more)),
+            Err(err) => {
+                ids.iter().for_each(|id| self.forget(id));
+                Err(err)
+            }
+        }
+    }
+
+    /// An endpoint has dropped below its cap: the next read goes back to where reads began
+    /// passing over saturated endpoints' deliveries.
+    pub(super) fn rewind(&self) {
+        let mut reads = self.reads.lock().expect("lane reads");
+        if let Some(from) = reads.skipped_from.take() {
+            reads.cursor = Some(reads.cursor.map_or(from, |cursor| cursor.min(from)));
+        }
+    }
+
+    /// The results of `ids` have committed.
+    pub(super) fn recorded<'a>(&self, ids: impl Iterator<Item = &'a str>) {
+        let mut reads = self.reads.lock().expect("lane reads");
+        reads.recorded += 1;
+        let batch = reads.recorded;
+        for id in ids {
+            if let Some(entry) = reads.unrecorded.get_mut(id) {
+                *entry = Some(batch);
+            }
+        }
+    }
+
+    /// `id` was put back unsent: a later read may take it again.
+    pub(super) fn forget(&self, id: &str) {
+        self.reads.lock().expect("lane reads").unrecorded.remove(id);
+    }
+
+    /// Gives the lease up (after the last result has been recorded).
+    pub(super) async fn release(&self, store: &Store) {
+        if let Err(err) = store.release_lane_lease(&self.holder).await {
+            tracing::warn!(error = %err, "releasing the queued lane's lease failed");
+        }
+    }
+}
