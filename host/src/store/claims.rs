@@ -38,7 +38,7 @@ pub struct DueDelivery {
     fast: bool,
     expires_at: Option<i64>,
     /// Where it stands in due order (`next_attempt_at`, SQLite `rowid`): the cursor of the
-    /// next read. Zero for leased rows.
+    /// next read. For a leased row, its lease's end and 0.
     pub position: (i64, i64),
 }
 
@@ -52,10 +52,7 @@ impl DueDelivery {
             retry_step: row.try_get("retry_step")?,
             fast: row.try_get::<i64, _>("fast")? != 0,
             expires_at: row.try_get("expires_at")?,
-            position: (
-                row.try_get("next_attempt_at").unwrap_or(0),
-                row.try_get("position").unwrap_or(0),
-            ),
+            position: (row.try_get("next_attempt_at")?, row.try_get("position")?),
         })
     }
 }
@@ -147,7 +144,8 @@ impl Store {
                AND next_attempt_at <= $3 AND endpoint_id NOT IN (SELECT value ->> 'id' FROM {}) \
                ORDER BY next_attempt_at LIMIT $4\
              ) AND next_attempt_at <= $3 \
-             RETURNING id, event_id, endpoint_id, attempts, retry_step, fast, expires_at",
+             RETURNING id, event_id, endpoint_id, attempts, retry_step, fast, expires_at, \
+             next_attempt_at, CAST(0 AS BIGINT) AS position",
             self.json_elements(5)
         );
         let claimed = sqlx::query(&claim)
