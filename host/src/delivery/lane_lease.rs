@@ -106,11 +106,11 @@ impl LaneLease {
                 let skipped = reads.skipped_from.map_or(after, |from| from.min(after));
                 reads.skipped_from = Some(skipped);
             }
-            reads.cursor = match due.last() {
-                Some(last) if more || !saturated.is_empty() => Some(last.position),
+            reads.cursor = if !more && saturated.is_empty() {
                 // Caught up: the next read starts from the oldest due delivery again.
-                _ if !more && saturated.is_empty() => None,
-                _ => reads.cursor,
+                None
+            } else {
+                due.last().map(|last| last.position).or(reads.cursor)
             };
             // Results committed before the read began are in what it saw.
             reads.unrecorded.retain(|_, batch| batch.is_none_or(|n| n > recorded_before));
