@@ -344,7 +344,8 @@ async fn test_webhook(
     let data = json!({ "message": "Test event from WinFactor", "webhookId": endpoint.id });
     let envelope = Envelope::new(&auth.org, "webhook.test", None, &data, now_ms());
     let payload = serde_json::to_string(&envelope).map_err(anyhow::Error::from)?;
-    let response = state.sender.send(&endpoint, "webhook.test", &event_id, &payload, None).await;
+    let response =
+        state.sender.send(&endpoint, "webhook.test", &event_id, &payload.into(), None).await;
     Ok(Json(TestResult {
         delivered: response.is_success(),
         event_id,

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
+use bytes::Bytes;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -177,13 +178,13 @@ impl Store {
             ids.sort_unstable();
             ids.dedup();
         }
-        let events: HashMap<String, (String, Arc<str>)> = self
+        let events: HashMap<String, (String, Bytes)> = self
             .read_by_ids("id, event_type, payload", "events", &event_ids)
             .await?
             .iter()
             .map(|row| {
                 let payload: String = row.try_get("payload")?;
-                Ok((row.try_get("id")?, (row.try_get("event_type")?, Arc::from(payload))))
+                Ok((row.try_get("id")?, (row.try_get("event_type")?, Bytes::from(payload))))
             })
             .collect::<anyhow::Result<_>>()?;
         let endpoints: HashMap<String, Arc<Endpoint>> = self

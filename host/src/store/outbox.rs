@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -131,7 +132,7 @@ pub struct ClaimedDelivery {
     /// Event type header.
     pub event_type: String,
     /// Body to POST (shared by every delivery of the event).
-    pub payload: Arc<str>,
+    pub payload: Bytes,
     /// Attempts before this one.
     pub attempts: i64,
     /// Position in the retry schedule.
@@ -262,7 +263,7 @@ impl Tx {
         .execute(self.conn())
         .await?;
         let lease = if fast { self.outbox.fast_lease() } else { None };
-        let payload: Arc<str> = Arc::from(event.payload.as_str());
+        let payload = Bytes::from(event.payload.clone());
         for endpoint in endpoints {
             let id = new_sortable_id("dlv");
             sqlx::query(
