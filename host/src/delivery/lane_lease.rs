@@ -29,8 +29,8 @@ const START: (i64, i64) = (i64::MIN, i64::MIN);
 struct Reads {
     /// Where the next read starts; `None`: at the oldest due delivery.
     cursor: Option<(i64, i64)>,
-    /// Where reads began passing over the deliveries of endpoints at their cap (those
-    /// deliveries are behind the cursor, still due).
+    /// Where reads began passing over the deliveries of full endpoints (those deliveries
+    /// are behind the cursor, still due).
     skipped_from: Option<(i64, i64)>,
     /// Result batches committed so far.
     recorded: u64,
@@ -84,7 +84,7 @@ impl LaneLease {
         &self,
         store: &Store,
         limit: i64,
-        saturated: &[String],
+        passed_over: &[String],
         sweep: bool,
     ) -> anyhow::Result<(Vec<ClaimedDelivery>, bool)> {
         if !self.hold(store).await {
@@ -97,16 +97,16 @@ impl LaneLease {
             }
             (reads.cursor.unwrap_or(START), reads.recorded)
         };
-        let due = store.read_due_deliveries(after, limit, saturated).await?;
+        let due = store.read_due_deliveries(after, limit, passed_over).await?;
         let more = i64::try_from(due.len()).unwrap_or(i64::MAX) >= limit;
         let fresh: Vec<_> = {
             let mut reads = self.reads.lock().expect("lane reads");
-            if !saturated.is_empty() {
-                // The saturated endpoints' deliveries from here on were passed over.
+            if !passed_over.is_empty() {
+                // Those endpoints' deliveries from here on were passed over.
                 let skipped = reads.skipped_from.map_or(after, |from| from.min(after));
                 reads.skipped_from = Some(skipped);
             }
-            reads.cursor = if !more && saturated.is_empty() {
+            reads.cursor = if !more && passed_over.is_empty() {
                 // Caught up: the next read starts from the oldest due delivery again.
                 None
             } else {
@@ -134,8 +134,8 @@ impl LaneLease {
         }
     }
 
-    /// An endpoint has dropped below its cap: the next read goes back to where reads began
-    /// passing over saturated endpoints' deliveries.
+    /// A full endpoint has room again: the next read goes back to where reads began
+    /// passing over full endpoints' deliveries.
     pub(super) fn rewind(&self) {
         let mut reads = self.reads.lock().expect("lane reads");
         if let Some(from) = reads.skipped_from.take() {

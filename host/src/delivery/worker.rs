@@ -38,15 +38,13 @@ struct Lane {
     sender: Sender,
     config: DeliveryConfig,
     records: mpsc::UnboundedSender<AttemptRecord>,
-    /// Deliveries in flight per endpoint (claims skip endpoints at their cap).
-    in_flight: Mutex<HashMap<String, usize>>,
+    /// What the lane holds per endpoint; claims pass over endpoints holding enough.
+    loads: Mutex<HashMap<String, Load>>,
     /// Poked when the ready queue has room for a batch, so the claimer tops it up at once.
     refill: Notify,
-    /// Poked when an endpoint the last claim passed over (at its cap) has room again and
-    /// nothing parked: its deliveries are still in the database.
+    /// Poked when an endpoint's load stops being full: a claim may have passed it over,
+    /// and its deliveries wait in the database.
     endpoint_room: Notify,
-    /// The endpoints the last claim passed over.
-    passed_over: Mutex<Vec<String>>,
     /// Fast lane: deliveries leased by the committing transaction, sent without a claim.
     handoff: Option<tokio::sync::Mutex<mpsc::UnboundedReceiver<ClaimedDelivery>>>,
     /// Queued lane on SQLite: one lease for the lane instead of one per delivery.
@@ -76,10 +74,9 @@ pub(super) fn start(
             sender: sender.clone(),
             config: config.clone(),
             records: records.clone(),
-            in_flight: Mutex::new(HashMap::new()),
+            loads: Mutex::new(HashMap::new()),
             refill: Notify::new(),
             endpoint_room: Notify::new(),
-            passed_over: Mutex::new(Vec::new()),
             handoff: if fast { handoff.take().map(tokio::sync::Mutex::new) } else { None },
             lane_lease: if fast { None } else { lane_lease.clone() },
         });
@@ -111,21 +108,27 @@ impl Lane {
                         self.refill.notify_one();
                     }
                     let key = endpoint_key(&delivery);
-                    if self.in_flight(&key) >= self.config.endpoint_concurrency {
+                    if self.sending(&key) >= self.config.endpoint_concurrency {
                         parked.entry(key).or_default().push_back(delivery);
                     } else {
                         self.start(&mut sending, delivery);
                     }
                 }
-                Some(delivery) = async { handoff.as_mut()?.recv().await } => self.start(&mut sending, delivery),
+                Some(delivery) = async { handoff.as_mut()?.recv().await } => {
+                    self.hold(&delivery);
+                    self.start(&mut sending, delivery);
+                }
                 Some(finished) = sending.join_next() => {
                     let Ok(endpoint) = finished else { continue };
-                    let next = parked.get_mut(&endpoint).and_then(VecDeque::pop_front);
-                    match next {
-                        Some(delivery) => self.start(&mut sending, delivery),
-                        None => self.has_room(&endpoint),
+                    if let Some(queue) = parked.get_mut(&endpoint) {
+                        let next = queue.pop_front();
+                        if queue.is_empty() {
+                            parked.remove(&endpoint);
+                        }
+                        if let Some(delivery) = next {
+                            self.start(&mut sending, delivery);
+                        }
                     }
-                    parked.retain(|_, queue| !queue.is_empty());
                 }
                 _ = shutdown.changed() => break,
             }
@@ -138,7 +141,8 @@ impl Lane {
     }
 
     fn start(self: &Arc<Self>, sending: &mut JoinSet<String>, delivery: ClaimedDelivery) {
-        self.track(&delivery, 1);
+        let key = endpoint_key(&delivery);
+        self.loads.lock().expect("loads").entry(key).or_default().sending += 1;
         sending.spawn(self.clone().deliver(delivery));
     }
 
@@ -147,10 +151,11 @@ impl Lane {
         self.config.concurrency.max(1)
     }
 
-    /// The claimer: keeps the ready queue topped up from the database, skipping endpoints
-    /// at their cap. Claims when woken by a commit or the poll interval, or when a
-    /// worthwhile batch of queue space is free (the sender loop says so: a finishing
-    /// delivery alone wakes nobody).
+    /// The claimer: keeps the ready queue topped up from the database, passing over
+    /// endpoints that hold enough already ([`Lane::full_endpoints`]). Claims when woken by a
+    /// commit, the poll interval or an endpoint with room again, or when a worthwhile batch
+    /// of queue space is free (the sender loop says so: a finishing delivery alone wakes
+    /// nobody).
     async fn claim(
         self: Arc<Self>,
         ready: mpsc::Sender<ClaimedDelivery>,
@@ -160,28 +165,38 @@ impl Lane {
         let wake = if self.fast { signal.fast.clone() } else { signal.queued.clone() };
         let batch = self.claim_batch();
         let (mut must_look, mut sweep) = (true, true);
-        // The last claim came back short while passing endpoints over: queue space alone
-        // is no reason to look again (it would wade through the same deliveries of
-        // endpoints at their cap); a commit, the poll or an endpoint with room again is.
-        let mut exhausted = false;
+        // The last claim passed these full endpoints over and came back short, or filled
+        // them up with all it took: the deliveries next in due order are most likely
+        // theirs. While they are all full, queue space alone is no reason to look again
+        // (the claim would wade through those deliveries to find none); a commit, the poll
+        // or one of them with room again is.
+        let mut blocked_by: Vec<String> = Vec::new();
         loop {
             if let Some(lane_lease) = &self.lane_lease {
                 // Renewed even while the ready queue stays full and nothing is claimed.
                 lane_lease.hold(&self.store).await;
             }
             let space = ready.capacity();
+            let full = self.full_endpoints();
+            let pointless =
+                !blocked_by.is_empty() && blocked_by.iter().all(|key| full.contains(key));
             let mut more_due = false;
-            if space > 0 && (must_look || (space >= batch && !exhausted)) {
+            let look = space > 0 && (must_look || (space >= batch && !pointless));
+            must_look = false;
+            if look {
                 let limit = i64::try_from(space).unwrap_or(i64::MAX);
-                let saturated = self.saturated();
-                // Noted before the claim: an endpoint with room again while it runs must wake
-                // the next one.
-                self.passed_over.lock().expect("passed-over endpoints").clone_from(&saturated);
-                let claim = self.take_due(limit, &saturated, std::mem::take(&mut sweep)).await;
-                match claim {
+                match self.take_due(limit, &full, std::mem::take(&mut sweep)).await {
                     Ok((claimed, more)) => {
                         more_due = more;
-                        exhausted = !more && !saturated.is_empty();
+                        claimed.iter().for_each(|delivery| self.hold(delivery));
+                        let now_full = self.full_endpoints();
+                        let filled = !claimed.is_empty()
+                            && claimed.iter().all(|d| now_full.contains(&endpoint_key(d)));
+                        blocked_by = match (more, filled) {
+                            (false, _) => full,
+                            (true, true) => now_full,
+                            (true, false) => Vec::new(),
+                        };
                         for delivery in claimed {
                             if ready.send(delivery).await.is_err() {
                                 return;
@@ -196,12 +211,18 @@ impl Lane {
             if more_due {
                 continue;
             }
-            must_look = false;
             tokio::select! {
-                _ = wake.notified() => must_look = true,
-                _ = self.endpoint_room.notified() => must_look = true,
+                _ = wake.notified() => {
+                    must_look = true;
+                    blocked_by.clear();
+                }
+                // Both mean: look again if `blocked_by` has room now and the queue has space.
+                _ = self.endpoint_room.notified() => {}
                 _ = self.refill.notified() => {}
-                _ = tokio::time::sleep(self.config.poll_interval) => (must_look, sweep) = (true, true),
+                _ = tokio::time::sleep(self.config.poll_interval) => {
+                    (must_look, sweep) = (true, true);
+                    blocked_by.clear();
+                }
                 _ = shutdown.changed() => return,
             }
         }
@@ -212,50 +233,58 @@ impl Lane {
     async fn take_due(
         &self,
         limit: i64,
-        saturated: &[String],
+        passed_over: &[String],
         sweep: bool,
     ) -> anyhow::Result<(Vec<ClaimedDelivery>, bool)> {
         if let Some(lane_lease) = &self.lane_lease {
-            return lane_lease.claim(&self.store, limit, saturated, sweep).await;
+            return lane_lease.claim(&self.store, limit, passed_over, sweep).await;
         }
         let lease = i64::try_from(self.config.lease().as_millis()).unwrap_or(i64::MAX);
-        let claimed = self.store.claim_due_deliveries(self.fast, limit, saturated, lease).await?;
+        let claimed = self.store.claim_due_deliveries(self.fast, limit, passed_over, lease).await?;
         let more = i64::try_from(claimed.len()).unwrap_or(i64::MAX) >= limit;
         Ok((claimed, more))
     }
 
-    fn in_flight(&self, endpoint: &str) -> usize {
-        self.in_flight.lock().expect("in-flight map").get(endpoint).copied().unwrap_or(0)
+    /// Deliveries of `endpoint` being sent right now.
+    fn sending(&self, endpoint: &str) -> usize {
+        self.loads.lock().expect("loads").get(endpoint).map_or(0, |load| load.sending)
     }
 
-    /// Endpoints at their cap: the claimer leaves their deliveries in the database.
-    fn saturated(&self) -> Vec<String> {
-        let in_flight = self.in_flight.lock().expect("in-flight map");
-        in_flight
-            .iter()
-            .filter(|(_, count)| **count >= self.config.endpoint_concurrency)
-            .map(|(endpoint, _)| endpoint.clone())
-            .collect()
+    /// A load at which an endpoint is kept busy until the next claim: its cap in flight
+    /// and a claim batch queued behind them.
+    fn full_load(&self) -> usize {
+        self.config.endpoint_concurrency + self.claim_batch()
     }
 
-    fn track(&self, delivery: &ClaimedDelivery, delta: isize) {
+    /// Endpoints whose load is full: the claimer leaves their deliveries in the database.
+    /// (Passing over endpoints merely at their cap in flight would make nearly every claim
+    /// of a busy endpoint wade through all its due deliveries to find none.)
+    fn full_endpoints(&self) -> Vec<String> {
+        let full = self.full_load();
+        let loads = self.loads.lock().expect("loads");
+        loads.iter().filter(|(_, load)| load.held >= full).map(|(key, _)| key.clone()).collect()
+    }
+
+    /// `delivery` joins the lane's load (claimed or handed over, not finished).
+    fn hold(&self, delivery: &ClaimedDelivery) {
+        self.loads.lock().expect("loads").entry(endpoint_key(delivery)).or_default().held += 1;
+    }
+
+    /// `delivery` leaves the lane's load (sent or given up). When its endpoint stops being
+    /// full, the claimer is woken: a claim may have passed the endpoint over, and with the
+    /// ready queue empty nothing else would wake it for those deliveries.
+    fn release(&self, delivery: &ClaimedDelivery) {
         let key = endpoint_key(delivery);
-        let mut in_flight = self.in_flight.lock().expect("in-flight map");
-        let count = in_flight.entry(key.clone()).or_insert(0);
-        *count = count.saturating_add_signed(delta);
-        if *count == 0 {
-            in_flight.remove(&key);
+        let mut loads = self.loads.lock().expect("loads");
+        let Some(load) = loads.get_mut(&key) else { return };
+        load.held = load.held.saturating_sub(1);
+        load.sending = load.sending.saturating_sub(1);
+        let room_again = load.held + 1 == self.full_load();
+        if load.held == 0 {
+            loads.remove(&key);
         }
-    }
-
-    /// `endpoint` finished a request and has nothing parked: if the last claim passed it
-    /// over, its deliveries are waiting in the database, and with the ready queue empty
-    /// nothing else would wake the claimer for them.
-    fn has_room(&self, endpoint: &str) {
-        let mut passed_over = self.passed_over.lock().expect("passed-over endpoints");
-        let Some(at) = passed_over.iter().position(|e| e == endpoint) else { return };
-        if self.in_flight(endpoint) < self.config.endpoint_concurrency {
-            passed_over.swap_remove(at);
+        drop(loads);
+        if room_again {
             if let Some(lane_lease) = &self.lane_lease {
                 lane_lease.rewind();
             }
@@ -274,14 +303,14 @@ impl Lane {
             if let Some(lane_lease) = &self.lane_lease {
                 lane_lease.forget(&delivery.id);
             }
-            self.track(&delivery, -1);
+            self.release(&delivery);
             return endpoint_key(&delivery);
         }
         let record = self.attempt(&delivery).await;
         if self.records.send(record).is_err() {
             tracing::warn!(delivery = %delivery.id, "recorder stopped; the lease will expire and retry");
         }
-        self.track(&delivery, -1);
+        self.release(&delivery);
         endpoint_key(&delivery)
     }
 
@@ -344,6 +373,15 @@ impl Lane {
         };
         record
     }
+}
+
+/// What a lane holds of one endpoint.
+#[derive(Debug, Default)]
+struct Load {
+    /// Claimed (or handed over) and not finished: queued, parked or being sent.
+    held: usize,
+    /// Being sent: at the endpoint's cap, further deliveries park.
+    sending: usize,
 }
 
 fn endpoint_key(delivery: &ClaimedDelivery) -> String {

@@ -96,13 +96,13 @@ impl Store {
     }
 
     /// Reads (on a reader connection, writing nothing) up to `limit` due queued-lane
-    /// deliveries after `after` in due order, skipping the `saturated` endpoints. For the
+    /// deliveries after `after` in due order, skipping the `passed_over` endpoints. For the
     /// holder of the lane's lease, which must skip the ones it has in flight itself.
     pub async fn read_due_deliveries(
         &self,
         after: (i64, i64),
         limit: i64,
-        saturated: &[String],
+        passed_over: &[String],
     ) -> anyhow::Result<Vec<DueDelivery>> {
         let rows = sqlx::query(
             "SELECT rowid AS position, id, event_id, endpoint_id, attempts, retry_step, fast, \
@@ -115,7 +115,7 @@ impl Store {
         .bind(now_ms())
         .bind(after.0)
         .bind(after.1)
-        .bind(id_list(saturated.iter().map(String::as_str)))
+        .bind(id_list(passed_over.iter().map(String::as_str)))
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
@@ -123,7 +123,7 @@ impl Store {
     }
 
     /// Claims up to `limit` due deliveries of one lane (fast or queued) for `lease_ms`,
-    /// oldest first, skipping the `saturated` endpoints: their `next_attempt_at` moves to the
+    /// oldest first, skipping the `passed_over` endpoints: their `next_attempt_at` moves to the
     /// end of the lease. The outer `next_attempt_at` check makes concurrent claimers on
     /// Postgres skip rows another worker took meanwhile. Leased rows leave the due range, so
     /// a claim never wades through the deliveries already in flight.
@@ -135,7 +135,7 @@ impl Store {
         &self,
         fast: bool,
         limit: i64,
-        saturated: &[String],
+        passed_over: &[String],
         lease_ms: i64,
     ) -> anyhow::Result<Vec<ClaimedDelivery>> {
         let now = now_ms();
@@ -154,7 +154,7 @@ impl Store {
             .bind(i64::from(fast))
             .bind(now)
             .bind(limit)
-            .bind(id_list(saturated.iter().map(String::as_str)))
+            .bind(id_list(passed_over.iter().map(String::as_str)))
             .fetch_all(&self.writer)
             .await?;
         let claimed: Vec<DueDelivery> =
