@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::json;
+use winfactor::events::{EventType, NewEvent, emit};
 use winfactor_tests::signatures::{
     python_standardwebhooks_verifies, standard_signature_valid, winfactor_signature_valid,
 };
@@ -19,6 +20,7 @@ backend_tests!(
     filters_select_what_an_endpoint_receives,
     a_slow_receiver_does_not_delay_others,
     a_capped_endpoint_drains_without_waiting_for_the_poll,
+    a_slow_backlog_does_not_hide_the_deliveries_behind_it,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -344,6 +346,39 @@ async fn a_capped_endpoint_drains_without_waiting_for_the_poll(backend: Backend)
         app.submit_lead("Queue", &format!("queue{n}@example.com"), "One after another").await;
     }
     receiver.wait_for(20, WAIT).await;
+}
+
+/// A slow endpoint's backlog ahead of another endpoint's delivery in due order, all
+/// committed at once, fills the slow endpoint up with the first claim; once its deliveries
+/// are all parked at its cap and the lane has free slots, the lane looks past them rather
+/// than leaving the other delivery to the poll or to the slow endpoint's progress.
+async fn a_slow_backlog_does_not_hide_the_deliveries_behind_it(backend: Backend) {
+    let app = TestApp::start_with(backend, |config| {
+        config.delivery.concurrency = 4;
+        config.delivery.endpoint_concurrency = 1;
+        config.delivery.poll_interval = Duration::from_secs(60);
+    })
+    .await;
+    let slow =
+        Receiver::scripted(|_, _| Reply { delay: Duration::from_secs(3), ..Reply::ok() }).await;
+    let quick = Receiver::start().await;
+    let to = |who: &str| Some(json!({ "data.to": { "eq": who } }));
+    app.register_webhook(&slow.url, &["lead.created"], to("slow")).await;
+    app.register_webhook(&quick.url, &["lead.created"], to("quick")).await;
+    let event = |who: &str| NewEvent {
+        event_type: EventType::LeadCreated,
+        customer_locale: None,
+        data: json!({ "to": who }),
+        expires_at: None,
+    };
+    let mut tx = app.store.begin().await.unwrap();
+    for _ in 0..20 {
+        emit(&mut tx, &app.seeded.org, event("slow")).await.unwrap();
+    }
+    emit(&mut tx, &app.seeded.org, event("quick")).await.unwrap();
+    tx.commit().await.unwrap();
+    // Left behind, it would wait for a dozen of the slow endpoint's 3-second answers.
+    quick.wait_for(1, Duration::from_secs(2)).await;
 }
 
 /// SQLite's queued lane is held by one process at a time (one lease for the lane, see the

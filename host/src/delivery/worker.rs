@@ -167,9 +167,10 @@ impl Lane {
         let (mut must_look, mut sweep) = (true, true);
         // The last claim passed these full endpoints over and came back short, or filled
         // them up with all it took: the deliveries next in due order are most likely
-        // theirs. While they are all full, queue space alone is no reason to look again
-        // (the claim would wade through those deliveries to find none); a commit, the poll
-        // or one of them with room again is.
+        // theirs. While they are all full and the lane has work, queue space alone is no
+        // reason to look again (the claim would wade through those deliveries to find
+        // none); a commit, the poll, one of them with room again or a starved lane (free
+        // slots, nothing queued: say a slow endpoint's deliveries all parked) is.
         let mut blocked_by: Vec<String> = Vec::new();
         loop {
             if let Some(lane_lease) = &self.lane_lease {
@@ -178,8 +179,11 @@ impl Lane {
             }
             let space = ready.capacity();
             let full = self.full_endpoints();
-            let pointless =
-                !blocked_by.is_empty() && blocked_by.iter().all(|key| full.contains(key));
+            let starved =
+                space == ready.max_capacity() && self.sending_total() < self.config.concurrency;
+            let pointless = !starved
+                && !blocked_by.is_empty()
+                && blocked_by.iter().all(|key| full.contains(key));
             let mut more_due = false;
             let look = space > 0 && (must_look || (space >= batch && !pointless));
             must_look = false;
@@ -248,6 +252,11 @@ impl Lane {
     /// Deliveries of `endpoint` being sent right now.
     fn sending(&self, endpoint: &str) -> usize {
         self.loads.lock().expect("loads").get(endpoint).map_or(0, |load| load.sending)
+    }
+
+    /// Deliveries of every endpoint being sent right now.
+    fn sending_total(&self) -> usize {
+        self.loads.lock().expect("loads").values().map(|load| load.sending).sum()
     }
 
     /// A load at which an endpoint is kept busy until the next claim: its cap in flight
