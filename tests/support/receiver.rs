@@ -1,6 +1,7 @@
 //! A real webhook receiver: a small axum server on 127.0.0.1:0 that records every request
 //! and answers as the test scripts it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -61,6 +62,9 @@ struct Shared {
     received: Mutex<Vec<Received>>,
     script: Mutex<Script>,
     arrived: Notify,
+    /// Requests being answered now, and the most seen at once.
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
 }
 
 /// A running receiver.
@@ -85,6 +89,8 @@ impl Receiver {
             received: Mutex::new(Vec::new()),
             script: Mutex::new(Box::new(script)),
             arrived: Notify::new(),
+            in_flight: AtomicUsize::new(0),
+            most_in_flight: AtomicUsize::new(0),
         });
         let handler_shared = shared.clone();
         let app = axum::Router::new().route(
@@ -110,6 +116,11 @@ impl Receiver {
     /// Everything received so far.
     pub fn received(&self) -> Vec<Received> {
         self.shared.received.lock().unwrap().clone()
+    }
+
+    /// The most requests this receiver was answering at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.shared.most_in_flight.load(Ordering::SeqCst)
     }
 
     /// Waits until at least `count` requests arrived (panics after `within`).
@@ -139,6 +150,8 @@ impl Drop for Receiver {
 }
 
 async fn answer(shared: &Shared, headers: HeaderMap, body: Bytes) -> Response {
+    let now_in_flight = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.most_in_flight.fetch_max(now_in_flight, Ordering::SeqCst);
     let request =
         Received { headers, body: String::from_utf8_lossy(&body).into_owned(), at: Instant::now() };
     let reply = {
@@ -151,6 +164,7 @@ async fn answer(shared: &Shared, headers: HeaderMap, body: Bytes) -> Response {
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
+    shared.in_flight.fetch_sub(1, Ordering::SeqCst);
     let status = StatusCode::from_u16(reply.status).expect("a valid status");
     match reply.retry_after {
         Some(value) => (status, [("retry-after", value)], "scripted").into_response(),

@@ -21,6 +21,7 @@ backend_tests!(
     a_slow_receiver_does_not_delay_others,
     a_capped_endpoint_drains_without_waiting_for_the_poll,
     a_slow_backlog_does_not_hide_the_deliveries_behind_it,
+    an_endpoint_never_has_more_than_its_cap_in_flight,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -379,6 +380,34 @@ async fn a_slow_backlog_does_not_hide_the_deliveries_behind_it(backend: Backend)
     tx.commit().await.unwrap();
     // Left behind, it would wait for a dozen of the slow endpoint's 3-second answers.
     quick.wait_for(1, Duration::from_secs(2)).await;
+}
+
+/// An endpoint with a backlog gets its deliveries both from the ready queue and from those
+/// parked at its cap; however the two meet, it never has more than its cap in flight.
+async fn an_endpoint_never_has_more_than_its_cap_in_flight(backend: Backend) {
+    let app = TestApp::start_with(backend, |config| {
+        config.delivery.concurrency = 8;
+        config.delivery.endpoint_concurrency = 2;
+    })
+    .await;
+    let receiver =
+        Receiver::scripted(|_, _| Reply { delay: Duration::from_millis(5), ..Reply::ok() }).await;
+    app.register_webhook(&receiver.url, &["lead.created"], None).await;
+    let event = NewEvent {
+        event_type: EventType::LeadCreated,
+        customer_locale: None,
+        data: json!({ "note": "backlog" }),
+        expires_at: None,
+    };
+    for _ in 0..4 {
+        let mut tx = app.store.begin().await.unwrap();
+        for _ in 0..50 {
+            emit(&mut tx, &app.seeded.org, event.clone()).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    receiver.wait_for(200, WAIT).await;
+    assert_eq!(receiver.most_in_flight(), 2, "the endpoint's cap is 2");
 }
 
 /// SQLite's queued lane is held by one process at a time (one lease for the lane, see the

@@ -98,17 +98,20 @@ impl Lane {
             None => None,
         };
         let mut parked: HashMap<String, VecDeque<ClaimedDelivery>> = HashMap::new();
-        let mut sending = JoinSet::new();
+        let mut sending = Sending::default();
         let refill_at = ready.max_capacity().saturating_sub(self.claim_batch());
         loop {
-            let room = sending.len() < self.config.concurrency;
+            let room = sending.tasks.len() < self.config.concurrency;
             tokio::select! {
                 Some(delivery) = ready.recv(), if room => {
                     if ready.len() <= refill_at {
                         self.refill.notify_one();
                     }
                     let key = endpoint_key(&delivery);
-                    if self.sending(&key) >= self.config.endpoint_concurrency {
+                    // Behind the endpoint's parked deliveries, if it has any: in due order.
+                    if parked.contains_key(&key)
+                        || self.sending(&key) >= self.config.endpoint_concurrency
+                    {
                         parked.entry(key).or_default().push_back(delivery);
                     } else {
                         self.start(&mut sending, delivery);
@@ -118,8 +121,19 @@ impl Lane {
                     self.hold(&delivery);
                     self.start(&mut sending, delivery);
                 }
-                Some(finished) = sending.join_next() => {
-                    let Ok(endpoint) = finished else { continue };
+                Some(finished) = sending.tasks.join_next_with_id() => {
+                    // Released here, not inside the task: until this branch runs, the
+                    // loop counts the request as in flight (so the endpoint's cap holds),
+                    // and a task that panicked is released too.
+                    let id = match finished {
+                        Ok((id, ())) => id,
+                        Err(err) => {
+                            tracing::error!(error = %err, "a delivery task failed");
+                            err.id()
+                        }
+                    };
+                    let Some(endpoint) = sending.endpoints.remove(&id) else { continue };
+                    self.release(&endpoint);
                     if let Some(queue) = parked.get_mut(&endpoint) {
                         let next = queue.pop_front();
                         if queue.is_empty() {
@@ -136,14 +150,15 @@ impl Lane {
         claimer.abort();
         // Let in-flight deliveries finish (bounded by their timeout) so results get recorded;
         // parked and queued ones keep their lease and are retried when it ends.
-        let drain = async { while sending.join_next().await.is_some() {} };
+        let drain = async { while sending.tasks.join_next().await.is_some() {} };
         let _ = tokio::time::timeout(self.config.timeout + Duration::from_secs(1), drain).await;
     }
 
-    fn start(self: &Arc<Self>, sending: &mut JoinSet<String>, delivery: ClaimedDelivery) {
+    fn start(self: &Arc<Self>, sending: &mut Sending, delivery: ClaimedDelivery) {
         let key = endpoint_key(&delivery);
-        self.loads.lock().expect("loads").entry(key).or_default().sending += 1;
-        sending.spawn(self.clone().deliver(delivery));
+        self.loads.lock().expect("loads").entry(key.clone()).or_default().sending += 1;
+        let task = sending.tasks.spawn(self.clone().deliver(delivery));
+        sending.endpoints.insert(task.id(), key);
     }
 
     /// Deliveries worth a claim round trip.
@@ -153,9 +168,10 @@ impl Lane {
 
     /// The claimer: keeps the ready queue topped up from the database, passing over
     /// endpoints that hold enough already ([`Lane::full_endpoints`]). Claims when woken by a
-    /// commit, the poll interval or an endpoint with room again, or when a worthwhile batch
-    /// of queue space is free (the sender loop says so: a finishing delivery alone wakes
-    /// nobody).
+    /// commit or the poll interval, and when a worthwhile batch of queue space is free
+    /// unless that claim looks pointless (see `blocked_by`). The sender loop wakes it when
+    /// space frees up and an endpoint when it stops being full; a finishing delivery alone
+    /// wakes nobody.
     async fn claim(
         self: Arc<Self>,
         ready: mpsc::Sender<ClaimedDelivery>,
@@ -260,7 +276,8 @@ impl Lane {
     }
 
     /// A load at which an endpoint is kept busy until the next claim: its cap in flight
-    /// and a claim batch queued behind them.
+    /// and a claim batch queued behind them. (One claim may take it further: a claim is
+    /// limited by the ready queue's space, not per endpoint.)
     fn full_load(&self) -> usize {
         self.config.endpoint_concurrency + self.claim_batch()
     }
@@ -279,18 +296,17 @@ impl Lane {
         self.loads.lock().expect("loads").entry(endpoint_key(delivery)).or_default().held += 1;
     }
 
-    /// `delivery` leaves the lane's load (sent or given up). When its endpoint stops being
-    /// full, the claimer is woken: a claim may have passed the endpoint over, and with the
-    /// ready queue empty nothing else would wake it for those deliveries.
-    fn release(&self, delivery: &ClaimedDelivery) {
-        let key = endpoint_key(delivery);
+    /// A delivery of `key` leaves the lane's load (sent or given up). When its endpoint stops
+    /// being full, the claimer is woken: a claim may have passed the endpoint over, and
+    /// with the ready queue empty nothing else would wake it for those deliveries.
+    fn release(&self, key: &str) {
         let mut loads = self.loads.lock().expect("loads");
-        let Some(load) = loads.get_mut(&key) else { return };
+        let Some(load) = loads.get_mut(key) else { return };
         load.held = load.held.saturating_sub(1);
         load.sending = load.sending.saturating_sub(1);
         let room_again = load.held + 1 == self.full_load();
         if load.held == 0 {
-            loads.remove(&key);
+            loads.remove(key);
         }
         drop(loads);
         if room_again {
@@ -301,26 +317,24 @@ impl Lane {
         }
     }
 
-    /// Sends one delivery and queues its result; returns its endpoint's key.
-    async fn deliver(self: Arc<Self>, delivery: ClaimedDelivery) -> String {
+    /// Sends one delivery and queues its result (the sender loop releases it).
+    async fn deliver(self: Arc<Self>, delivery: ClaimedDelivery) {
         let timeout_ms = i64::try_from(self.config.timeout.as_millis()).unwrap_or(i64::MAX);
         let leased_until = self.lane_lease.as_ref().map_or(delivery.leased_until, |l| l.until());
         if now_ms().saturating_add(timeout_ms) > leased_until {
             // Waited in the queue so long that its lease could end mid-request, and another
-            // claim send it too: it is left to that claim (due again once the lease ends).
+            // claim could send it too: it is left to that claim (due again once the lease
+            // ends).
             tracing::debug!(delivery = %delivery.id, "lease nearly over; left for the next claim");
             if let Some(lane_lease) = &self.lane_lease {
                 lane_lease.forget(&delivery.id);
             }
-            self.release(&delivery);
-            return endpoint_key(&delivery);
+            return;
         }
         let record = self.attempt(&delivery).await;
         if self.records.send(record).is_err() {
             tracing::warn!(delivery = %delivery.id, "recorder stopped; the lease will expire and retry");
         }
-        self.release(&delivery);
-        endpoint_key(&delivery)
     }
 
     async fn attempt(&self, delivery: &ClaimedDelivery) -> AttemptRecord {
@@ -382,6 +396,13 @@ impl Lane {
         };
         record
     }
+}
+
+/// The sender loop's requests in flight, with the endpoint of each.
+#[derive(Default)]
+struct Sending {
+    tasks: JoinSet<()>,
+    endpoints: HashMap<tokio::task::Id, String>,
 }
 
 /// What a lane holds of one endpoint.
