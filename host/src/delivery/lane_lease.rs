@@ -32,6 +32,8 @@ struct Reads {
     /// Where reads began passing over the deliveries of full endpoints (those deliveries
     /// are behind the cursor, still due).
     skipped_from: Option<(i64, i64)>,
+    /// Rewinds so far: a read that saw one happen meanwhile must not move the cursor on.
+    rewinds: u64,
     /// Result batches committed so far.
     recorded: u64,
     /// Deliveries read and not yet recorded (`None`), or recorded by batch `n`
@@ -90,12 +92,12 @@ impl LaneLease {
         if !self.hold(store).await {
             return Ok((Vec::new(), false));
         }
-        let (after, recorded_before) = {
+        let (after, recorded_before, rewinds_before) = {
             let mut reads = self.reads.lock().expect("lane reads");
             if sweep {
                 reads.cursor = None;
             }
-            (reads.cursor.unwrap_or(START), reads.recorded)
+            (reads.cursor.unwrap_or(START), reads.recorded, reads.rewinds)
         };
         let due = store.read_due_deliveries(after, limit, passed_over).await?;
         let more = i64::try_from(due.len()).unwrap_or(i64::MAX) >= limit;
@@ -106,7 +108,11 @@ impl LaneLease {
                 let skipped = reads.skipped_from.map_or(after, |from| from.min(after));
                 reads.skipped_from = Some(skipped);
             }
-            reads.cursor = if !more && passed_over.is_empty() {
+            reads.cursor = if reads.rewinds != rewinds_before {
+                // An endpoint stopped being full during the read, which may have passed it
+                // over: the next read starts no later than this one did.
+                reads.cursor.map(|cursor| cursor.min(after))
+            } else if !more && passed_over.is_empty() {
                 // Caught up: the next read starts from the oldest due delivery again.
                 None
             } else {
@@ -138,6 +144,7 @@ impl LaneLease {
     /// passing over full endpoints' deliveries.
     pub(super) fn rewind(&self) {
         let mut reads = self.reads.lock().expect("lane reads");
+        reads.rewinds += 1;
         if let Some(from) = reads.skipped_from.take() {
             reads.cursor = Some(reads.cursor.map_or(from, |cursor| cursor.min(from)));
         }
