@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::json;
-use winfactor::events::{EventType, NewEvent, emit};
+use winfactor::events::emit;
 use winfactor_tests::signatures::{
     python_standardwebhooks_verifies, standard_signature_valid, winfactor_signature_valid,
 };
-use winfactor_tests::{Backend, Receiver, Reply, TestApp, backend_tests};
+use winfactor_tests::{Backend, Receiver, Reply, TestApp, backend_tests, lead_created};
 
 backend_tests!(
     envelope_headers_and_signatures_are_as_specified,
@@ -366,12 +366,7 @@ async fn a_slow_backlog_does_not_hide_the_deliveries_behind_it(backend: Backend)
     let to = |who: &str| Some(json!({ "data.to": { "eq": who } }));
     app.register_webhook(&slow.url, &["lead.created"], to("slow")).await;
     app.register_webhook(&quick.url, &["lead.created"], to("quick")).await;
-    let event = |who: &str| NewEvent {
-        event_type: EventType::LeadCreated,
-        customer_locale: None,
-        data: json!({ "to": who }),
-        expires_at: None,
-    };
+    let event = |who: &str| lead_created(json!({ "to": who }));
     let mut tx = app.store.begin().await.unwrap();
     for _ in 0..20 {
         emit(&mut tx, &app.seeded.org, event("slow")).await.unwrap();
@@ -393,12 +388,7 @@ async fn an_endpoint_never_has_more_than_its_cap_in_flight(backend: Backend) {
     let receiver =
         Receiver::scripted(|_, _| Reply { delay: Duration::from_millis(5), ..Reply::ok() }).await;
     app.register_webhook(&receiver.url, &["lead.created"], None).await;
-    let event = NewEvent {
-        event_type: EventType::LeadCreated,
-        customer_locale: None,
-        data: json!({ "note": "backlog" }),
-        expires_at: None,
-    };
+    let event = lead_created(json!({ "note": "backlog" }));
     for _ in 0..4 {
         let mut tx = app.store.begin().await.unwrap();
         for _ in 0..50 {

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use winfactor::events::{EventType, NewEvent, emit};
-use winfactor_tests::{Backend, Receiver, TestApp, backend_tests};
+use winfactor::events::emit;
+use winfactor_tests::{Backend, Receiver, TestApp, backend_tests, lead_created};
 
 backend_tests!(
     the_log_pages_newest_first_with_filters,
@@ -67,12 +67,7 @@ async fn events_commit_or_roll_back_with_their_change(backend: Backend) {
     let app = TestApp::start(backend).await;
     let receiver = Receiver::start().await;
     app.register_webhook(&receiver.url, &["*"], None).await;
-    let event = |note: &str| NewEvent {
-        event_type: EventType::LeadCreated,
-        customer_locale: None,
-        data: json!({"note": note}),
-        expires_at: None,
-    };
+    let event = |note: &str| lead_created(json!({"note": note}));
     let mut rolled_back = app.store.begin().await.unwrap();
     emit(&mut rolled_back, &app.seeded.org, event("rolled back")).await.unwrap();
     drop(rolled_back);
