@@ -41,6 +41,8 @@ pub struct DueDelivery {
     /// Where it stands in due order (`next_attempt_at`, SQLite `rowid`): the cursor of the
     /// next read. For a leased row, its lease's end and 0.
     pub position: (i64, i64),
+    /// Its event's type and body, when read together with it.
+    event: Option<(String, Bytes)>,
 }
 
 impl DueDelivery {
@@ -54,8 +56,20 @@ impl DueDelivery {
             fast: row.try_get::<i64, _>("fast")? != 0,
             expires_at: row.try_get("expires_at")?,
             position: (row.try_get("next_attempt_at")?, row.try_get("position")?),
+            event: None,
         })
     }
+
+    /// A row that also carries its event's `event_type` and `payload`.
+    fn with_event_from_row(row: &AnyRow) -> anyhow::Result<Self> {
+        Ok(Self { event: Some(event_from_row(row)?), ..Self::from_row(row)? })
+    }
+}
+
+/// An event's `event_type` and `payload` (the body every delivery of it sends).
+fn event_from_row(row: &AnyRow) -> anyhow::Result<(String, Bytes)> {
+    let payload: String = row.try_get("payload")?;
+    Ok((row.try_get("event_type")?, Bytes::from(payload)))
 }
 
 impl Store {
@@ -96,8 +110,9 @@ impl Store {
     }
 
     /// Reads (on a reader connection, writing nothing) up to `limit` due queued-lane
-    /// deliveries after `after` in due order, skipping the `passed_over` endpoints. For the
-    /// holder of the lane's lease, which must skip the ones it has in flight itself.
+    /// deliveries after `after` in due order, skipping the `passed_over` endpoints, each
+    /// with its event (one read for both). For the holder of the lane's lease, which must
+    /// skip the ones it has in flight itself.
     pub async fn read_due_deliveries(
         &self,
         after: (i64, i64),
@@ -105,12 +120,13 @@ impl Store {
         passed_over: &[String],
     ) -> anyhow::Result<Vec<DueDelivery>> {
         let rows = sqlx::query(
-            "SELECT rowid AS position, id, event_id, endpoint_id, attempts, retry_step, fast, \
-             expires_at, next_attempt_at FROM deliveries \
-             WHERE status = 'pending' AND fast = 0 AND next_attempt_at <= $1 \
-             AND (next_attempt_at, rowid) > ($2, $3) \
-             AND endpoint_id NOT IN (SELECT value ->> 'id' FROM json_each($4)) \
-             ORDER BY next_attempt_at, rowid LIMIT $5",
+            "SELECT d.rowid AS position, d.id, d.event_id, d.endpoint_id, d.attempts, \
+             d.retry_step, d.fast, d.expires_at, d.next_attempt_at, e.event_type, e.payload \
+             FROM deliveries d JOIN events e ON e.id = d.event_id \
+             WHERE d.status = 'pending' AND d.fast = 0 AND d.next_attempt_at <= $1 \
+             AND (d.next_attempt_at, d.rowid) > ($2, $3) \
+             AND d.endpoint_id NOT IN (SELECT value ->> 'id' FROM json_each($4)) \
+             ORDER BY d.next_attempt_at, d.rowid LIMIT $5",
         )
         .bind(now_ms())
         .bind(after.0)
@@ -119,7 +135,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
-        rows.iter().map(DueDelivery::from_row).collect()
+        rows.iter().map(DueDelivery::with_event_from_row).collect()
     }
 
     /// Claims up to `limit` due deliveries of one lane (fast or queued) for `lease_ms`,
@@ -162,8 +178,9 @@ impl Store {
         self.attach_events(claimed, now + lease_ms).await
     }
 
-    /// Reads the events' bodies and the endpoints of `due` deliveries (each once, however
-    /// many deliveries share it), making them ready to send until `leased_until`.
+    /// Reads the events' bodies (unless read with the deliveries) and the endpoints of `due`
+    /// deliveries (each once, however many deliveries share it), making them ready to send
+    /// until `leased_until`.
     pub async fn attach_events(
         &self,
         due: Vec<DueDelivery>,
@@ -172,21 +189,22 @@ impl Store {
         if due.is_empty() {
             return Ok(Vec::new());
         }
-        let mut event_ids: Vec<&str> = due.iter().map(|d| d.event_id.as_str()).collect();
+        let mut event_ids: Vec<&str> =
+            due.iter().filter(|d| d.event.is_none()).map(|d| d.event_id.as_str()).collect();
         let mut endpoint_ids: Vec<&str> = due.iter().map(|d| d.endpoint_id.as_str()).collect();
         for ids in [&mut event_ids, &mut endpoint_ids] {
             ids.sort_unstable();
             ids.dedup();
         }
-        let events: HashMap<String, (String, Bytes)> = self
-            .read_by_ids("id, event_type, payload", "events", &event_ids)
-            .await?
-            .iter()
-            .map(|row| {
-                let payload: String = row.try_get("payload")?;
-                Ok((row.try_get("id")?, (row.try_get("event_type")?, Bytes::from(payload))))
-            })
-            .collect::<anyhow::Result<_>>()?;
+        let events: HashMap<String, (String, Bytes)> = if event_ids.is_empty() {
+            HashMap::new()
+        } else {
+            self.read_by_ids("id, event_type, payload", "events", &event_ids)
+                .await?
+                .iter()
+                .map(|row| Ok((row.try_get("id")?, event_from_row(row)?)))
+                .collect::<anyhow::Result<_>>()?
+        };
         let endpoints: HashMap<String, Arc<Endpoint>> = self
             .read_by_ids("*", "webhook_endpoints", &endpoint_ids)
             .await?
@@ -195,10 +213,13 @@ impl Store {
             .collect::<anyhow::Result<_>>()?;
         due.into_iter()
             .map(|delivery| {
-                let (event_type, payload) = events
-                    .get(&delivery.event_id)
-                    .cloned()
-                    .context("a claimed delivery's event is gone")?;
+                let (event_type, payload) = match delivery.event {
+                    Some(event) => event,
+                    None => events
+                        .get(&delivery.event_id)
+                        .cloned()
+                        .context("a claimed delivery's event is gone")?,
+                };
                 Ok(ClaimedDelivery {
                     endpoint: endpoints.get(&delivery.endpoint_id).cloned(),
                     id: delivery.id,
