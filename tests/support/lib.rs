@@ -13,17 +13,6 @@ pub mod sse;
 
 pub use receiver::{Received, Receiver, Reply};
 
-/// A `lead.created` event carrying `data`, for tests that emit events in their own
-/// transaction (`winfactor::events::emit`).
-pub fn lead_created(data: Value) -> winfactor::events::NewEvent {
-    winfactor::events::NewEvent {
-        event_type: winfactor::events::EventType::LeadCreated,
-        customer_locale: None,
-        data,
-        expires_at: None,
-    }
-}
-
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -462,4 +451,15 @@ pub fn pdf_text(pdf: &[u8]) -> String {
         "pypdf could not parse the PDF (is pypdf installed? tests/run.sh installs it)"
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A `lead.created` event carrying `data`, for tests that emit events in their own
+/// transaction (`winfactor::events::emit`).
+pub fn lead_created(data: Value) -> winfactor::events::NewEvent {
+    winfactor::events::NewEvent {
+        event_type: winfactor::events::EventType::LeadCreated,
+        customer_locale: None,
+        data,
+        expires_at: None,
+    }
 }

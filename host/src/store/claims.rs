@@ -140,8 +140,9 @@ impl Store {
 
     /// Claims up to `limit` due deliveries of one lane (fast or queued) for `lease_ms`,
     /// oldest first, skipping the `passed_over` endpoints' deliveries: each claimed
-    /// delivery's `next_attempt_at` moves to the end of the lease. The outer `next_attempt_at` check makes concurrent claimers on
-    /// Postgres skip rows another worker took meanwhile. Leased rows leave the due range, so
+    /// delivery's `next_attempt_at` moves to the end of the lease. The outer
+    /// `next_attempt_at` check makes concurrent claimers on Postgres skip rows another
+    /// worker took meanwhile. Leased rows leave the due range, so
     /// a claim never wades through the deliveries already in flight.
     ///
     /// The single writer only leases (one statement); the events' bodies and the endpoints

@@ -131,7 +131,8 @@ pub struct ClaimedDelivery {
     pub event_id: String,
     /// Event type header.
     pub event_type: String,
-    /// Body to POST (shared by every delivery of the event).
+    /// Body to POST (reference-counted: retries and the event's other deliveries read
+    /// with it share one copy).
     pub payload: Bytes,
     /// Attempts before this one.
     pub attempts: i64,
