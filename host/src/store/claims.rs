@@ -125,7 +125,7 @@ impl Store {
              FROM deliveries d JOIN events e ON e.id = d.event_id \
              WHERE d.status = 'pending' AND d.fast = 0 AND d.next_attempt_at <= $1 \
              AND (d.next_attempt_at, d.rowid) > ($2, $3) \
-             AND d.endpoint_id NOT IN (SELECT value ->> 'id' FROM json_each($4)) \
+             AND d.endpoint_id NOT IN (SELECT value FROM json_each($4)) \
              ORDER BY d.next_attempt_at, d.rowid LIMIT $5",
         )
         .bind(now_ms())
@@ -159,12 +159,12 @@ impl Store {
         let claim = format!(
             "UPDATE deliveries SET next_attempt_at = $1 WHERE id IN (\
                SELECT id FROM deliveries WHERE status = 'pending' AND fast = $2 \
-               AND next_attempt_at <= $3 AND endpoint_id NOT IN (SELECT value ->> 'id' FROM {}) \
+               AND next_attempt_at <= $3 AND endpoint_id NOT IN ({}) \
                ORDER BY next_attempt_at LIMIT $4\
              ) AND next_attempt_at <= $3 \
              RETURNING id, event_id, endpoint_id, attempts, retry_step, fast, expires_at, \
              next_attempt_at, CAST(0 AS BIGINT) AS position",
-            self.json_elements(5)
+            self.json_ids(5)
         );
         let claimed = sqlx::query(&claim)
             .bind(now + lease_ms)
@@ -245,10 +245,7 @@ impl Store {
         table: &str,
         ids: &[&str],
     ) -> anyhow::Result<Vec<AnyRow>> {
-        let sql = format!(
-            "SELECT {columns} FROM {table} WHERE id IN (SELECT value ->> 'id' FROM {})",
-            self.json_elements(1)
-        );
+        let sql = format!("SELECT {columns} FROM {table} WHERE id IN ({})", self.json_ids(1));
         let rows =
             sqlx::query(&sql).bind(id_list(ids.iter().copied())).fetch_all(&self.reader).await?;
         Ok(rows)

@@ -195,10 +195,15 @@ impl Store {
                         .test_before_acquire(false)
                         .after_connect(|conn, _| {
                             Box::pin(async move {
+                                // `mmap_size`: in WAL mode a connection drops its page
+                                // cache whenever another one commits, so the readers
+                                // (delivery claims above all) fetch their pages again and
+                                // again; mapped, those pages are not copied in.
                                 let pragmas = format!(
                                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                                      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                                     PRAGMA wal_autocheckpoint = {}; PRAGMA cache_size = -65536;",
+                                     PRAGMA wal_autocheckpoint = {}; PRAGMA cache_size = -65536; \
+                                     PRAGMA mmap_size = 268435456;",
                                     checkpoint::WRITER_BACKSTOP_PAGES
                                 );
                                 conn.execute(pragmas.as_str()).await.map(|_| ())
@@ -367,6 +372,18 @@ impl Store {
         }
     }
 
+    /// A subquery with one row per id of the JSON array of strings bound as `$param` (an
+    /// [`id_list`]), for `IN (…)`. On SQLite each id is the element itself: no JSON object
+    /// to render and read a field out of per row.
+    fn json_ids(&self, param: usize) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("SELECT value FROM json_each(${param})"),
+            Backend::Postgres => {
+                format!("SELECT jsonb_array_elements_text(CAST(${param} AS jsonb))")
+            }
+        }
+    }
+
     /// The signal delivery workers wait on.
     pub fn outbox_signal(&self) -> &OutboxSignal {
         &self.outbox
@@ -399,15 +416,9 @@ fn recent_sessions() -> moka::sync::Cache<String, Arc<sessions::Session>> {
         .build()
 }
 
-/// `{"id": …}` of a JSON array a `json_elements` list reads.
-#[derive(serde::Serialize)]
-struct IdRow<'a> {
-    id: &'a str,
-}
-
-/// Ids as a JSON array of `{"id": …}` objects, for a `json_elements` list.
+/// Ids as a JSON array of strings, each once, for a [`Store::json_ids`] subquery.
 fn id_list<'a>(ids: impl Iterator<Item = &'a str>) -> String {
-    let ids: Vec<IdRow<'a>> = ids.map(|id| IdRow { id }).collect();
+    let ids: std::collections::BTreeSet<&str> = ids.collect();
     serde_json::to_string(&ids).expect("ids serialize")
 }
 

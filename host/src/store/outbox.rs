@@ -366,12 +366,8 @@ impl Store {
         let replacing = id_list(records.iter().filter(|r| r.attempt != 1).map(|r| &*r.delivery_id));
         // $1 now, $2 endpoints that succeeded, $3 failures, $4 disable cutoff, $5 results,
         // $6 deliveries whose latest attempt is replaced.
-        let (succeeded_from, failures_from, results_from, replacing_from) = (
-            self.json_elements(2),
-            self.json_elements(3),
-            self.json_elements(5),
-            self.json_elements(6),
-        );
+        let (succeeded_ids, failures_from, results_from, replacing_ids) =
+            (self.json_ids(2), self.json_elements(3), self.json_elements(5), self.json_ids(6));
         // A new attempt (or a no-request result) replaces the latest one: keep that first.
         let archive_latest = format!(
             "INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at, duration_ms, \
@@ -379,25 +375,33 @@ impl Store {
              SELECT id || '.' || CAST(attempts AS TEXT), id, attempts, last_started_at, \
              last_duration_ms, last_status, last_error, last_snippet FROM deliveries \
              WHERE last_started_at IS NOT NULL \
-             AND id IN (SELECT value ->> 'id' FROM {replacing_from})"
+             AND id IN ({replacing_ids})"
         );
+        // Each field is read out of its JSON element once (a materialized CTE): `->>` on
+        // `json_each`'s `value` renders the element as text again for every reference.
         let update_deliveries = format!(
-            "UPDATE deliveries SET status = value ->> 'status', \
-             attempts = CASE WHEN CAST(value ->> 'attempt' AS BIGINT) > 0 \
-                 THEN CAST(value ->> 'attempt' AS BIGINT) ELSE attempts END, \
-             next_attempt_at = CAST(value ->> 'next_attempt_at' AS BIGINT), \
-             retry_step = COALESCE(CAST(value ->> 'retry_step' AS BIGINT), retry_step), \
-             last_started_at = CASE WHEN CAST(value ->> 'attempt' AS BIGINT) > 0 \
-                 THEN CAST(value ->> 'started_at' AS BIGINT) END, \
-             last_duration_ms = CAST(value ->> 'duration_ms' AS BIGINT), \
-             last_status = CAST(value ->> 'status_code' AS BIGINT), \
-             last_error = value ->> 'error', last_snippet = value ->> 'snippet', updated_at = $1, \
-             delivered_at = CASE WHEN value ->> 'status' = 'delivered' THEN $1 ELSE delivered_at END \
-             FROM {results_from} WHERE deliveries.id = value ->> 'delivery_id'"
+            "WITH results AS MATERIALIZED (SELECT value ->> 'delivery_id' AS delivery_id, \
+               value ->> 'status' AS status, CAST(value ->> 'attempt' AS BIGINT) AS attempt, \
+               CAST(value ->> 'started_at' AS BIGINT) AS started_at, \
+               CAST(value ->> 'duration_ms' AS BIGINT) AS duration_ms, \
+               CAST(value ->> 'status_code' AS BIGINT) AS status_code, \
+               value ->> 'error' AS error, value ->> 'snippet' AS snippet, \
+               CAST(value ->> 'next_attempt_at' AS BIGINT) AS next_attempt_at, \
+               CAST(value ->> 'retry_step' AS BIGINT) AS retry_step FROM {results_from}) \
+             UPDATE deliveries SET status = r.status, \
+             attempts = CASE WHEN r.attempt > 0 THEN r.attempt ELSE deliveries.attempts END, \
+             next_attempt_at = r.next_attempt_at, \
+             retry_step = COALESCE(r.retry_step, deliveries.retry_step), \
+             last_started_at = CASE WHEN r.attempt > 0 THEN r.started_at END, \
+             last_duration_ms = r.duration_ms, last_status = r.status_code, \
+             last_error = r.error, last_snippet = r.snippet, updated_at = $1, \
+             delivered_at = CASE WHEN r.status = 'delivered' THEN $1 \
+               ELSE deliveries.delivered_at END \
+             FROM results r WHERE deliveries.id = r.delivery_id"
         );
         let end_failure_runs = format!(
             "UPDATE webhook_endpoints SET failing_since = NULL \
-             WHERE failing_since IS NOT NULL AND id IN (SELECT value ->> 'id' FROM {succeeded_from})"
+             WHERE failing_since IS NOT NULL AND id IN ({succeeded_ids})"
         );
         let start_failure_runs = format!(
             "UPDATE webhook_endpoints SET failing_since = (SELECT MIN(CAST(value ->> 'started_at' AS BIGINT)) \

@@ -372,8 +372,8 @@ impl Store {
         let prune = format!(
             "DELETE FROM plugin_runs WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER \
              (PARTITION BY plugin_id ORDER BY created_at DESC, id DESC) AS newer FROM plugin_runs \
-             WHERE plugin_id IN (SELECT value ->> 'id' FROM {})) ranked WHERE newer > $2)",
-            self.json_elements(1)
+             WHERE plugin_id IN ({})) ranked WHERE newer > $2)",
+            self.json_ids(1)
         );
         let ids = id_list(plugin_ids.iter().map(String::as_str));
         self.atomic(Commit::Unflushed, &[&prune], move |query| {
