@@ -119,22 +119,23 @@ impl Store {
         limit: i64,
         passed_over: &[String],
     ) -> anyhow::Result<Vec<DueDelivery>> {
-        let rows = sqlx::query(
+        let read = format!(
             "SELECT d.rowid AS position, d.id, d.event_id, d.endpoint_id, d.attempts, \
              d.retry_step, d.fast, d.expires_at, d.next_attempt_at, e.event_type, e.payload \
              FROM deliveries d JOIN events e ON e.id = d.event_id \
              WHERE d.status = 'pending' AND d.fast = 0 AND d.next_attempt_at <= $1 \
-             AND (d.next_attempt_at, d.rowid) > ($2, $3) \
-             AND d.endpoint_id NOT IN (SELECT value FROM json_each($4)) \
+             AND (d.next_attempt_at, d.rowid) > ($2, $3) AND d.endpoint_id NOT IN ({}) \
              ORDER BY d.next_attempt_at, d.rowid LIMIT $5",
-        )
-        .bind(now_ms())
-        .bind(after.0)
-        .bind(after.1)
-        .bind(id_list(passed_over.iter().map(String::as_str)))
-        .bind(limit)
-        .fetch_all(&self.reader)
-        .await?;
+            self.json_ids(4)
+        );
+        let rows = sqlx::query(&read)
+            .bind(now_ms())
+            .bind(after.0)
+            .bind(after.1)
+            .bind(id_list(passed_over.iter().map(String::as_str)))
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(DueDelivery::with_event_from_row).collect()
     }
 
