@@ -52,6 +52,14 @@ use crate::public::rate_limit::RateLimiter;
 pub use config::Config;
 pub use store::Store;
 
+/// The service's allocator, declared here rather than in `main.rs` so that the tests and
+/// benchmarks, which link this library, run with what the service runs. mimalloc keeps
+/// freeing cheap when memory changes threads, which is the common case here: database
+/// rows are built on sqlx's connection threads and dropped on tokio's workers, requests
+/// move between workers.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
