@@ -377,17 +377,20 @@ impl Store {
              WHERE last_started_at IS NOT NULL \
              AND id IN ({replacing_ids})"
         );
-        // Each field is read out of its JSON element once (a materialized CTE): `->>` on
-        // `json_each`'s `value` renders the element as text again for every reference.
+        // Materialized twice: SQLite's `json_each` renders an object element as JSON text
+        // each time its `value` is referenced, so each element is rendered once (into
+        // `elements`) and each field read out of it once (into `results`), not once per
+        // reference in the UPDATE.
         let update_deliveries = format!(
-            "WITH results AS MATERIALIZED (SELECT value ->> 'delivery_id' AS delivery_id, \
-               value ->> 'status' AS status, CAST(value ->> 'attempt' AS BIGINT) AS attempt, \
-               CAST(value ->> 'started_at' AS BIGINT) AS started_at, \
-               CAST(value ->> 'duration_ms' AS BIGINT) AS duration_ms, \
-               CAST(value ->> 'status_code' AS BIGINT) AS status_code, \
-               value ->> 'error' AS error, value ->> 'snippet' AS snippet, \
-               CAST(value ->> 'next_attempt_at' AS BIGINT) AS next_attempt_at, \
-               CAST(value ->> 'retry_step' AS BIGINT) AS retry_step FROM {results_from}) \
+            "WITH elements AS MATERIALIZED (SELECT value AS element FROM {results_from}), \
+             results AS MATERIALIZED (SELECT element ->> 'delivery_id' AS delivery_id, \
+               element ->> 'status' AS status, CAST(element ->> 'attempt' AS BIGINT) AS attempt, \
+               CAST(element ->> 'started_at' AS BIGINT) AS started_at, \
+               CAST(element ->> 'duration_ms' AS BIGINT) AS duration_ms, \
+               CAST(element ->> 'status_code' AS BIGINT) AS status_code, \
+               element ->> 'error' AS error, element ->> 'snippet' AS snippet, \
+               CAST(element ->> 'next_attempt_at' AS BIGINT) AS next_attempt_at, \
+               CAST(element ->> 'retry_step' AS BIGINT) AS retry_step FROM elements) \
              UPDATE deliveries SET status = r.status, \
              attempts = CASE WHEN r.attempt > 0 THEN r.attempt ELSE deliveries.attempts END, \
              next_attempt_at = r.next_attempt_at, \
