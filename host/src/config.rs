@@ -450,7 +450,11 @@ impl fmt::Display for DatabaseUrl {
 fn on_loopback(url: &url::Url) -> bool {
     let socket = url.query_pairs().any(|(key, _)| key == "host");
     let loopback = match url.host() {
-        Some(url::Host::Domain(name)) => name == "localhost",
+        // A `postgres:` URL's host is opaque to the `url` crate: an IPv4 address comes as a
+        // name.
+        Some(url::Host::Domain(name)) => {
+            name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
