@@ -462,6 +462,7 @@ fn on_loopback(url: &url::Url) -> bool {
     loopback && !socket
 }
 
+/// Whether the URL chooses its own TLS mode.
 fn names_sslmode(url: &url::Url) -> bool {
     url.query_pairs().any(|(key, _)| key == "sslmode" || key == "ssl-mode")
 }

@@ -379,10 +379,10 @@ impl Store {
         );
         // Materialized twice: SQLite's `json_each` renders an object element as JSON text
         // each time its `value` is referenced, so each element is rendered once (into
-        // `elements`) and each field read out of it once (into `results`), not once per
+        // `batch`) and each field read out of it once (into `results`), not once per
         // reference in the UPDATE.
         let update_deliveries = format!(
-            "WITH elements AS MATERIALIZED (SELECT value AS element FROM {results_from}), \
+            "WITH batch AS MATERIALIZED (SELECT value AS element FROM {results_from}), \
              results AS MATERIALIZED (SELECT element ->> 'delivery_id' AS delivery_id, \
                element ->> 'status' AS status, CAST(element ->> 'attempt' AS BIGINT) AS attempt, \
                CAST(element ->> 'started_at' AS BIGINT) AS started_at, \
@@ -390,7 +390,7 @@ impl Store {
                CAST(element ->> 'status_code' AS BIGINT) AS status_code, \
                element ->> 'error' AS error, element ->> 'snippet' AS snippet, \
                CAST(element ->> 'next_attempt_at' AS BIGINT) AS next_attempt_at, \
-               CAST(element ->> 'retry_step' AS BIGINT) AS retry_step FROM elements) \
+               CAST(element ->> 'retry_step' AS BIGINT) AS retry_step FROM batch) \
              UPDATE deliveries SET status = r.status, \
              attempts = CASE WHEN r.attempt > 0 THEN r.attempt ELSE deliveries.attempts END, \
              next_attempt_at = r.next_attempt_at, \
