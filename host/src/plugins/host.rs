@@ -1,6 +1,6 @@
 //! The wasmtime host: one engine (pooling allocator, copy-on-write memory images, epoch
-//! interruption driven by one ticker thread), one linker, compiled components cached in
-//! memory and on disk, and the run itself in a fresh store.
+//! interruption driven by one ticker thread while runs need it), one linker, compiled
+//! components cached in memory and on disk, and the run itself in a fresh store.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,14 +11,13 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use super::bindings::{self, PricingPlugin, PricingPluginPre};
+use super::epoch::{EpochTicker, TICK};
 use super::input::PricingInput;
 use super::limits::PluginLimits;
 use super::sandbox::RunState;
 use crate::catalog::Pricing;
 use crate::pricing::adjustment::price_line_items;
 
-/// Epoch tick: the granularity of run deadlines.
-const TICK: Duration = Duration::from_millis(1);
 /// Bytes of each pooled memory and table kept resident between runs: page faults were half
 /// of a run's time (a Rust plugin's 1 MiB stack plus its first heap pages); a reused slot is
 /// zeroed with memset up to the size the memory actually reached.
@@ -141,6 +140,7 @@ struct Inner {
     cache_dir: Option<PathBuf>,
     /// Hex of the engine's precompile compatibility hash (part of artifact names).
     compatibility: String,
+    ticker: EpochTicker,
 }
 
 impl WasmHost {
@@ -179,7 +179,7 @@ impl WasmHost {
             engine.precompile_compatibility_hash().hash(&mut hasher);
             format!("{:016x}", hasher.finish())
         };
-        spawn_ticker(&engine);
+        let ticker = EpochTicker::start(&engine);
         Ok(Self {
             inner: Arc::new(Inner {
                 engine,
@@ -188,6 +188,7 @@ impl WasmHost {
                 prepared: moka::sync::Cache::new(MEMORY_CACHE_ENTRIES),
                 cache_dir,
                 compatibility,
+                ticker,
             }),
         })
     }
@@ -265,6 +266,7 @@ impl WasmHost {
         let request = input.to_wit(settings);
         // Timed from the fresh store on: what every run pays, whatever the plugin does.
         let started = Instant::now();
+        let _ticking = self.inner.ticker.run();
         let mut store =
             Store::new(&self.inner.engine, RunState::new(limits.memory_bytes, limits.log_bytes));
         store.limiter(|state| &mut state.limiter);
@@ -352,21 +354,6 @@ fn truncate(mut text: String, max: usize) -> String {
         text.push('…');
     }
     text
-}
-
-/// One thread advances the epoch every tick while the engine lives.
-fn spawn_ticker(engine: &Engine) {
-    let weak = engine.weak();
-    std::thread::Builder::new()
-        .name("wasm-epoch".into())
-        .spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(TICK);
-            }
-        })
-        .expect("spawn the epoch ticker");
 }
 
 /// Loads an artifact this host wrote into its cache directory.

@@ -9,6 +9,7 @@
 //!   only what the host provides), without compiling.
 //! - [`host`]: the wasmtime engine (pooling allocator, epoch deadlines), the compiled
 //!   caches (memory and disk) and one run in a fresh store.
+//! - [`epoch`]: the ticker that moves run deadlines on, asleep while no run needs it.
 //! - [`sandbox`]: what a run can reach (deny-all WASI, bounded log, memory cap).
 //! - [`bindings`]: the WIT bindings, generated in this one place, and the conversions to
 //!   and from WIT types.
@@ -19,6 +20,7 @@
 
 pub mod bindings;
 pub mod check;
+pub mod epoch;
 pub mod host;
 pub mod input;
 pub mod limits;
