@@ -377,20 +377,21 @@ impl Store {
              WHERE last_started_at IS NOT NULL \
              AND id IN ({replacing_ids})"
         );
-        // Materialized twice: SQLite's `json_each` renders an object element as JSON text
-        // each time its `value` is referenced, so each element is rendered once (into
-        // `batch`) and each field read out of it once (into `results`), not once per
-        // reference in the UPDATE.
+        // Materialized twice: SQLite's `json_each` renders an element as JSON text each time
+        // its `value` is referenced, so each element is rendered once (into `batch`) and
+        // each field read out of it once (into `results`), not once per reference in the
+        // UPDATE. Elements are arrays (see `ResultRow`): a field is found by position, with
+        // no key to compare.
         let update_deliveries = format!(
             "WITH batch AS MATERIALIZED (SELECT value AS element FROM {results_from}), \
-             results AS MATERIALIZED (SELECT element ->> 'delivery_id' AS delivery_id, \
-               element ->> 'status' AS status, CAST(element ->> 'attempt' AS BIGINT) AS attempt, \
-               CAST(element ->> 'started_at' AS BIGINT) AS started_at, \
-               CAST(element ->> 'duration_ms' AS BIGINT) AS duration_ms, \
-               CAST(element ->> 'status_code' AS BIGINT) AS status_code, \
-               element ->> 'error' AS error, element ->> 'snippet' AS snippet, \
-               CAST(element ->> 'next_attempt_at' AS BIGINT) AS next_attempt_at, \
-               CAST(element ->> 'retry_step' AS BIGINT) AS retry_step FROM batch) \
+             results AS MATERIALIZED (SELECT element ->> 0 AS delivery_id, \
+               element ->> 1 AS status, CAST(element ->> 2 AS BIGINT) AS attempt, \
+               CAST(element ->> 3 AS BIGINT) AS started_at, \
+               CAST(element ->> 4 AS BIGINT) AS duration_ms, \
+               CAST(element ->> 5 AS BIGINT) AS status_code, \
+               element ->> 6 AS error, element ->> 7 AS snippet, \
+               CAST(element ->> 8 AS BIGINT) AS next_attempt_at, \
+               CAST(element ->> 9 AS BIGINT) AS retry_step FROM batch) \
              UPDATE deliveries SET status = r.status, \
              attempts = CASE WHEN r.attempt > 0 THEN r.attempt ELSE deliveries.attempts END, \
              next_attempt_at = r.next_attempt_at, \
@@ -449,19 +450,38 @@ impl Store {
     }
 }
 
-/// An attempt's result as one element of the JSON array [`Store::record_attempts`] binds.
-#[derive(serde::Serialize)]
+/// An attempt's result as one element of the JSON array [`Store::record_attempts`] binds:
+/// itself a JSON array, its fields in the order of the declaration (the statement reads
+/// them by position).
 struct ResultRow<'a> {
     delivery_id: &'a str,
+    status: &'static str,
     attempt: i64,
     started_at: i64,
     duration_ms: i64,
     status_code: Option<i64>,
     error: Option<&'a str>,
     snippet: Option<&'a str>,
-    status: &'static str,
     next_attempt_at: Option<i64>,
     retry_step: Option<i64>,
+}
+
+impl serde::Serialize for ResultRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (
+            self.delivery_id,
+            self.status,
+            self.attempt,
+            self.started_at,
+            self.duration_ms,
+            self.status_code,
+            self.error,
+            self.snippet,
+            self.next_attempt_at,
+            self.retry_step,
+        )
+            .serialize(serializer)
+    }
 }
 
 impl<'a> ResultRow<'a> {
