@@ -148,8 +148,8 @@ impl Sender {
         timeout: Option<Duration>,
     ) -> Response {
         let refused = |error: String| Response { error: Some(error), ..Response::default() };
-        let url = match reqwest::Url::parse(&endpoint.url) {
-            Ok(url) => url,
+        let url = match endpoint.target() {
+            Ok(url) => url.clone(),
             Err(err) => return refused(format!("invalid URL: {err}")),
         };
         if let Err(err) = ssrf::check_literal_host(&url, self.allow_private) {

@@ -3,6 +3,7 @@
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use url::{ParseError, Url};
 
 use super::{Store, Tx};
 use crate::clock::now_ms;
@@ -39,9 +40,17 @@ pub struct Endpoint {
     pub created_at: i64,
     /// Epoch ms.
     pub updated_at: i64,
+    /// `url` parsed once, when loaded: the deliveries of a claim batch share one endpoint.
+    target: Result<Url, ParseError>,
 }
 
 impl Endpoint {
+    /// The URL parsed (an error only for a row edited by hand: registration refuses what
+    /// does not parse).
+    pub fn target(&self) -> Result<&Url, ParseError> {
+        self.target.as_ref().map_err(|err| *err)
+    }
+
     /// Whether the endpoint wants events of this type.
     pub fn subscribes_to(&self, event_type: &str) -> bool {
         self.events.iter().any(|e| e == "*" || e == event_type)
@@ -98,10 +107,12 @@ const COLUMNS: &str = "id, org_id, url, description, events, filters, enabled, d
 pub(super) fn endpoint_from_row(row: &AnyRow) -> anyhow::Result<Endpoint> {
     let events: String = row.try_get("events")?;
     let filters: Option<String> = row.try_get("filters")?;
+    let url: String = row.try_get("url")?;
     Ok(Endpoint {
+        target: Url::parse(&url),
         id: row.try_get("id")?,
         org_id: row.try_get("org_id")?,
-        url: row.try_get("url")?,
+        url,
         description: row.try_get("description")?,
         events: serde_json::from_str(&events)?,
         filters: filters.map(|f| serde_json::from_str(&f)).transpose()?,
