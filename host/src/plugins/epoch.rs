@@ -21,8 +21,7 @@ pub const TICK: Duration = Duration::from_millis(1);
 /// Ticks without a new run before the ticker parks.
 const IDLE_TICKS: u32 = 1_000;
 
-/// Keeps the epoch moving while runs need it. Cheap to clone.
-#[derive(Clone)]
+/// Keeps the epoch moving while runs need it; the thread ends when this is dropped.
 pub struct EpochTicker {
     shared: Arc<Shared>,
 }
@@ -35,6 +34,10 @@ struct Shared {
     started: AtomicU64,
     /// The ticker parks (or is about to).
     parked: AtomicBool,
+    /// The owner is gone: the thread ends.
+    stopped: AtomicBool,
+    /// Held by the ticker from its check until it waits, and by whoever wakes it, so a
+    /// notification cannot fall between the two.
     lock: Mutex<()>,
     wake: Condvar,
 }
@@ -45,7 +48,7 @@ pub struct Ticking {
 }
 
 impl EpochTicker {
-    /// Starts the ticker thread for `engine`; it ends once the engine is dropped.
+    /// Starts the ticker thread for `engine`.
     pub fn start(engine: &Engine) -> Self {
         let shared = Arc::new(Shared::default());
         let ticker = shared.clone();
@@ -55,7 +58,9 @@ impl EpochTicker {
             .spawn(move || {
                 // Parks at once: no run yet.
                 let (mut seen, mut idle) = (0, IDLE_TICKS);
-                while let Some(engine) = weak.upgrade() {
+                while !ticker.stopped.load(SeqCst)
+                    && let Some(engine) = weak.upgrade()
+                {
                     engine.increment_epoch();
                     drop(engine);
                     std::thread::sleep(TICK);
@@ -78,26 +83,35 @@ impl EpochTicker {
         shared.running.fetch_add(1, SeqCst);
         shared.started.fetch_add(1, SeqCst);
         if shared.parked.load(SeqCst) {
-            // Under the lock: a ticker between its check and its wait holds it, so this
-            // notification cannot fall between the two.
-            let _guard = shared.lock.lock().expect("epoch ticker lock");
-            shared.wake.notify_one();
+            shared.wake();
         }
         Ticking { shared: shared.clone() }
     }
 }
 
 impl Shared {
-    /// Waits until a run is in flight.
+    /// Waits until a run is in flight (or the owner is gone).
     fn park(&self) {
         let guard = self.lock.lock().expect("epoch ticker lock");
         self.parked.store(true, SeqCst);
         let guard = self
             .wake
-            .wait_while(guard, |_| self.running.load(SeqCst) == 0)
+            .wait_while(guard, |_| self.running.load(SeqCst) == 0 && !self.stopped.load(SeqCst))
             .expect("epoch ticker lock");
         self.parked.store(false, SeqCst);
         drop(guard);
+    }
+
+    fn wake(&self) {
+        let _guard = self.lock.lock().expect("epoch ticker lock");
+        self.wake.notify_one();
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.shared.stopped.store(true, SeqCst);
+        self.shared.wake();
     }
 }
 
