@@ -1,5 +1,6 @@
-//! A per-process read cache of the rarely changing rows that every live price reads:
-//! organisations, templates, active plugins and who subscribes to which event type.
+//! A per-process read cache of the rarely changing rows that every live price reads
+//! (organisations, templates, active plugins and who subscribes to which event type) and
+//! that every delivery claim reads (the endpoints).
 //!
 //! Every write of those rows through this [`Store`](super::Store) clears the cache once it
 //! has committed, so this process always reads its own writes. A change made by another
@@ -9,8 +10,10 @@
 //! A load racing a write never leaves a stale entry behind: a global generation counter is
 //! bumped by every clear, and a load that saw it move drops what it inserted.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -18,7 +21,7 @@ use moka::sync::Cache;
 
 use crate::catalog::Template;
 use crate::orgs::Org;
-use crate::store::PluginVersion;
+use crate::store::{Endpoint, PluginVersion};
 
 /// How long an entry is trusted without a write of this process clearing it.
 pub const TTL: Duration = Duration::from_secs(1);
@@ -39,6 +42,8 @@ pub(super) struct ReadCache {
     pub(super) active_plugins: Cache<String, Option<PluginVersion>>,
     /// Whether an enabled endpoint subscribes, by (org id, event type).
     pub(super) subscribers: Cache<(String, String), bool>,
+    /// Webhook endpoints by id, as delivery claims attach them.
+    pub(super) endpoints: Cache<String, Option<Arc<Endpoint>>>,
 }
 
 impl std::fmt::Debug for ReadCache {
@@ -63,6 +68,7 @@ impl Default for ReadCache {
             templates: cache(),
             active_plugins: cache(),
             subscribers: cache(),
+            endpoints: cache(),
         }
     }
 }
@@ -95,6 +101,46 @@ impl ReadCache {
         Ok(value)
     }
 
+    /// The cached values of `keys`, the missing ones read with one call of `load`, which
+    /// answers for every key it is given (each kept unless a write intervened).
+    pub(super) async fn get_many<K, V, F, L>(
+        &self,
+        cache: &Cache<K, V>,
+        keys: &[K],
+        load: L,
+    ) -> anyhow::Result<HashMap<K, V>>
+    where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+        L: FnOnce(Vec<K>) -> F,
+        F: Future<Output = anyhow::Result<HashMap<K, V>>>,
+    {
+        let mut found = HashMap::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        for key in keys {
+            match cache.get(key) {
+                Some(value) => _ = found.insert(key.clone(), value),
+                None => missing.push(key.clone()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let loaded = load(missing).await?;
+        if self.generation.load(Ordering::Acquire) == generation {
+            for (key, value) in &loaded {
+                cache.insert(key.clone(), value.clone());
+            }
+            // A write that cleared meanwhile: drop what may be stale.
+            if self.generation.load(Ordering::Acquire) != generation {
+                loaded.keys().for_each(|key| cache.invalidate(key));
+            }
+        }
+        found.extend(loaded);
+        Ok(found)
+    }
+
     /// Forgets everything; called after every committed write of a cached kind.
     pub(super) fn clear(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -103,6 +149,7 @@ impl ReadCache {
         self.templates.invalidate_all();
         self.active_plugins.invalidate_all();
         self.subscribers.invalidate_all();
+        self.endpoints.invalidate_all();
     }
 }
 
@@ -128,5 +175,31 @@ mod tests {
 
         cache.clear();
         assert!(cache.active_plugins.get(&key()).is_none(), "a write clears the cache");
+    }
+
+    #[tokio::test]
+    async fn a_batch_loads_only_what_is_missing_and_not_across_a_write() {
+        let cache = ReadCache::default();
+        let keys = ["whe_1".to_owned(), "whe_2".to_owned()];
+        let absent = |missing: Vec<String>| async move {
+            Ok(missing.into_iter().map(|key| (key, None)).collect())
+        };
+        let racing = |missing: Vec<String>| async {
+            cache.clear(); // a write commits while the rows are being read
+            absent(missing).await
+        };
+        let found = cache.get_many(&cache.endpoints, &keys, racing).await.unwrap();
+        assert_eq!(found.len(), 2, "every key is answered");
+        assert!(cache.endpoints.get(&keys[0]).is_none(), "a possibly stale load was kept");
+
+        cache.get_many(&cache.endpoints, &keys[..1], absent).await.unwrap();
+        let asked = std::sync::Mutex::new(Vec::new());
+        let recording = |missing: Vec<String>| {
+            asked.lock().unwrap().extend(missing.clone());
+            absent(missing)
+        };
+        let found = cache.get_many(&cache.endpoints, &keys, recording).await.unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(*asked.lock().unwrap(), vec![keys[1].clone()], "only the missing key is read");
     }
 }

@@ -274,6 +274,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
+        self.cache.clear();
         self.endpoint(org_id, id).await
     }
 }
