@@ -244,10 +244,12 @@ impl Store {
     ) -> anyhow::Result<HashMap<String, Option<Arc<Endpoint>>>> {
         let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
         let load = |missing: Vec<String>| async move {
-            let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
+            let ids: Vec<&str> = missing.iter().map(String::as_str).collect();
+            let rows = self.read_by_ids("*", "webhook_endpoints", &ids).await?;
+            // Deleted ones are remembered as such.
             let mut loaded: HashMap<String, Option<Arc<Endpoint>>> =
-                missing.iter().map(|id| ((*id).to_owned(), None)).collect();
-            for row in self.read_by_ids("*", "webhook_endpoints", &missing).await? {
+                missing.into_iter().map(|id| (id, None)).collect();
+            for row in rows {
                 let endpoint = endpoint_from_row(&row)?;
                 loaded.insert(endpoint.id.clone(), Some(Arc::new(endpoint)));
             }
