@@ -133,9 +133,11 @@ mod tests {
         config.epoch_interruption(true);
         let engine = Engine::new(&config).unwrap();
         let ticker = EpochTicker::start(&engine);
-        // Let it park.
+        // It parks at once: no run yet.
+        let waiting = std::time::Instant::now();
         while !ticker.shared.parked.load(SeqCst) {
-            std::thread::sleep(Duration::from_millis(50));
+            assert!(waiting.elapsed() < Duration::from_secs(10), "the idle ticker never parked");
+            std::thread::sleep(Duration::from_millis(10));
         }
         let run = ticker.run();
         let (done, finished) = std::sync::mpsc::channel();

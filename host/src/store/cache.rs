@@ -91,13 +91,7 @@ impl ReadCache {
         }
         let generation = self.generation.load(Ordering::Acquire);
         let value = load.await?;
-        if self.generation.load(Ordering::Acquire) == generation {
-            cache.insert(key.clone(), value.clone());
-            // A write that cleared between the check and the insert: drop what may be stale.
-            if self.generation.load(Ordering::Acquire) != generation {
-                cache.invalidate(&key);
-            }
-        }
+        self.keep(cache, std::iter::once((&key, &value)), generation);
         Ok(value)
     }
 
@@ -128,17 +122,30 @@ impl ReadCache {
         }
         let generation = self.generation.load(Ordering::Acquire);
         let loaded = load(missing).await?;
-        if self.generation.load(Ordering::Acquire) == generation {
-            for (key, value) in &loaded {
-                cache.insert(key.clone(), value.clone());
-            }
-            // A write that cleared meanwhile: drop what may be stale.
-            if self.generation.load(Ordering::Acquire) != generation {
-                loaded.keys().for_each(|key| cache.invalidate(key));
-            }
-        }
+        self.keep(cache, loaded.iter(), generation);
         found.extend(loaded);
         Ok(found)
+    }
+
+    /// Caches what was loaded while the cache stood at `generation`, unless a write cleared
+    /// it meanwhile (the rows may be stale then).
+    fn keep<'a, K, V>(
+        &self,
+        cache: &Cache<K, V>,
+        loaded: impl Iterator<Item = (&'a K, &'a V)> + Clone,
+        generation: u64,
+    ) where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        loaded.clone().for_each(|(key, value)| cache.insert(key.clone(), value.clone()));
+        // A write that cleared between the check and the inserts: drop what may be stale.
+        if self.generation.load(Ordering::Acquire) != generation {
+            loaded.for_each(|(key, _)| cache.invalidate(key));
+        }
     }
 
     /// Forgets everything; called after every committed write of a cached kind.
