@@ -137,6 +137,7 @@ pub async fn serve(
         store.clone(),
         config.plugin_limits,
         config.plugin_cache_dir.clone(),
+        config.plugin_compiler.clone(),
     )?;
     plugins.resume_compiles().await?;
     let pricer = Pricer::new(

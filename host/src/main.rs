@@ -61,6 +61,10 @@ enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The service's compile worker: reads a request line and a component on stdin,
+    /// writes the compiled artifact to stdout (started by `serve`, not by hand).
+    #[command(hide = true)]
+    CompileWorker,
 }
 
 #[derive(Subcommand)]
@@ -101,6 +105,10 @@ enum KeysCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Plugin(PluginCommand::CompileWorker) = cli.command {
+        // Before any runtime or logging: the worker limits its own memory, then compiles.
+        return winfactor::plugins::compile_worker();
+    }
     init_tracing(cli.log_json);
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     match runtime.block_on(execute(cli)) {
@@ -123,20 +131,21 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(command) => keys(command, load).await,
-        Command::Plugin(command) => plugin(command),
+        Command::Plugin(command) => plugin(command).await,
     }
 }
 
-fn plugin(command: PluginCommand) -> anyhow::Result<()> {
+async fn plugin(command: PluginCommand) -> anyhow::Result<()> {
     use winfactor::plugins::runner;
     match command {
+        PluginCommand::CompileWorker => unreachable!("handled before the runtime starts"),
         PluginCommand::Check { file } => print!("{}", runner::check(&file)?),
         PluginCommand::Run { file, input, settings, json } => {
             let text = std::fs::read_to_string(&input)
                 .with_context(|| format!("cannot read {}", input.display()))?;
             let event: serde_json::Value =
                 serde_json::from_str(&text).with_context(|| format!("{}", input.display()))?;
-            let run = runner::run(&file, &event, &settings, json)?;
+            let run = runner::run(&file, &event, &settings, json).await?;
             print!("{}", run.output);
             if !run.passed {
                 anyhow::bail!("the run would fail in production");
@@ -146,7 +155,10 @@ fn plugin(command: PluginCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(mut config: Config) -> anyhow::Result<()> {
+    // Uploads compile in worker processes of this binary, under the compile limits.
+    config.plugin_compiler =
+        Some(winfactor::plugins::CompilerCommand::current_exe().context("locating this binary")?);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

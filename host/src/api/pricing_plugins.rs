@@ -16,7 +16,7 @@ use super::extract::{Json, Path, Query};
 use crate::AppState;
 use crate::catalog::{self, Pricing};
 use crate::error::{ApiError, ApiResult};
-use crate::plugins::{PluginOrg, PricingInput, check_component};
+use crate::plugins::{PluginOrg, PricingInput, UploadError, check_component};
 use crate::pricing::PricingContext;
 use crate::store::{PluginRun, PluginVersion};
 
@@ -77,7 +77,8 @@ pub struct DryRunBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DryRunResult {
-    /// `ok`, `plugin_error`, `invalid_output`, `timeout`, `memory_limit`, `trap`, `busy`,
+    /// `ok`, `plugin_error`, `invalid_output`, `timeout`, `memory_limit`, `trap`, `busy`
+    /// (no slot or plugin time of the organisation's share freed up before the deadline),
     /// `unavailable`.
     pub outcome: String,
     /// The breakdown as the customer would see it (totals recomputed).
@@ -114,6 +115,12 @@ pub struct LimitsView {
     pub log_bytes: usize,
     /// Upload cap.
     pub upload_bytes: usize,
+    /// Lines the log may hold.
+    pub log_lines: usize,
+    /// Runs of the organisation at once.
+    pub org_slots: u32,
+    /// Plugin time the organisation may use per second, ms.
+    pub org_cpu_ms_per_second: u32,
 }
 
 /// Recent runs.
@@ -141,27 +148,39 @@ pub struct UploadQuery {
     pub settings: Option<String>,
 }
 
+/// A version of the org's, with its place in the compile queue while it waits.
 async fn version_of(state: &AppState, org_id: &str, id: &str) -> ApiResult<PluginVersion> {
-    state.store.plugin_version(org_id, id).await?.ok_or(ApiError::NotFound("pricing plugin"))
+    let mut version = state
+        .store
+        .plugin_version(org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound("pricing plugin"))?;
+    version.queue_position = state.plugins.queue_position(&version.id);
+    Ok(version)
 }
 
 /// List the organisation's plugin versions.
 #[utoipa::path(get, path = "/api/v1/pricing-plugins", tag = "pricing-plugins",
     responses((status = 200, body = PluginList), super::AuthErrors))]
 async fn list_plugins(auth: ApiAuth, State(state): State<AppState>) -> ApiResult<Json<PluginList>> {
-    let data = state.store.plugin_versions(&auth.org.id).await?;
+    let mut data = state.store.plugin_versions(&auth.org.id).await?;
+    for version in &mut data {
+        version.queue_position = state.plugins.queue_position(&version.id);
+    }
     let active_id = data.iter().find(|v| v.active).map(|v| v.id.clone());
     Ok(Json(PluginList { data, active_id }))
 }
 
 /// Upload a component: a raw `application/wasm` body (`?name=…&settings=…`) or
 /// `multipart/form-data` with parts `file`, `name` and optional `settings`. It is checked
-/// at once (422 explains what is wrong) and compiled in the background: the version shows
-/// `compiling`, then `ready` or `failed`.
+/// at once (422 explains what is wrong), stored within the organisation's limits on stored
+/// versions and bytes (409 `plugin_storage_full`), and compiled in the background: the
+/// version shows `queued` (with `queuePosition`), `compiling`, then `ready` or `failed`.
 #[utoipa::path(post, path = "/api/v1/pricing-plugins", tag = "pricing-plugins",
     params(UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/wasm"),
     responses((status = 202, body = PluginVersion), super::AuthErrors,
+        (status = 409, description = "`plugin_storage_full`: the organisation's stored versions or bytes are at their limit", body = crate::error::ErrorBody),
         (status = 413, description = "Larger than the upload cap", body = crate::error::ErrorBody),
         (status = 415, description = "Neither application/wasm nor multipart/form-data", body = crate::error::ErrorBody),
         (status = 422, description = "Not a pricing component, or bad name/settings", body = crate::error::ErrorBody)))]
@@ -183,7 +202,15 @@ async fn upload_plugin(
     }
     let info =
         check_component(&upload.wasm, limit).map_err(|why| ApiError::invalid_field("wasm", why))?;
-    let version = state.plugins.upload(&auth.org.id, name, &upload.wasm, &info, &settings).await?;
+    let version =
+        state.plugins.upload(&auth.org.id, name, &upload.wasm, &info, &settings).await.map_err(
+            |err| match err {
+                UploadError::Storage(refusal) => {
+                    ApiError::conflict("plugin_storage_full", refusal.to_string())
+                }
+                UploadError::Internal(err) => ApiError::Internal(err),
+            },
+        )?;
     Ok((StatusCode::ACCEPTED, Json(version)))
 }
 
@@ -374,7 +401,8 @@ async fn dry_run_plugin(
         (None, Some(session_id)) => session_input(&state, &auth.org, &session_id).await?,
         _ => return Err(ApiError::invalid_field("", "give either `event` or `sessionId`")),
     };
-    let evaluation = state.plugins.evaluate(&version, input, state.plugins.limits().budget).await;
+    let budget = state.plugins.limits().budget;
+    let evaluation = state.plugins.evaluate(&auth.org.id, &version, input, budget).await;
     let run = state.plugins.record(&auth.org.id, &version, None, "dry-run", &evaluation);
     let limits = state.plugins.limits();
     Ok(Json(DryRunResult {
@@ -393,6 +421,9 @@ async fn dry_run_plugin(
             output_bytes: limits.output_bytes,
             log_bytes: limits.log_bytes,
             upload_bytes: limits.upload_bytes,
+            log_lines: limits.log_lines,
+            org_slots: limits.org_slots,
+            org_cpu_ms_per_second: limits.org_cpu_ms_per_second,
         },
     }))
 }

@@ -57,6 +57,9 @@ pub struct Config {
     pub plugin_limits: PluginLimits,
     /// Where precompiled plugin artifacts are kept across restarts.
     pub plugin_cache_dir: PathBuf,
+    /// How to start a compile worker (`winfactor serve`: its own binary); `None` compiles
+    /// in this process, without the compile memory limit (embedders).
+    pub plugin_compiler: Option<crate::plugins::CompilerCommand>,
 }
 
 impl Config {
@@ -143,6 +146,27 @@ pub struct Settings {
     /// system temporary directory).
     #[arg(long, env = "WINFACTOR_PLUGIN_CACHE_DIR")]
     pub plugin_cache_dir: Option<PathBuf>,
+    /// Plugin runs of one organisation at once (default 8).
+    #[arg(long, env = "WINFACTOR_PLUGIN_ORG_SLOTS")]
+    pub plugin_org_slots: Option<u32>,
+    /// Plugin time one organisation may use per second, ms (default 250).
+    #[arg(long, env = "WINFACTOR_PLUGIN_ORG_CPU_MS_PER_SECOND")]
+    pub plugin_org_cpu_ms_per_second: Option<u32>,
+    /// Threads executing plugin runs (default 2).
+    #[arg(long, env = "WINFACTOR_PLUGIN_THREADS")]
+    pub plugin_threads: Option<usize>,
+    /// Longest compilation of an upload, e.g. `60s`.
+    #[arg(long, env = "WINFACTOR_PLUGIN_COMPILE_TIMEOUT")]
+    pub plugin_compile_timeout: Option<String>,
+    /// Memory a compilation may use, MiB (default 2048).
+    #[arg(long, env = "WINFACTOR_PLUGIN_COMPILE_MEMORY_MIB")]
+    pub plugin_compile_memory_mib: Option<usize>,
+    /// Plugin versions one organisation may store (default 50).
+    #[arg(long, env = "WINFACTOR_PLUGIN_MAX_VERSIONS")]
+    pub plugin_max_versions: Option<u32>,
+    /// Plugin bytes one organisation may store, MiB (default 256).
+    #[arg(long, env = "WINFACTOR_PLUGIN_MAX_STORED_MIB")]
+    pub plugin_max_stored_mib: Option<u64>,
 }
 
 impl Settings {
@@ -186,6 +210,17 @@ impl Settings {
             plugin_memory_mib: self.plugin_memory_mib.or(fallback.plugin_memory_mib),
             plugin_slots: self.plugin_slots.or(fallback.plugin_slots),
             plugin_cache_dir: self.plugin_cache_dir.or(fallback.plugin_cache_dir),
+            plugin_org_slots: self.plugin_org_slots.or(fallback.plugin_org_slots),
+            plugin_org_cpu_ms_per_second: self
+                .plugin_org_cpu_ms_per_second
+                .or(fallback.plugin_org_cpu_ms_per_second),
+            plugin_threads: self.plugin_threads.or(fallback.plugin_threads),
+            plugin_compile_timeout: self.plugin_compile_timeout.or(fallback.plugin_compile_timeout),
+            plugin_compile_memory_mib: self
+                .plugin_compile_memory_mib
+                .or(fallback.plugin_compile_memory_mib),
+            plugin_max_versions: self.plugin_max_versions.or(fallback.plugin_max_versions),
+            plugin_max_stored_mib: self.plugin_max_stored_mib.or(fallback.plugin_max_stored_mib),
         }
     }
 
@@ -297,17 +332,26 @@ impl Settings {
             budget: duration("plugin_budget", self.plugin_budget, defaults.budget)?,
             memory_bytes: self.plugin_memory_mib.map_or(defaults.memory_bytes, |mib| mib << 20),
             slots: self.plugin_slots.unwrap_or(defaults.slots),
+            org_slots: self.plugin_org_slots.unwrap_or(defaults.org_slots),
+            org_cpu_ms_per_second: self
+                .plugin_org_cpu_ms_per_second
+                .unwrap_or(defaults.org_cpu_ms_per_second),
+            threads: self.plugin_threads.unwrap_or(defaults.threads),
+            compile_timeout: duration(
+                "plugin_compile_timeout",
+                self.plugin_compile_timeout,
+                defaults.compile_timeout,
+            )?,
+            compile_memory_bytes: self
+                .plugin_compile_memory_mib
+                .map_or(defaults.compile_memory_bytes, |mib| mib << 20),
+            org_max_versions: self.plugin_max_versions.unwrap_or(defaults.org_max_versions),
+            org_max_stored_bytes: self
+                .plugin_max_stored_mib
+                .map_or(defaults.org_max_stored_bytes, |mib| mib << 20),
             ..defaults
         };
-        if plugin_limits.budget.is_zero() || plugin_limits.budget > Duration::from_secs(10) {
-            return Err(ConfigError::new("plugin_budget", "must be between 1ms and 10s"));
-        }
-        if !(1..=4096).contains(&(plugin_limits.memory_bytes >> 20)) {
-            return Err(ConfigError::new("plugin_memory_mib", "must be between 1 and 4096"));
-        }
-        if !(1..=1024).contains(&plugin_limits.slots) {
-            return Err(ConfigError::new("plugin_slots", "must be between 1 and 1024"));
-        }
+        validate_plugin_limits(&plugin_limits)?;
         let plugin_cache_dir = self
             .plugin_cache_dir
             .unwrap_or_else(|| std::env::temp_dir().join("winfactor-plugin-cache"));
@@ -327,6 +371,7 @@ impl Settings {
             mail_from,
             plugin_limits,
             plugin_cache_dir,
+            plugin_compiler: None,
         })
     }
 }
@@ -354,6 +399,54 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => return Err(format!("`{text}`: unit must be ms, s, m, h or d")),
     };
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
+}
+
+/// Each plugin limit within its range, named by its setting when not.
+fn validate_plugin_limits(limits: &PluginLimits) -> Result<(), ConfigError> {
+    let checks: [(&str, bool, &str); 9] = [
+        (
+            "plugin_budget",
+            !limits.budget.is_zero() && limits.budget <= Duration::from_secs(10),
+            "must be between 1ms and 10s",
+        ),
+        (
+            "plugin_memory_mib",
+            (1..=4096).contains(&(limits.memory_bytes >> 20)),
+            "must be between 1 and 4096",
+        ),
+        ("plugin_slots", (1..=1024).contains(&limits.slots), "must be between 1 and 1024"),
+        (
+            "plugin_org_slots",
+            (1..=limits.slots).contains(&limits.org_slots),
+            "must be between 1 and plugin_slots",
+        ),
+        (
+            "plugin_org_cpu_ms_per_second",
+            (1..=100_000).contains(&limits.org_cpu_ms_per_second),
+            "must be between 1 and 100000",
+        ),
+        ("plugin_threads", (1..=256).contains(&limits.threads), "must be between 1 and 256"),
+        (
+            "plugin_compile_timeout",
+            limits.compile_timeout >= Duration::from_millis(100)
+                && limits.compile_timeout <= Duration::from_secs(3600),
+            "must be between 100ms and 1h",
+        ),
+        (
+            "plugin_compile_memory_mib",
+            (32..=65_536).contains(&(limits.compile_memory_bytes >> 20)),
+            "must be between 32 and 65536",
+        ),
+        (
+            "plugin_max_versions",
+            limits.org_max_versions >= 1 && limits.org_max_stored_bytes >= 1 << 20,
+            "plugin_max_versions and plugin_max_stored_mib must be at least 1",
+        ),
+    ];
+    match checks.into_iter().find(|(_, ok, _)| !ok) {
+        Some((setting, _, why)) => Err(ConfigError::new(setting, why)),
+        None => Ok(()),
+    }
 }
 
 fn validate_public_url(url: &str) -> Result<String, ConfigError> {

@@ -1,8 +1,8 @@
 //! The one `bindgen!` site: host types generated from `wit/pricing.wit`, and the
-//! conversions between them and the service's own types.
+//! conversions between them and the service's own types — including the WIT `decimal`
+//! grammar, held exactly.
 
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
 use super::input::PricingInput;
 use crate::orgs::UnitSystem;
@@ -15,6 +15,9 @@ mod generated {
     wasmtime::component::bindgen!({
         world: "pricing-plugin",
         path: "../wit",
+        // Runs are async so nothing a guest waits on (a sleep, a poll) outlives its
+        // deadline; the `log` import answers at once and stays synchronous.
+        exports: { default: async },
     });
 }
 
@@ -98,6 +101,46 @@ impl PricingInput {
     }
 }
 
+/// Most significant digits of a WIT `decimal` (what an exact [`Decimal`] holds).
+const MAX_DECIMAL_DIGITS: usize = 28;
+
+/// Reads a WIT `decimal` exactly: `-?(0|[1-9][0-9]*)(\.[0-9]+)?`, not negative zero, at most
+/// 28 digits. Anything else (`1_000`, `+1`, `.5`, `5.`, `1e2`, `-0`, a fraction that would
+/// round) is refused with the reason.
+pub fn wit_decimal(text: &str) -> Result<Decimal, String> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let well_formed =
+        digits(whole) && (whole == "0" || !whole.starts_with('0')) && fraction.is_none_or(digits);
+    if !well_formed {
+        return Err(format!(
+            "`{}` is not a decimal (digits, optionally `-` and a fraction)",
+            shown(text)
+        ));
+    }
+    if whole.len() + fraction.map_or(0, str::len) > MAX_DECIMAL_DIGITS {
+        return Err(format!("`{}` has more than {MAX_DECIMAL_DIGITS} digits", shown(text)));
+    }
+    let value = Decimal::from_str_exact(text).map_err(|err| format!("`{}`: {err}", shown(text)))?;
+    if value.is_zero() && text.starts_with('-') {
+        return Err(format!("`{}` is negative zero", shown(text)));
+    }
+    Ok(value)
+}
+
+/// At most 40 characters of guest text for an error message.
+fn shown(text: &str) -> String {
+    let mut cut: String = text.chars().take(40).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    cut
+}
+
 /// The output's rows as a callback body's rows (validated by the same code), or which
 /// decimal is malformed.
 pub fn line_items(breakdown: Breakdown) -> Result<Vec<LineItemInput>, String> {
@@ -107,8 +150,7 @@ pub fn line_items(breakdown: Breakdown) -> Result<Vec<LineItemInput>, String> {
         .enumerate()
         .map(|(index, item)| {
             let decimal = |text: &str, field: &str| {
-                Decimal::from_str(text)
-                    .map_err(|_| format!("lineItems[{index}].{field}: `{text}` is not a decimal"))
+                wit_decimal(text).map_err(|why| format!("lineItems[{index}].{field}: {why}"))
             };
             Ok(LineItemInput {
                 quantity: decimal(&item.quantity, "quantity")?,
@@ -140,11 +182,51 @@ pub fn output_size(breakdown: &Breakdown) -> usize {
         .sum()
 }
 
-/// A typed plugin error as text for the run record.
+/// A typed plugin error as text for the run record (the guest's text cut to 1 000 bytes,
+/// control characters replaced).
 pub fn describe(error: &PluginError) -> String {
-    match error {
-        PluginError::InvalidSettings(why) => format!("invalid settings: {why}"),
-        PluginError::Unsupported(why) => format!("unsupported: {why}"),
-        PluginError::Failed(why) => format!("failed: {why}"),
+    let (kind, why) = match error {
+        PluginError::InvalidSettings(why) => ("invalid settings", why),
+        PluginError::Unsupported(why) => ("unsupported", why),
+        PluginError::Failed(why) => ("failed", why),
+    };
+    let mut text = format!("{kind}: ");
+    text.extend(why.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }));
+    super::host::truncate(text, 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_follow_the_wit_grammar_exactly() {
+        for good in ["0", "960", "140.25", "-1.5", "0.075", "0.10", "1234567890123456789012345678"]
+        {
+            assert_eq!(wit_decimal(good).unwrap().to_string(), good, "{good}");
+        }
+        let long_fraction = format!("0.{}", "3".repeat(400));
+        for bad in [
+            "",
+            "-",
+            "1_000",
+            "+1",
+            ".5",
+            "5.",
+            "1e2",
+            "-0",
+            "-0.00",
+            "007",
+            "1.2.3",
+            " 1",
+            "1 ",
+            "١",
+            "0x10",
+            "NaN",
+            "12345678901234567890123456789",
+            &long_fraction,
+        ] {
+            assert!(wit_decimal(bad).is_err(), "accepted `{bad}`");
+        }
     }
 }

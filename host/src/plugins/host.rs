@@ -1,6 +1,7 @@
 //! The wasmtime host: one engine (pooling allocator, copy-on-write memory images, epoch
 //! interruption driven by one ticker thread while runs need it), one linker, compiled
-//! components cached in memory and on disk, and the run itself in a fresh store.
+//! components cached in memory and on disk, and the run itself: async, in a fresh store,
+//! over by its deadline whatever the guest calls.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,12 +9,16 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
+};
 
 use super::bindings::{self, PricingPlugin, PricingPluginPre};
-use super::epoch::{EpochTicker, TICK};
+use super::epoch::EpochTicker;
 use super::input::PricingInput;
 use super::limits::PluginLimits;
+use super::run_log::RunLog;
 use super::sandbox::RunState;
 use crate::catalog::Pricing;
 use crate::pricing::adjustment::price_line_items;
@@ -143,6 +148,14 @@ struct Inner {
     ticker: EpochTicker,
 }
 
+/// The code-generation settings, shared by the service's engine and the compile worker
+/// (whose artifacts this engine loads): what the compiled code checks and assumes.
+pub(super) fn codegen_config() -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true).memory_init_cow(true).wasm_component_model(true);
+    config
+}
+
 impl WasmHost {
     /// An engine sized for `limits.slots` concurrent runs, with artifacts under
     /// `cache_dir` (none: compile on every start, as `winfactor plugin` does).
@@ -158,20 +171,18 @@ impl WasmHost {
             .max_memories_per_component(4)
             .total_tables(slots * 16)
             .max_tables_per_component(16)
+            // One fiber stack per run in flight.
+            .total_stacks(slots)
             .max_memory_size(limits.memory_bytes)
             // A reused slot keeps its pages mapped (zeroed with memset, not madvise), so a
             // run does not page-fault its way through the stack and the first heap.
             .linear_memory_keep_resident(KEEP_RESIDENT)
             .table_keep_resident(KEEP_RESIDENT);
-        let mut config = Config::new();
-        config
-            .epoch_interruption(true)
-            .memory_init_cow(true)
-            .wasm_component_model(true)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let mut config = codegen_config();
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         PricingPlugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let compatibility = {
             use std::hash::{Hash, Hasher};
@@ -208,20 +219,38 @@ impl WasmHost {
         self.inner.prepared.get(sha256)
     }
 
-    /// Compiles and links `bytes` (slow: call off the async runtime), keeps the result in
-    /// memory and, with a cache directory, writes the precompiled artifact. Returns the
-    /// artifact's SHA-256 for the caller to record: only artifacts whose digest it
-    /// recorded are ever loaded back.
+    /// Compiles `bytes` in this process (slow: call off the async runtime) and installs the
+    /// result (see [`WasmHost::install`]). The service compiles in a worker process
+    /// instead ([`super::compiler`]); the local runner and embedders without one use this.
     pub fn compile(&self, sha256: &str, bytes: &[u8]) -> anyhow::Result<(Arc<Prepared>, String)> {
-        let component = Component::new(&self.inner.engine, bytes)?;
+        let artifact = self.precompile(bytes)?;
+        self.install(sha256, &artifact)
+    }
+
+    /// Compiles `bytes` into an artifact for [`WasmHost::install`] (slow: call off the
+    /// async runtime).
+    pub fn precompile(&self, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+        Ok(self.inner.engine.precompile_component(bytes)?)
+    }
+
+    /// Installs the artifact compiled from the component `sha256` — by this host or by its
+    /// compile worker (the same build, so the same code-generation settings): writes it
+    /// to the cache directory, links it and keeps it in memory. Returns the artifact's
+    /// SHA-256 for the caller to record: only artifacts whose digest it recorded are ever
+    /// loaded back from disk.
+    pub fn install(
+        &self,
+        sha256: &str,
+        artifact: &[u8],
+    ) -> anyhow::Result<(Arc<Prepared>, String)> {
+        let digest = hex::encode(Sha256::digest(artifact));
+        let component = deserialize_own_artifact(&self.inner.engine, artifact)?;
         let prepared = self.link(sha256, &component)?;
-        let artifact = component.serialize()?;
-        let digest = hex::encode(Sha256::digest(&artifact));
         if let Some(dir) = &self.inner.cache_dir {
             std::fs::create_dir_all(dir)?;
             let path = dir.join(format!("{}.cwasm", self.artifact_key(sha256)));
             let partial = path.with_extension("partial");
-            std::fs::write(&partial, &artifact)?;
+            std::fs::write(&partial, artifact)?;
             std::fs::rename(&partial, &path)?;
         }
         Ok((prepared, digest))
@@ -252,10 +281,13 @@ impl WasmHost {
         Ok(prepared)
     }
 
-    /// Runs `prepared` on `input` with `settings` (JSON text) for at most `deadline`, in a
-    /// fresh store. Blocking: microseconds for a well-behaved plugin, up to the deadline
-    /// for a hostile one.
-    pub fn run(
+    /// Runs `prepared` on `input` with `settings` (JSON text) in a fresh store, for at most
+    /// `deadline`: microseconds for a well-behaved plugin. A guest computing yields to the
+    /// executor every epoch tick and traps at the deadline; a guest waiting in a host call
+    /// (a sleep, a poll) is unwound when its future is dropped at the deadline. Nothing it
+    /// hands the host in one call (its output, a log line, a write) is copied beyond
+    /// [`PluginLimits::hostcall_bytes`].
+    pub async fn run(
         &self,
         prepared: &Prepared,
         input: &PricingInput,
@@ -266,69 +298,68 @@ impl WasmHost {
         let request = input.to_wit(settings);
         // Timed from the fresh store on: what every run pays, whatever the plugin does.
         let started = Instant::now();
+        let ends_at = started + deadline;
         let _ticking = self.inner.ticker.run();
+        let log = RunLog::new(limits.log_bytes, limits.log_lines);
         let mut store =
-            Store::new(&self.inner.engine, RunState::new(limits.memory_bytes, limits.log_bytes));
+            Store::new(&self.inner.engine, RunState::new(limits.memory_bytes, log.clone()));
         store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(ticks(deadline));
-        store.epoch_deadline_trap();
-        let result = prepared
-            .pre
-            .instantiate(&mut store)
-            .and_then(|plugin| plugin.call_price(&mut store, &request));
+        store.set_hostcall_fuel(limits.hostcall_bytes());
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= ends_at {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
+        let call = async {
+            let plugin = prepared.pre.instantiate_async(&mut store).await?;
+            plugin.call_price(&mut store, &request).await
+        };
+        let result = tokio::time::timeout_at(ends_at.into(), call).await;
         let duration = started.elapsed();
         let mut state = store.into_data();
-        let peak_memory = state.limiter.peak;
-        let memory_refused = state.limiter.refused.take();
         let mut report = RunReport {
             outcome: Outcome::Ok,
             pricing: None,
             error: None,
             duration,
-            peak_memory,
+            peak_memory: state.limiter.peak,
             output_bytes: 0,
-            log: state.into_log(),
+            log: log.lines(),
         };
-        match result {
-            Ok(Ok(breakdown)) => {
+        let timed_out =
+            || (Outcome::Timeout, format!("deadline of {} ms passed", deadline.as_millis()));
+        let (outcome, why) = match result {
+            Ok(Ok(Ok(breakdown))) => {
                 report.output_bytes = bindings::output_size(&breakdown);
-                match self.validate(breakdown, report.output_bytes, &input.base_pricing.currency) {
-                    Ok(pricing) => report.pricing = Some(pricing),
-                    Err(why) => report.fail(Outcome::InvalidOutput, why),
+                match validate(breakdown, report.output_bytes, limits.output_bytes, input) {
+                    Ok(pricing) => {
+                        report.pricing = Some(pricing);
+                        return report;
+                    }
+                    Err(why) => (Outcome::InvalidOutput, why),
                 }
             }
-            Ok(Err(declined)) => report.fail(Outcome::PluginError, bindings::describe(&declined)),
-            Err(err) => {
-                let (outcome, why) = match (memory_refused, err.downcast_ref::<Trap>()) {
-                    (Some(why), _) => (Outcome::MemoryLimit, why),
-                    (None, Some(Trap::Interrupt)) => (
-                        Outcome::Timeout,
-                        format!("deadline of {} ms passed", deadline.as_millis()),
+            Ok(Ok(Err(declined))) => (Outcome::PluginError, bindings::describe(&declined)),
+            Err(_waiting_in_a_host_call) => timed_out(),
+            Ok(Err(err)) => match (state.limiter.refused.take(), err.downcast_ref::<Trap>()) {
+                (Some(why), _) => (Outcome::MemoryLimit, why),
+                (None, Some(Trap::Interrupt)) => timed_out(),
+                (None, _) if format!("{err:#}").contains(HOSTCALL_FUEL_EXHAUSTED) => (
+                    Outcome::InvalidOutput,
+                    format!(
+                        "the plugin handed the host more than {} bytes in one call (its \
+                         output, a log line or a write)",
+                        limits.hostcall_bytes()
                     ),
-                    (None, _) => (Outcome::Trap, truncate(format!("{err:#}"), 1000)),
-                };
-                report.fail(outcome, why);
-            }
-        }
+                ),
+                (None, _) => (Outcome::Trap, truncate(format!("{err:#}"), 1000)),
+            },
+        };
+        report.fail(outcome, why);
         report
-    }
-
-    fn validate(
-        &self,
-        breakdown: bindings::Breakdown,
-        output_bytes: usize,
-        currency: &str,
-    ) -> Result<Pricing, String> {
-        let cap = self.inner.limits.output_bytes;
-        if output_bytes > cap {
-            return Err(format!("output of {output_bytes} bytes; the cap is {cap}"));
-        }
-        let items = bindings::line_items(breakdown)?;
-        price_line_items(items, currency, "lineItems").map_err(|errors| {
-            let shown: Vec<String> =
-                errors.iter().take(5).map(|e| format!("{}: {}", e.path, e.message)).collect();
-            shown.join("; ")
-        })
     }
 }
 
@@ -339,12 +370,40 @@ impl RunReport {
     }
 }
 
-/// Epoch ticks for `deadline`, rounded up, plus one for the tick in progress.
-fn ticks(deadline: Duration) -> u64 {
-    (deadline.as_micros().div_ceil(TICK.as_micros()) as u64).max(1) + 1
+/// Holds a breakdown to the contract: within the output cap, decimals exactly as WIT
+/// defines them, each `itemKey` naming a base item at most once, and the rules every
+/// breakdown meets (callbacks too).
+fn validate(
+    breakdown: bindings::Breakdown,
+    output_bytes: usize,
+    cap: usize,
+    input: &PricingInput,
+) -> Result<Pricing, String> {
+    if output_bytes > cap {
+        return Err(format!("output of {output_bytes} bytes; the cap is {cap}"));
+    }
+    let items = bindings::line_items(breakdown)?;
+    let base = &input.base_pricing.line_items;
+    let keyed =
+        items.iter().enumerate().filter_map(|(i, item)| Some((i, item.item_key.as_deref()?)));
+    for (index, key) in keyed {
+        if !base.iter().any(|b| b.item_key.as_deref() == Some(key)) {
+            return Err(format!("lineItems[{index}].itemKey: no base item has this key"));
+        }
+    }
+    price_line_items(items, &input.base_pricing.currency, "lineItems").map_err(|errors| {
+        let shown: Vec<String> =
+            errors.iter().take(5).map(|e| format!("{}: {}", e.path, e.message)).collect();
+        shown.join("; ")
+    })
 }
 
-fn truncate(mut text: String, max: usize) -> String {
+/// How wasmtime says a call handed over more than the store's hostcall fuel allows.
+const HOSTCALL_FUEL_EXHAUSTED: &str =
+    "too much data is being copied between the host and the guest";
+
+/// `text` cut to at most `max` bytes (on a character boundary), marked with `…`.
+pub(super) fn truncate(mut text: String, max: usize) -> String {
     if text.len() > max {
         let mut cut = max;
         while !text.is_char_boundary(cut) {
@@ -356,15 +415,68 @@ fn truncate(mut text: String, max: usize) -> String {
     text
 }
 
-/// Loads an artifact this host wrote into its cache directory.
+/// Loads an artifact compiled by this service: by this host, by its compile worker (the same
+/// build), or read back from its cache directory.
 ///
 /// The one `unsafe` of the service: `Component::deserialize` trusts its input to be
-/// wasmtime's own output. The caller checked the bytes against the SHA-256 recorded when
-/// this host (same engine build: the compatibility hash is in the file name) serialized
-/// them, so uploaded bytes never reach this function.
+/// wasmtime's own output. Every caller hands it bytes that wasmtime of this build produced
+/// from an upload — just now (this process or its worker's stdout), or earlier, checked
+/// against the SHA-256 recorded when they were written — so uploaded bytes never reach
+/// this function, and an artifact of other settings is refused by wasmtime's own
+/// compatibility check.
 #[allow(unsafe_code)]
 fn deserialize_own_artifact(engine: &Engine, artifact: &[u8]) -> anyhow::Result<Component> {
-    // SAFETY: `artifact` is byte-for-byte what `Component::serialize` produced on an engine
-    // with the same compatibility hash (digest checked by the caller).
+    // SAFETY: `artifact` is byte-for-byte what `Engine::precompile_component` of this build
+    // produced (see above).
     Ok(unsafe { Component::deserialize(engine, artifact) }?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bindings::winfactor::pricing::types::LineItem;
+
+    fn input() -> PricingInput {
+        let base = serde_json::json!({"currency": "EUR", "subtotal": 10.0, "lineItems": [
+            {"itemKey": "template:t:door", "description": "Door", "quantity": 1, "unitPrice": 10.0, "total": 10.0}
+        ]});
+        let event = serde_json::json!({
+            "context": "live", "session": {"id": "cs_1"}, "template": {"id": "t"},
+            "configuration": {"width": 1000, "height": 2000, "components": []},
+            "configHash": "sha256:x", "basePricing": base,
+        });
+        PricingInput::from_event(&event).unwrap()
+    }
+
+    fn row(key: Option<&str>, quantity: &str) -> LineItem {
+        LineItem {
+            item_key: key.map(str::to_owned),
+            external_ref: None,
+            description: "Door".into(),
+            quantity: quantity.into(),
+            unit_price: "10".into(),
+            item_type: None,
+            sort_offset: 0,
+        }
+    }
+
+    fn check(rows: Vec<LineItem>) -> Result<Pricing, String> {
+        let breakdown = bindings::Breakdown { line_items: rows };
+        let size = bindings::output_size(&breakdown);
+        validate(breakdown, size, 1 << 20, &input())
+    }
+
+    #[test]
+    fn plugin_answers_are_held_to_the_wit_contract() {
+        assert!(check(vec![row(Some("template:t:door"), "2"), row(None, "1")]).is_ok());
+        let unknown = check(vec![row(Some("template:t:window"), "1")]).unwrap_err();
+        assert!(unknown.contains("no base item"), "{unknown}");
+        let twice =
+            check(vec![row(Some("template:t:door"), "1"), row(Some("template:t:door"), "1")]);
+        assert!(twice.unwrap_err().contains("same itemKey"));
+        let sloppy = check(vec![row(None, "1e2")]).unwrap_err();
+        assert!(sloppy.contains("lineItems[0].quantity"), "{sloppy}");
+        let big = bindings::Breakdown { line_items: vec![row(None, "1")] };
+        assert!(validate(big, 2_000, 1_000, &input()).unwrap_err().contains("cap is 1000"));
+    }
 }

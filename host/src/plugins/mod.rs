@@ -5,62 +5,86 @@
 //! every configuration change before the PUT returns, in microseconds, beside (not instead
 //! of) the `pricing.calculated` webhook.
 //!
+//! - [`limits`]: every limit, with its default.
 //! - [`check`]: the upload check (a component, within the cap, exporting `price`, importing
 //!   only what the host provides), without compiling.
+//! - [`compile_queue`]: uploads waiting to compile, fairly between organisations.
+//! - [`compiler`]: compilation in a worker process, under time and memory limits.
 //! - [`host`]: the wasmtime engine (pooling allocator, epoch deadlines), the compiled
-//!   caches (memory and disk) and one run in a fresh store.
+//!   caches (memory and disk) and one run in a fresh store, over by its deadline.
 //! - [`epoch`]: the ticker that moves run deadlines on, asleep while no run needs it.
-//! - [`sandbox`]: what a run can reach (deny-all WASI, bounded log, memory cap).
+//! - [`sandbox`]: what a run can reach (deny-all WASI, memory cap); [`run_log`]: its
+//!   bounded log.
+//! - [`shares`]: each organisation's share of the run slots and of plugin time.
+//! - [`threads`]: the threads runs execute on, apart from the HTTP workers.
 //! - [`bindings`]: the WIT bindings, generated in this one place, and the conversions to
 //!   and from WIT types.
 //! - [`input`]: the request, from live state or from an event's JSON.
 //! - [`runner`]: `winfactor plugin check|run` for plugin authors.
-//! - [`Plugins`] (here): versions and activation over the store, compilation off the
-//!   request path, run slots, and run records.
+//! - [`Plugins`] (here): versions and activation over the store, the compile loop, runs
+//!   within their shares, and run records.
 
 pub mod bindings;
 pub mod check;
+pub mod compile_queue;
+pub mod compiler;
 pub mod epoch;
 pub mod host;
 pub mod input;
 pub mod limits;
+pub mod run_log;
 pub mod runner;
 pub mod sandbox;
+pub mod shares;
+pub mod threads;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::runtime::RuntimeFlavor;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 pub use check::{ComponentInfo, check_component};
+pub use compiler::{CompilerCommand, compile_worker};
 pub use host::{Origin, Outcome, Prepared, RunReport, WasmHost};
 pub use input::{PluginOrg, PricingInput};
 pub use limits::PluginLimits;
 
 use crate::clock::now_ms;
 use crate::ids::new_sortable_id;
-use crate::store::{NewPluginVersion, PluginRun, PluginVersion, Store};
+use crate::store::{NewPluginVersion, PluginRun, PluginVersion, StorageRefusal, Store};
+use compile_queue::{CompileQueue, Job};
+use shares::{Metered, OrgShares};
+use threads::RunThreads;
 
 /// Plugin versions, compilation and runs for the service. Cheap to clone.
 #[derive(Clone)]
 pub struct Plugins {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     store: Store,
     host: WasmHost,
     /// One permit per pooling-allocator slot: runs beyond wait (within their deadline).
     slots: Arc<Semaphore>,
-    /// One compilation at a time, so a large upload cannot starve live pricing of CPU.
-    compiling: Arc<Semaphore>,
+    /// Each organisation's share of the slots and of plugin time.
+    shares: OrgShares,
+    /// Where runs execute.
+    threads: RunThreads,
+    /// Uploads waiting to compile.
+    queue: Arc<CompileQueue>,
+    /// The compile worker; `None` compiles in this process (no memory limit: embedders).
+    compiler: Option<CompilerCommand>,
     /// Runs to record, written in batches off the request path.
     recorder: mpsc::UnboundedSender<Recording>,
 }
 
 impl std::fmt::Debug for Plugins {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugins").field("limits", &self.host.limits()).finish_non_exhaustive()
+        f.debug_struct("Plugins").field("limits", &self.limits()).finish_non_exhaustive()
     }
 }
 
@@ -73,37 +97,58 @@ pub struct Evaluation {
     pub origin: Option<Origin>,
 }
 
+/// Why an upload was not stored.
+#[derive(Debug)]
+pub enum UploadError {
+    /// The organisation's stored versions or bytes would pass their limit.
+    Storage(StorageRefusal),
+    /// Anything else.
+    Internal(anyhow::Error),
+}
+
 impl Plugins {
-    /// The runtime over `store`, precompiled artifacts under `cache_dir`. Starts the run
-    /// recorder (call inside the tokio runtime).
-    pub fn new(store: Store, limits: PluginLimits, cache_dir: PathBuf) -> anyhow::Result<Self> {
+    /// The runtime over `store`, precompiled artifacts under `cache_dir`, compiling with
+    /// `compiler` (or in this process). Starts the compile loop and the run recorder (call
+    /// inside the tokio runtime).
+    pub fn new(
+        store: Store,
+        limits: PluginLimits,
+        cache_dir: PathBuf,
+        compiler: Option<CompilerCommand>,
+    ) -> anyhow::Result<Self> {
         let (recorder, runs) = mpsc::unbounded_channel();
         tokio::spawn(record_runs(store.clone(), runs));
-        Ok(Self {
+        let queue = Arc::new(CompileQueue::default());
+        let inner = Arc::new(Inner {
             recorder,
             store,
             host: WasmHost::new(limits, Some(cache_dir))?,
             slots: Arc::new(Semaphore::new(limits.slots.max(1) as usize)),
-            compiling: Arc::new(Semaphore::new(1)),
-        })
+            shares: OrgShares::new(limits),
+            threads: RunThreads::new(limits.threads)?,
+            queue: queue.clone(),
+            compiler,
+        });
+        tokio::spawn(compile_loop(queue, Arc::downgrade(&inner)));
+        Ok(Self { inner })
     }
 
     /// Writes (and prunes) the runs recorded so far; a stopping server calls it before
     /// closing the store.
     pub async fn flush_runs(&self) {
         let (done, written) = oneshot::channel();
-        if self.recorder.send(Recording::Flush(done)).is_ok() {
+        if self.inner.recorder.send(Recording::Flush(done)).is_ok() {
             let _ = written.await;
         }
     }
 
     /// The limits runs are held to.
     pub fn limits(&self) -> PluginLimits {
-        self.host.limits()
+        self.inner.host.limits()
     }
 
-    /// Stores a checked component as a new version (`compiling`) and compiles it in the
-    /// background.
+    /// Stores a checked component as a new version (`queued`) within the organisation's
+    /// storage limits, and queues its compilation.
     pub async fn upload(
         &self,
         org_id: &str,
@@ -111,69 +156,154 @@ impl Plugins {
         wasm: &[u8],
         info: &ComponentInfo,
         settings: &Value,
-    ) -> anyhow::Result<PluginVersion> {
+    ) -> Result<PluginVersion, UploadError> {
         let sha256 = crate::ids::sha256_hex(wasm);
         let new =
             NewPluginVersion { name, sha256: &sha256, wasm, imports: &info.imports, settings };
-        let version = self.store.insert_plugin_version(org_id, &new).await?;
-        self.spawn_compile(version.id.clone(), sha256, wasm.to_vec());
+        let limits = self.limits();
+        let mut version = self
+            .inner
+            .store
+            .insert_plugin_version(
+                org_id,
+                &new,
+                limits.org_max_versions,
+                limits.org_max_stored_bytes,
+            )
+            .await
+            .map_err(UploadError::Internal)?
+            .map_err(UploadError::Storage)?;
+        self.queue_compile(org_id, &version.id, &sha256, None);
+        version.queue_position = self.inner.queue.position(&version.id);
         Ok(version)
     }
 
-    /// Compiles versions left `compiling` by a previous process.
+    /// Where `version` waits in the compile queue (1: next), if it does in this process.
+    pub fn queue_position(&self, version_id: &str) -> Option<usize> {
+        self.inner.queue.position(version_id)
+    }
+
+    /// Queues the versions a previous process left `queued` or `compiling`.
     pub async fn resume_compiles(&self) -> anyhow::Result<()> {
-        for id in self.store.compiling_plugins().await? {
-            let Some(wasm) = self.store.plugin_wasm(&id).await? else { continue };
-            self.spawn_compile(id, crate::ids::sha256_hex(&wasm), wasm);
+        for (org_id, id, sha256) in self.inner.store.uncompiled_plugins().await? {
+            self.queue_compile(&org_id, &id, &sha256, None);
         }
         Ok(())
     }
 
-    fn spawn_compile(&self, id: String, sha256: String, wasm: Vec<u8>) {
-        let plugins = self.clone();
-        tokio::spawn(async move {
-            let result = plugins.compile(&sha256, wasm).await;
-            let outcome = match &result {
-                Ok(ms) => Ok(*ms),
-                Err(err) => Err(err.as_str()),
-            };
-            if let Err(err) = plugins.store.finish_plugin_compile(&id, outcome).await {
-                tracing::error!(error = %err, plugin = %id, "recording a compilation failed");
-            }
+    fn queue_compile(
+        &self,
+        org_id: &str,
+        version_id: &str,
+        sha256: &str,
+        done: Option<oneshot::Sender<Result<(), String>>>,
+    ) {
+        self.inner.queue.push(Job {
+            org_id: org_id.to_owned(),
+            version_id: version_id.to_owned(),
+            sha256: sha256.to_owned(),
+            first: done.is_none(),
+            done,
         });
     }
 
-    /// Compiles (one at a time, on a blocking thread), records the artifact digest;
-    /// returns the milliseconds taken or the reason it failed.
-    async fn compile(&self, sha256: &str, wasm: Vec<u8>) -> Result<i64, String> {
-        let _turn = self.compiling.acquire().await.map_err(|e| e.to_string())?;
+    /// Does one job of the queue: the version's first compilation (its status follows) or
+    /// one this process needs for a run.
+    async fn compile_job(&self, job: Job) {
+        let store = &self.inner.store;
+        if job.first
+            && let Err(err) = store.start_plugin_compile(&job.version_id).await
+        {
+            tracing::error!(error = %err, plugin = %job.version_id, "recording a compilation start failed");
+        }
         let started = Instant::now();
-        let host = self.host.clone();
+        let result = self.compile(&job.version_id, &job.sha256).await;
+        if job.first {
+            let outcome = match &result {
+                Ok(()) => Ok(started.elapsed().as_millis() as i64),
+                Err(why) => Err(why.as_str()),
+            };
+            if let Err(err) = store.finish_plugin_compile(&job.version_id, outcome).await {
+                tracing::error!(error = %err, plugin = %job.version_id, "recording a compilation failed");
+            }
+        }
+        if let Err(why) = &result {
+            tracing::warn!(plugin = %job.version_id, org = %job.org_id, error = %why, "plugin compilation failed");
+        }
+        if let Some(done) = job.done {
+            let _ = done.send(result);
+        }
+    }
+
+    /// Compiles a version's component (in the worker, within the compile limits), installs
+    /// the artifact and records its digest.
+    async fn compile(&self, version_id: &str, sha256: &str) -> Result<(), String> {
+        let inner = &self.inner;
+        if inner.host.warm(sha256).is_some() {
+            return Ok(());
+        }
+        let wasm = inner
+            .store
+            .plugin_wasm(version_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the version was deleted")?;
+        let limits = self.limits();
+        let artifact = match &inner.compiler {
+            Some(command) => {
+                compiler::compile_in_worker(
+                    command,
+                    wasm,
+                    limits.compile_timeout,
+                    limits.compile_memory_bytes,
+                )
+                .await?
+            }
+            None => self.compile_here(wasm, limits.compile_timeout).await?,
+        };
+        let host = inner.host.clone();
         let key = sha256.to_owned();
-        let compiled = tokio::task::spawn_blocking(move || host.compile(&key, &wasm))
+        let (_, digest) = tokio::task::spawn_blocking(move || host.install(&key, &artifact))
             .await
-            .map_err(|err| err.to_string())?;
-        let (_, digest) = compiled.map_err(|err| format!("{err:#}"))?;
-        let elapsed = started.elapsed().as_millis() as i64;
-        self.store
-            .record_artifact(&self.host.artifact_key(sha256), &digest)
+            .map_err(|err| err.to_string())?
+            .map_err(|err| format!("{err:#}"))?;
+        inner
+            .store
+            .record_artifact(&inner.host.artifact_key(sha256), &digest)
             .await
-            .map_err(|err| err.to_string())?;
-        Ok(elapsed)
+            .map_err(|err| err.to_string())
+    }
+
+    /// Compiles in this process, off the async runtime; past `timeout` the compilation is
+    /// abandoned (it finishes on its thread, unused).
+    async fn compile_here(&self, wasm: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, String> {
+        let host = self.inner.host.clone();
+        let compiling = tokio::task::spawn_blocking(move || host.precompile(&wasm));
+        match tokio::time::timeout(timeout, compiling).await {
+            Ok(joined) => joined.map_err(|err| err.to_string())?.map_err(|err| format!("{err:#}")),
+            Err(_) => {
+                Err(format!("compilation took longer than the limit of {} s", timeout.as_secs()))
+            }
+        }
     }
 
     /// The version's prepared component: from memory, from the disk cache (digest
-    /// checked), or compiled now.
-    async fn prepared(&self, version: &PluginVersion) -> Result<(Arc<Prepared>, Origin), String> {
-        if let Some(prepared) = self.host.warm(&version.sha256) {
+    /// checked), or compiled now through the queue.
+    async fn prepared(
+        &self,
+        org_id: &str,
+        version: &PluginVersion,
+    ) -> Result<(Arc<Prepared>, Origin), String> {
+        let inner = &self.inner;
+        if let Some(prepared) = inner.host.warm(&version.sha256) {
             return Ok((prepared, Origin::Warm));
         }
         if version.status != "ready" {
             return Err(format!("version {} is {}", version.id, version.status));
         }
-        let key = self.host.artifact_key(&version.sha256);
-        if let Some(digest) = self.store.artifact_digest(&key).await.map_err(|e| e.to_string())? {
-            let host = self.host.clone();
+        let key = inner.host.artifact_key(&version.sha256);
+        if let Some(digest) = inner.store.artifact_digest(&key).await.map_err(|e| e.to_string())? {
+            let host = inner.host.clone();
             let sha256 = version.sha256.clone();
             let loaded =
                 tokio::task::spawn_blocking(move || host.load_precompiled(&sha256, &digest))
@@ -184,62 +314,59 @@ impl Plugins {
                 return Ok((prepared, Origin::Precompiled));
             }
         }
-        let wasm = self
-            .store
-            .plugin_wasm(&version.id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the version was deleted")?;
-        self.compile(&version.sha256, wasm).await?;
-        let prepared = self.host.warm(&version.sha256).ok_or("compiled component was evicted")?;
+        let (done, compiled) = oneshot::channel();
+        self.queue_compile(org_id, &version.id, &version.sha256, Some(done));
+        compiled.await.map_err(|_| "the compile queue stopped".to_owned())??;
+        let prepared = inner.host.warm(&version.sha256).ok_or("compiled component was evicted")?;
         Ok((prepared, Origin::Compiled))
     }
 
-    /// Runs `version` on `input` within what is left of `budget` (the customer's), capped
-    /// by the plugin budget: waits for a run slot within that deadline, runs on a blocking
-    /// thread.
+    /// Runs `version` of `org_id` on `input` within what is left of `budget` (the
+    /// customer's), capped by the plugin budget: waits for the organisation's share and a
+    /// run slot within that deadline, runs on the run threads, charges the time it took.
     pub async fn evaluate(
         &self,
+        org_id: &str,
         version: &PluginVersion,
         input: PricingInput,
         budget: Duration,
     ) -> Evaluation {
         let started = Instant::now();
-        let (prepared, origin) = match self.prepared(version).await {
+        let not_run = |outcome, why: String| Evaluation {
+            report: RunReport::not_run(outcome, why),
+            origin: None,
+        };
+        let (prepared, origin) = match self.prepared(org_id, version).await {
             Ok(found) => found,
-            Err(why) => {
-                return Evaluation {
-                    report: RunReport::not_run(Outcome::Unavailable, why),
-                    origin: None,
-                };
-            }
+            Err(why) => return not_run(Outcome::Unavailable, why),
         };
         // The run's own clock starts once the component is ready (loading or compiling it
         // is not the plugin's time), within what is left of the customer's budget.
-        let deadline = budget.saturating_sub(started.elapsed()).min(self.host.limits().budget);
-        let waiting = Instant::now();
-        let Ok(Ok(permit)) =
-            tokio::time::timeout(deadline, self.slots.clone().acquire_owned()).await
+        let inner = &self.inner;
+        let deadline = budget.saturating_sub(started.elapsed()).min(self.limits().budget);
+        let until = Instant::now() + deadline;
+        let share = match inner.shares.admit(org_id, until).await {
+            Ok(share) => share,
+            Err(why) => return not_run(Outcome::Busy, why),
+        };
+        let Ok(Ok(slot)) =
+            tokio::time::timeout_at(until.into(), inner.slots.clone().acquire_owned()).await
         else {
             let why = "every run slot stayed busy until the deadline".to_owned();
-            return Evaluation { report: RunReport::not_run(Outcome::Busy, why), origin: None };
+            return not_run(Outcome::Busy, why);
         };
-        let remaining = deadline.saturating_sub(waiting.elapsed()).max(Duration::from_millis(1));
-        let host = self.host.clone();
+        let remaining =
+            until.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+        let host = inner.host.clone();
         let settings = version.settings.to_string();
-        let run = move || {
-            let _permit = permit;
-            host.run(&prepared, &input, &settings, remaining)
+        let run = async move {
+            let _slot = slot;
+            host.run(&prepared, &input, &settings, remaining).await
         };
-        let report = match tokio::runtime::Handle::current().runtime_flavor() {
-            // Run right here (no hop to another thread: on a small VM, waking one costs
-            // more than the run); the runtime hands this worker's other tasks to a fresh
-            // thread, so a plugin that spins to its deadline stalls nobody else.
-            RuntimeFlavor::MultiThread => tokio::task::block_in_place(run),
-            _ => tokio::task::spawn_blocking(run)
-                .await
-                .unwrap_or_else(|err| RunReport::not_run(Outcome::Trap, err.to_string())),
+        let Some((report, spent)) = inner.threads.run(Metered::new(run)).await else {
+            return not_run(Outcome::Trap, "the run threads stopped".to_owned());
         };
+        share.charge(spent);
         Evaluation { report, origin: Some(origin) }
     }
 
@@ -271,8 +398,17 @@ impl Plugins {
         if report.outcome != Outcome::Ok {
             tracing::warn!(plugin = %version.id, outcome = run.outcome, error = ?run.error, "plugin run failed");
         }
-        let _ = self.recorder.send(Recording::Run(org_id.to_owned(), Box::new(run.clone())));
+        let _ = self.inner.recorder.send(Recording::Run(org_id.to_owned(), Box::new(run.clone())));
         run
+    }
+}
+
+/// Compiles queued jobs one at a time until the service's [`Plugins`] are gone.
+async fn compile_loop(queue: Arc<CompileQueue>, plugins: Weak<Inner>) {
+    loop {
+        let job = queue.next().await;
+        let Some(inner) = plugins.upgrade() else { return };
+        Plugins { inner }.compile_job(job).await;
     }
 }
 

@@ -37,16 +37,22 @@ pub struct LocalRun {
 
 /// Runs a component on an event (`pricing.calculated` envelope or its `data`) like
 /// production would, then times further runs.
-pub fn run(path: &Path, event: &Value, settings: &str, as_json: bool) -> anyhow::Result<LocalRun> {
+pub async fn run(
+    path: &Path,
+    event: &Value,
+    settings: &str,
+    as_json: bool,
+) -> anyhow::Result<LocalRun> {
     let wasm = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let limits = PluginLimits::default();
     check_component(&wasm, limits.upload_bytes).map_err(anyhow::Error::msg)?;
     let input = PricingInput::from_event(event).map_err(|why| anyhow::anyhow!("input: {why}"))?;
     let host = WasmHost::new(limits, None)?;
     let (prepared, _) = host.compile("run", &wasm).context("compiling failed")?;
-    let report = host.run(&prepared, &input, settings, limits.budget);
+    let report = host.run(&prepared, &input, settings, limits.budget).await;
     let passed = report.pricing.is_some();
-    let warm = if passed { Some(warm_median(&host, &prepared, &input, settings)) } else { None };
+    let warm =
+        if passed { Some(warm_median(&host, &prepared, &input, settings).await) } else { None };
     let output = if as_json {
         serde_json::to_string_pretty(&as_json_report(&report, warm, &limits))?
     } else {
@@ -56,15 +62,16 @@ pub fn run(path: &Path, event: &Value, settings: &str, as_json: bool) -> anyhow:
 }
 
 /// Median of 25 further runs (each a fresh instance, as in production).
-fn warm_median(
+async fn warm_median(
     host: &WasmHost,
     prepared: &super::Prepared,
     input: &PricingInput,
     settings: &str,
 ) -> Duration {
-    let mut times: Vec<Duration> = (0..25)
-        .map(|_| host.run(prepared, input, settings, host.limits().budget).duration)
-        .collect();
+    let mut times = Vec::with_capacity(25);
+    for _ in 0..25 {
+        times.push(host.run(prepared, input, settings, host.limits().budget).await.duration);
+    }
     times.sort();
     times[times.len() / 2]
 }

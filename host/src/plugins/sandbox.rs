@@ -1,40 +1,35 @@
 //! What a run can reach: a fresh store per run holding a deny-all WASI context (no files,
-//! environment, arguments, sockets or name lookup; stdout/stderr into a bounded pipe;
-//! clocks frozen at zero; a fixed random cycle), the bounded log, and a memory
-//! limiter that records the peak and refuses growth past the cap.
+//! environment, arguments, sockets or name lookup; stdout/stderr into the run's bounded
+//! log; clocks frozen at zero; a fixed random cycle), the `log` import into the same log,
+//! and a memory limiter that records the peak and refuses growth past the cap.
 
 use std::time::Duration;
 
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{
     Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView,
 };
 
 use super::bindings::{self, Level};
+use super::run_log::RunLog;
 
 /// The data of one run's store.
 pub struct RunState {
     wasi: WasiCtx,
     table: ResourceTable,
-    /// stdout and stderr of the guest.
-    output: MemoryOutputPipe,
-    /// Lines from the `log` import.
-    log: Vec<String>,
-    log_bytes: usize,
-    log_cap: usize,
+    /// The `log` import's lines, stdout and stderr, under one cap.
+    log: RunLog,
     /// Memory accounting.
     pub limiter: MemoryLimiter,
 }
 
 impl RunState {
     /// A fresh state: nothing survives from another run.
-    pub fn new(memory_cap: usize, log_cap: usize) -> Self {
-        let output = MemoryOutputPipe::new(log_cap);
+    pub fn new(memory_cap: usize, log: RunLog) -> Self {
         let wasi = WasiCtx::builder()
-            .stdout(output.clone())
-            .stderr(output.clone())
+            .stdout(log.clone())
+            .stderr(log.clone())
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -47,22 +42,9 @@ impl RunState {
         Self {
             wasi,
             table: ResourceTable::new(),
-            output,
-            log: Vec::new(),
-            log_bytes: 0,
-            log_cap,
+            log,
             limiter: MemoryLimiter { cap: memory_cap, peak: 0, refused: None },
         }
-    }
-
-    /// The run's log: the `log` import's lines, then what the guest printed.
-    pub fn into_log(self) -> Vec<String> {
-        let mut log = self.log;
-        let printed = self.output.contents();
-        if !printed.is_empty() {
-            log.extend(String::from_utf8_lossy(&printed).lines().map(|l| format!("[stdout] {l}")));
-        }
-        log
     }
 }
 
@@ -82,17 +64,9 @@ impl bindings::winfactor::pricing::log::Host for RunState {
             Level::Warn => "warn",
             Level::Error => "error",
         };
-        let line = format!("[{level}] {message}");
-        if self.log_bytes + line.len() <= self.log_cap {
-            self.log_bytes += line.len();
-            self.log.push(line);
-        } else if self.log.last().is_none_or(|last| last != TRUNCATED) {
-            self.log.push(TRUNCATED.to_owned());
-        }
+        self.log.line(level, &message);
     }
 }
-
-const TRUNCATED: &str = "[log truncated: cap reached]";
 
 /// Refuses linear-memory growth past the cap and remembers the peak.
 pub struct MemoryLimiter {

@@ -1,5 +1,8 @@
 //! A replacement breakdown sent back by the organisation (callback body, plugin output):
-//! validated field by field, totals recomputed by the platform, exactly.
+//! validated field by field, totals recomputed by the platform, exactly. Text fields may
+//! not carry control characters or bidirectional embedding/override/isolate characters
+//! (they are refused, not stripped: what the customer reads is what was sent), and no two
+//! rows may name the same base item.
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -62,6 +65,7 @@ pub fn price_line_items(
     if items.len() > MAX_LINE_ITEMS {
         errors.push(FieldError::new(base, format!("at most {MAX_LINE_ITEMS} line items")));
     }
+    let mut keys = std::collections::HashSet::new();
     for (index, item) in items.iter().enumerate() {
         let at = |field: &str| format!("{base}[{index}].{field}");
         let description = item.description.trim();
@@ -70,6 +74,24 @@ pub fn price_line_items(
                 at("description"),
                 format!("1 to {MAX_DESCRIPTION} characters"),
             ));
+        }
+        if let Some(key) = &item.item_key
+            && !keys.insert(key.as_str())
+        {
+            errors.push(FieldError::new(at("itemKey"), "another line item has the same itemKey"));
+        }
+        for (field, value) in [
+            ("description", Some(&item.description)),
+            ("itemKey", item.item_key.as_ref()),
+            ("externalRef", item.external_ref.as_ref()),
+            ("itemType", item.item_type.as_ref()),
+        ] {
+            if value.is_some_and(|text| text.chars().any(is_hidden_control)) {
+                errors.push(FieldError::new(
+                    at(field),
+                    "control and bidirectional-override characters are not allowed",
+                ));
+            }
         }
         if item.quantity < Decimal::ZERO || item.quantity > Decimal::from(MAX_QUANTITY) {
             errors.push(FieldError::new(at("quantity"), format!("between 0 and {MAX_QUANTITY}")));
@@ -107,6 +129,13 @@ pub fn price_line_items(
     Ok(Pricing::from_items(currency, lines))
 }
 
+/// Characters a customer would not see but that change what they read: C0/C1 controls
+/// (NUL, escape, line breaks, tabs) and the bidirectional embeddings, overrides and
+/// isolates (U+202A–U+202E, U+2066–U+2069).
+fn is_hidden_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +161,29 @@ mod tests {
             .map(|e| e.path)
             .collect();
         assert_eq!(paths, ["lineItems[0].description", "lineItems[0].quantity"]);
+    }
+
+    #[test]
+    fn hidden_characters_and_repeated_keys_are_refused() {
+        let items: Vec<LineItemInput> = serde_json::from_value(json!([
+            {"itemKey": "a", "description": "Panel\u{0}", "quantity": 1, "unitPrice": 1},
+            {"itemKey": "a", "description": "Glass \u{202e}evil", "quantity": 1, "unitPrice": 1},
+            {"description": "Ok", "externalRef": "x\u{1b}y", "quantity": 1, "unitPrice": 1}
+        ]))
+        .unwrap();
+        let paths: Vec<_> = price_line_items(items, "EUR", "lineItems")
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "lineItems[0].description",
+                "lineItems[1].itemKey",
+                "lineItems[1].description",
+                "lineItems[2].externalRef"
+            ]
+        );
     }
 }

@@ -56,7 +56,7 @@ pub use outbox::{
     AttemptRecord, AttemptRow, ClaimedDelivery, DeliveryRow, DeliveryStatus, EventFilter, EventRow,
     Outcome,
 };
-pub use plugins::{NewPluginVersion, PluginRun, PluginVersion, RUNS_KEPT};
+pub use plugins::{NewPluginVersion, PluginRun, PluginVersion, RUNS_KEPT, StorageRefusal};
 pub use quotes::{OutboxMail, Quote};
 pub use sessions::{HistoryEntry, Session};
 pub use submissions::Submission;

@@ -28,8 +28,12 @@ pub struct PluginVersion {
     pub sha256: String,
     /// Size of the component.
     pub size_bytes: i64,
-    /// `compiling`, `ready` or `failed`.
+    /// `queued`, `compiling`, `ready` or `failed`.
     pub status: String,
+    /// While `queued`: 1 if it compiles next, 2 after that, … (on the replica that took the
+    /// upload).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<usize>,
     /// Why compilation failed.
     pub error: Option<String>,
     /// The plugin's settings, passed to every run.
@@ -60,6 +64,45 @@ pub struct NewPluginVersion<'a> {
     pub imports: &'a [String],
     /// Settings JSON.
     pub settings: &'a Value,
+}
+
+/// Why an upload does not fit the organisation's storage limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageRefusal {
+    /// It already stores `stored` versions, the most it may.
+    Versions {
+        /// Versions stored.
+        stored: i64,
+        /// The limit.
+        limit: u32,
+    },
+    /// The upload's bytes would take it past its limit.
+    Bytes {
+        /// Component bytes stored, all versions together.
+        stored: i64,
+        /// The upload's size.
+        upload: i64,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+impl std::fmt::Display for StorageRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Versions { stored, limit } => write!(
+                f,
+                "the organisation stores {stored} plugin versions, the most it may ({limit}): \
+                 delete old versions to make room"
+            ),
+            Self::Bytes { stored, upload, limit } => write!(
+                f,
+                "the organisation stores {stored} bytes of plugin versions; with this upload \
+                 ({upload} bytes) it would pass its limit of {limit}: delete old versions to \
+                 make room"
+            ),
+        }
+    }
 }
 
 /// One recorded run.
@@ -107,6 +150,7 @@ fn version_from_row(row: &AnyRow) -> anyhow::Result<PluginVersion> {
         sha256: row.try_get("sha256")?,
         size_bytes: row.try_get("size_bytes")?,
         status: row.try_get("status")?,
+        queue_position: None,
         error: row.try_get("error")?,
         settings: serde_json::from_str(&settings)?,
         imports: serde_json::from_str(&imports)?,
@@ -136,26 +180,54 @@ fn run_from_row(row: &AnyRow) -> anyhow::Result<PluginRun> {
 }
 
 impl Store {
-    /// Stores a new version (`compiling`), numbered after the org's last of that name.
+    /// Stores a new version (`queued`), numbered after the org's last of that name — unless
+    /// the org would then store more than `max_versions` versions or `max_bytes` of
+    /// components. The check and the insert hold the org's row, so concurrent uploads
+    /// cannot both pass it.
     pub async fn insert_plugin_version(
         &self,
         org_id: &str,
         new: &NewPluginVersion<'_>,
-    ) -> anyhow::Result<PluginVersion> {
+        max_versions: u32,
+        max_bytes: u64,
+    ) -> anyhow::Result<Result<PluginVersion, StorageRefusal>> {
         let id = new_id("plg");
         let now = now_ms();
+        let size = new.wasm.len() as i64;
         let mut tx = self.begin().await?;
+        sqlx::query("UPDATE orgs SET active_plugin_id = active_plugin_id WHERE id = $1")
+            .bind(org_id)
+            .execute(tx.conn())
+            .await?;
+        let usage = sqlx::query(
+            "SELECT COUNT(*) AS versions, CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) AS bytes \
+             FROM pricing_plugins WHERE org_id = $1",
+        )
+        .bind(org_id)
+        .fetch_one(tx.conn())
+        .await?;
+        let (stored, bytes): (i64, i64) = (usage.try_get("versions")?, usage.try_get("bytes")?);
+        if stored >= i64::from(max_versions) {
+            return Ok(Err(StorageRefusal::Versions { stored, limit: max_versions }));
+        }
+        if (bytes + size) as u64 > max_bytes {
+            return Ok(Err(StorageRefusal::Bytes {
+                stored: bytes,
+                upload: size,
+                limit: max_bytes,
+            }));
+        }
         sqlx::query(
             "INSERT INTO pricing_plugins (id, org_id, name, version, sha256, size_bytes, wasm, \
              imports, settings, status, created_at, updated_at) \
              VALUES ($1, $2, $3, (SELECT COALESCE(MAX(version), 0) + 1 FROM pricing_plugins \
-             WHERE org_id = $2 AND name = $3), $4, $5, $6, $7, $8, 'compiling', $9, $9)",
+             WHERE org_id = $2 AND name = $3), $4, $5, $6, $7, $8, 'queued', $9, $9)",
         )
         .bind(&id)
         .bind(org_id)
         .bind(new.name)
         .bind(new.sha256)
-        .bind(new.wasm.len() as i64)
+        .bind(size)
         .bind(new.wasm.to_vec())
         .bind(serde_json::to_string(new.imports)?)
         .bind(serde_json::to_string(new.settings)?)
@@ -163,7 +235,8 @@ impl Store {
         .execute(tx.conn())
         .await?;
         tx.commit().await?;
-        self.plugin_version(org_id, &id).await?.ok_or_else(|| anyhow::anyhow!("plugin vanished"))
+        let version = self.plugin_version(org_id, &id).await?;
+        Ok(Ok(version.ok_or_else(|| anyhow::anyhow!("plugin vanished"))?))
     }
 
     /// A version of the org's.
@@ -203,12 +276,31 @@ impl Store {
         self.cache.get(&self.cache.active_plugins, org_id.to_owned(), load).await
     }
 
-    /// Ids of every version not yet compiled (to resume after a restart).
-    pub async fn compiling_plugins(&self) -> anyhow::Result<Vec<String>> {
-        let rows = sqlx::query("SELECT id FROM pricing_plugins WHERE status = 'compiling'")
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
+    /// `(org id, version id, sha256)` of every version not yet compiled (to resume after a
+    /// restart), oldest first.
+    pub async fn uncompiled_plugins(&self) -> anyhow::Result<Vec<(String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT org_id, id, sha256 FROM pricing_plugins \
+             WHERE status IN ('queued', 'compiling') ORDER BY created_at, id",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("org_id")?, row.try_get("id")?, row.try_get("sha256")?)))
+            .collect()
+    }
+
+    /// Marks a queued version `compiling`.
+    pub async fn start_plugin_compile(&self, id: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE pricing_plugins SET status = 'compiling', updated_at = $1 \
+             WHERE id = $2 AND status = 'queued'",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
     }
 
     /// The component bytes of a version.

@@ -84,7 +84,7 @@ impl Pricer {
         let session_id = input.session.id.clone();
         let context = input.context;
         let plugins = &self.inner.plugins;
-        let evaluation = plugins.evaluate(&version, input, budget).await;
+        let evaluation = plugins.evaluate(&org.id, &version, input, budget).await;
         plugins.record(&org.id, &version, Some(&session_id), context.as_str(), &evaluation);
         Ok(match evaluation.report.pricing {
             Some(pricing) => PluginAnswer::Priced(pricing),

@@ -1,0 +1,42 @@
+//! The threads plugin runs execute on: a runtime of their own, so a run computing until its
+//! deadline (it yields at every epoch tick) never sits in front of the HTTP workers' tasks,
+//! and the operating system shares the cores between serving and plugins.
+
+use std::future::Future;
+
+use tokio::runtime::Runtime;
+
+/// The run threads. Stopping it (dropping) ends every run still in flight.
+pub struct RunThreads {
+    runtime: Option<Runtime>,
+}
+
+impl RunThreads {
+    /// `threads` worker threads named `wasm-run`.
+    pub fn new(threads: usize) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads.max(1))
+            .thread_name("wasm-run")
+            .enable_time()
+            .build()?;
+        Ok(Self { runtime: Some(runtime) })
+    }
+
+    /// Runs `future` on the run threads; `None` if it panicked or the threads stopped.
+    pub async fn run<F>(&self, future: F) -> Option<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let runtime = self.runtime.as_ref()?;
+        runtime.spawn(future).await.ok()
+    }
+}
+
+impl Drop for RunThreads {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
