@@ -10,6 +10,8 @@ use winfactor_tests::plugins::plugin_wasm;
 use winfactor_tests::sse::SseClient;
 use winfactor_tests::{Backend, Receiver, TestApp, backend_tests};
 
+mod isolation;
+
 backend_tests!(
     each_first_party_plugin_prices_the_put_and_the_stream,
     the_webhook_still_fires_beside_the_plugin_and_can_override_it,
@@ -410,7 +412,7 @@ async fn dry_runs_apply_nothing_and_submission_freezes_the_plugin_price(backend:
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    assert_eq!(version["status"], "compiling");
+    assert_eq!(version["status"], "queued", "{version}");
     let plugin = version["id"].as_str().unwrap().to_owned();
     let (status, error) =
         app.post(&format!("/api/v1/pricing-plugins/{plugin}/activate"), &json!({})).await;

@@ -201,6 +201,7 @@ impl TestApp {
         let seeded = seed(&store).await;
         let plugin_cache = tempfile::tempdir().expect("a temporary directory");
         config.plugin_cache_dir = plugin_cache.path().to_owned();
+        config.plugin_compiler = Some(compile_worker());
         adjust(&mut config);
         let mut app = Self {
             base: String::new(),
@@ -431,6 +432,23 @@ async fn seed(store: &Store) -> Seeded {
     let rival_key =
         store.create_api_key(&rival.id, "rival", Scope::ReadWrite).await.unwrap().secret;
     Seeded { org, key: key.secret, read_key, free_key, rival, rival_key }
+}
+
+/// The plugin compile worker built with the suites (`support/compile_worker.rs`), next to
+/// the running test or benchmark binary's directory.
+pub fn compile_worker() -> winfactor::plugins::CompilerCommand {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut dir = exe.parent().expect("a directory").to_owned();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let program = dir.join("winfactor-compile-worker");
+    assert!(
+        program.exists(),
+        "{} is missing: it is built with the test package (cargo test -p winfactor-tests)",
+        program.display()
+    );
+    winfactor::plugins::CompilerCommand { program, args: Vec::new() }
 }
 
 /// The text of a PDF as the `pypdf` Python package extracts it (an independent parser;

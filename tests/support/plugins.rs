@@ -87,17 +87,17 @@ impl TestApp {
         (status, response.json().await.expect("a JSON body"))
     }
 
-    /// Polls a version until it leaves `compiling`; returns it.
+    /// Polls a version until it is compiled (`ready` or `failed`); returns it.
     pub async fn compiled_plugin_as(&self, key: &str, id: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let path = format!("/api/v1/pricing-plugins/{id}");
             let (status, version) = self.call(reqwest::Method::GET, &path, Some(key), None).await;
             assert_eq!(status, StatusCode::OK, "{version}");
-            if version["status"] != "compiling" {
+            if version["status"] != "queued" && version["status"] != "compiling" {
                 return version;
             }
-            assert!(Instant::now() < deadline, "still compiling: {version}");
+            assert!(Instant::now() < deadline, "not compiled yet: {version}");
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
