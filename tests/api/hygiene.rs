@@ -1,11 +1,127 @@
-//! Input hygiene: text Postgres cannot store (U+0000) never fails a write. Text of other
-//! parties is stored with it replaced.
+//! Input hygiene: text Postgres cannot store (U+0000) is a 422 on every backend wherever it
+//! enters, and text of other parties is stored with it replaced. Each test counts rows in the
+//! database to prove what was not written.
 
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use winfactor::store::PluginRun;
 use winfactor_tests::{Backend, TestApp, backend_tests};
 
-backend_tests!(a_plugins_nul_is_stored_replaced_in_its_run_log);
+backend_tests!(
+    a_nul_in_any_json_string_is_a_422_naming_its_path_and_writes_nothing,
+    a_nul_in_a_path_or_query_parameter_is_a_422_naming_it,
+    a_nul_in_a_header_never_reaches_a_handler,
+    a_plugins_nul_is_stored_replaced_in_its_run_log,
+);
 
+/// Asserts a 422 `validation_failed` whose errors name exactly `paths`.
+fn assert_refused(status: StatusCode, body: &Value, paths: &[&str]) {
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "validation_failed", "{body}");
+    let errors = body["error"]["details"]["errors"].as_array().expect("errors");
+    let named: Vec<&str> = errors.iter().map(|e| e["path"].as_str().unwrap()).collect();
+    assert_eq!(named, paths, "{body}");
+    assert!(errors.iter().all(|e| e["message"].as_str().unwrap().contains("NUL")), "{body}");
+}
+
+async fn a_nul_in_any_json_string_is_a_422_naming_its_path_and_writes_nothing(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let key = Some(app.seeded.key.as_str());
+
+    let lead = json!({"name": "Mallory\u{0}", "email": "m@example.com", "message": "Hi"});
+    let path = "/public/v1/orgs/window-works/leads";
+    let (status, body) = app.call(Method::POST, path, None, Some(&lead)).await;
+    assert_refused(status, &body, &["name"]);
+    assert_eq!(app.count("leads").await, 0);
+
+    let session = json!({"templateSlug": "2-panel-lift-slide", "origin": "web\u{0}"});
+    let path = "/public/v1/orgs/window-works/configuration-sessions";
+    let (status, body) = app.call(Method::POST, path, None, Some(&session)).await;
+    assert_refused(status, &body, &["origin"]);
+    assert_eq!(app.count("configuration_sessions").await, 0);
+
+    // Nested: the path says where, as the deserializer's paths do.
+    let session = app.open_session("2-panel-lift-slide").await;
+    let mut configuration = session["configuration"].clone();
+    configuration["components"][0]["selectedOptions"][0]["optionId"] = json!("\u{0}");
+    let id = session["id"].as_str().unwrap();
+    let path = format!("/public/v1/configuration-sessions/{id}/configuration");
+    let body = json!({"configuration": configuration});
+    let (status, body) = app.call(Method::PUT, &path, None, Some(&body)).await;
+    assert_refused(status, &body, &["configuration.components[0].selectedOptions[0].optionId"]);
+    assert_eq!(app.count("session_configurations").await, 1, "only the opening configuration");
+
+    let contact = json!({"email": "c@example.com", "name": "C", "companyName": "\u{0}"});
+    let (status, body) = app.call(Method::POST, "/api/v1/contacts", key, Some(&contact)).await;
+    assert_refused(status, &body, &["companyName"]);
+    assert_eq!(app.count("contacts").await, 0);
+
+    // Keys too, and every offending string at once.
+    let webhook = json!({"url": "http://127.0.0.1:9/hook", "events": ["lead.created"],
+        "description": "hook\u{0}", "filters": {"data.lead.id\u{0}": {"exists": true}}});
+    let (status, body) = app.call(Method::POST, "/api/v1/webhooks", key, Some(&webhook)).await;
+    assert_refused(status, &body, &["description", "filters.data.lead.id\u{FFFD}"]);
+    assert_eq!(app.count("webhook_endpoints").await, 0);
+
+    let rename = json!({"name": "Window\u{0}Works"});
+    let (status, body) = app.call(Method::PATCH, "/api/v1/organization", key, Some(&rename)).await;
+    assert_refused(status, &body, &["name"]);
+    assert_eq!(app.get("/api/v1/organization").await.1["name"], "Window Works Inc");
+
+    // An optional body (read before the event is looked up) is checked the same way.
+    let redeliver = json!({"endpointId": "\u{0}"});
+    let path = "/api/v1/events/evt_none/redeliver";
+    let (status, body) = app.call(Method::POST, path, key, Some(&redeliver)).await;
+    assert_refused(status, &body, &["endpointId"]);
+
+    // A backslash followed by the letters `u0000` is ordinary text.
+    let webhook = json!({"url": "http://127.0.0.1:9/hook", "events": ["lead.created"],
+        "description": "\\u0000"});
+    let (status, created) = app.call(Method::POST, "/api/v1/webhooks", key, Some(&webhook)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["description"], "\\u0000");
+}
+
+async fn a_nul_in_a_path_or_query_parameter_is_a_422_naming_it(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let key = Some(app.seeded.key.as_str());
+    for (method, path, key, name) in [
+        (Method::GET, "/api/v1/contacts/ct%00", key, "id"),
+        (Method::GET, "/public/v1/configuration-sessions/cs_%00", None, "id"),
+        (Method::GET, "/public/v1/quotes/%00", None, "viewToken"),
+        (Method::GET, "/api/v1/contacts?email=a%00b%40example.com", key, "email"),
+        (Method::GET, "/api/v1/events?cursor=%00", key, "cursor"),
+    ] {
+        let (status, body) = app.call(method, path, key, None).await;
+        let errors = &body["error"]["details"]["errors"];
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+        assert_eq!(errors[0]["path"], name, "{path}: {body}");
+    }
+    let callback = json!({"configHash": "sha256:00", "lineItems": []});
+    let path = "/api/v1/configuration-sessions/cbt_%00/adjustments";
+    let (status, _) = app.call(Method::PUT, path, None, Some(&callback)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // `%2500` decodes to the text `%00`, which is storable.
+    let (status, _) = app.call(Method::GET, "/api/v1/contacts/ct%2500", key, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Headers the service stores (the `User-Agent` of a quote's viewer) cannot carry a NUL:
+/// the HTTP parser refuses the request before any handler runs.
+async fn a_nul_in_a_header_never_reaches_a_handler(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let address = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("a connection");
+    let request = "POST /public/v1/quotes/qv_none/accept HTTP/1.1\r\nHost: winfactor\r\n\
+        User-Agent: agent\0smith\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\
+        Connection: close\r\n\r\n{}";
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+}
 /// A plugin's log and error are the organisation's code's text: a NUL in them is stored
 /// replaced, and the batch with it (other organisations' runs included) is recorded.
 async fn a_plugins_nul_is_stored_replaced_in_its_run_log(backend: Backend) {

@@ -3,9 +3,10 @@
 //! hold that a statement cannot carry on both backends, so this module is the one place that
 //! says what is storable.
 //!
-//! Text the service keeps from other parties that is no request of theirs — a webhook
-//! receiver's answer, a plugin's log — is stored [`storable`]: the character replaced, so
-//! recording it never fails.
+//! Requests carrying such text are refused at the HTTP edge (`api::hygiene`, 422 on every
+//! backend). Text the service keeps from other parties that is no request of theirs — a
+//! webhook receiver's answer, a plugin's log — is stored [`storable`]: the character
+//! replaced, so recording it never fails.
 
 use std::borrow::Cow;
 
