@@ -1,18 +1,23 @@
-//! Input hygiene: text Postgres cannot store (U+0000) is a 422 on every backend wherever it
-//! enters, and text of other parties is stored with it replaced. Each test counts rows in the
-//! database to prove what was not written.
+//! Input hygiene and unauthenticated writes: text Postgres cannot store (U+0000) is a 422 on
+//! every backend wherever it enters, text of other parties is stored with it replaced, and
+//! `Idempotency-Key` records only requests that reached their handler as an organisation.
+//! Each test counts rows in the database to prove what was not written.
+
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use winfactor::orgs::Scope;
 use winfactor::store::PluginRun;
-use winfactor_tests::{Backend, TestApp, backend_tests};
+use winfactor_tests::{Backend, Receiver, Reply, TestApp, backend_tests};
 
 backend_tests!(
     a_nul_in_any_json_string_is_a_422_naming_its_path_and_writes_nothing,
     a_nul_in_a_path_or_query_parameter_is_a_422_naming_it,
     a_nul_in_a_header_never_reaches_a_handler,
     a_plugins_nul_is_stored_replaced_in_its_run_log,
+    idempotency_records_only_requests_that_reached_their_handler,
 );
 
 /// Asserts a 422 `validation_failed` whose errors name exactly `paths`.
@@ -122,6 +127,7 @@ async fn a_nul_in_a_header_never_reaches_a_handler(backend: Backend) {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
 }
+
 /// A plugin's log and error are the organisation's code's text: a NUL in them is stored
 /// replaced, and the batch with it (other organisations' runs included) is recorded.
 async fn a_plugins_nul_is_stored_replaced_in_its_run_log(backend: Backend) {
@@ -153,4 +159,74 @@ async fn a_plugins_nul_is_stored_replaced_in_its_run_log(backend: Backend) {
     assert_eq!(stored[0].log, ["said \u{FFFD} this"]);
     assert_eq!(stored[0].error.as_deref(), Some("failed\u{FFFD}"));
     assert_eq!(app.store.plugin_runs(theirs, "plg_hygiene", 10).await.unwrap().len(), 1);
+}
+
+async fn idempotency_records_only_requests_that_reached_their_handler(backend: Backend) {
+    let app = TestApp::start_with(backend, |config| config.lead_rate_per_minute = 1).await;
+    let org = &app.seeded.org.id;
+    let revoked = app.store.create_api_key(org, "revoked", Scope::ReadWrite).await.unwrap();
+    app.store.revoke_api_key(org, &revoked.key.id).await.unwrap();
+    let post = |path: &str, bearer: &str, idempotency_key: &str, body: Value| {
+        app.client
+            .post(app.url(path))
+            .bearer_auth(bearer)
+            .header("idempotency-key", idempotency_key)
+            .json(&body)
+            .send()
+    };
+    let contact = json!({"email": "idem@example.com", "name": "Idem"});
+    let lead = json!({"name": "Lea", "email": "lea@example.com", "message": "Call me"});
+    let seeded = &app.seeded;
+    let refused: [(&str, &str, StatusCode); 9] = [
+        ("/api/v1/contacts", "wf_junk", StatusCode::UNAUTHORIZED),
+        ("/api/v1/contacts", &revoked.secret, StatusCode::UNAUTHORIZED),
+        ("/api/v1/contacts", &seeded.free_key, StatusCode::FORBIDDEN),
+        ("/api/v1/contacts", &seeded.read_key, StatusCode::FORBIDDEN),
+        ("/api/v1/no-such-route", &seeded.key, StatusCode::NOT_FOUND),
+        ("/api/v1/organization", &seeded.key, StatusCode::METHOD_NOT_ALLOWED),
+        // A public form ignores keys, junk or valid; the second answer is rate-limited.
+        ("/public/v1/orgs/window-works/leads", "wf_junk", StatusCode::CREATED),
+        ("/public/v1/orgs/window-works/leads", &seeded.key, StatusCode::TOO_MANY_REQUESTS),
+        ("/public/v1/orgs/window-works/leads", "wf_junk", StatusCode::TOO_MANY_REQUESTS),
+    ];
+    for (n, (path, bearer, expected)) in refused.into_iter().enumerate() {
+        let body = if path.contains("leads") { lead.clone() } else { contact.clone() };
+        let response = post(path, bearer, &format!("attempt-{n}"), body).await.unwrap();
+        assert_eq!(response.status(), expected, "{path} with {bearer}");
+        assert_eq!(app.count("idempotency_keys").await, 0, "{path} with {bearer} wrote a key");
+    }
+    assert_eq!(app.count("contacts").await, 0);
+
+    // A request that reached its handler is claimed, answered and replayed.
+    let first =
+        post("/api/v1/contacts", &seeded.key, "create-idem", contact.clone()).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert_eq!(app.count("idempotency_keys WHERE status = 201").await, 1);
+    let first: Value = first.json().await.unwrap();
+    let again =
+        post("/api/v1/contacts", &seeded.key, "create-idem", contact.clone()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED, "the first answer, not the upsert's 200");
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap()["id"], first["id"]);
+    // The same Idempotency-Key of another organisation is its own operation.
+    let rival = post("/api/v1/contacts", &seeded.rival_key, "create-idem", contact).await.unwrap();
+    assert!(rival.headers().get("idempotent-replayed").is_none());
+    assert_eq!(app.count("idempotency_keys").await, 2);
+
+    // A repeat while the first still runs (a test send waiting for a slow receiver) is 409.
+    let slow =
+        Receiver::scripted(|_, _| Reply { delay: Duration::from_millis(800), ..Reply::ok() }).await;
+    let (endpoint, _) = app.register_webhook(&slow.url, &["lead.created"], None).await;
+    let path = format!("/api/v1/webhooks/{endpoint}/test");
+    let repeat = async {
+        slow.wait_for(1, Duration::from_secs(10)).await;
+        post(&path, &seeded.key, "test-once", json!({})).await.unwrap()
+    };
+    let (first, repeat) = tokio::join!(post(&path, &seeded.key, "test-once", json!({})), repeat);
+    assert_eq!(first.unwrap().status(), StatusCode::OK);
+    assert_eq!(repeat.status(), StatusCode::CONFLICT);
+    assert_eq!(repeat.json::<Value>().await.unwrap()["error"]["code"], "idempotency_in_progress");
+    let replayed = post(&path, &seeded.key, "test-once", json!({})).await.unwrap();
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+    assert_eq!(slow.received().len(), 1, "one test send");
 }
