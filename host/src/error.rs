@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 /// A problem with one field of a request, named by its JSON path (e.g. `configuration.width`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
-    /// JSON path of the offending value, relative to the request body.
+    /// JSON path of the offending value, relative to the request body (for a path or query
+    /// parameter: its name).
     pub path: String,
     /// What is wrong with it.
     pub message: String,

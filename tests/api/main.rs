@@ -4,5 +4,6 @@ mod auth;
 mod catalog;
 mod crm;
 mod errors;
+mod hygiene;
 mod quotes;
 mod service;

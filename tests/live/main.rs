@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use winfactor_tests::sse::SseClient;
 use winfactor_tests::{Backend, Received, Receiver, TestApp, backend_tests};
 
+mod callbacks;
+
 backend_tests!(
     external_answer_confirms_and_callbacks_are_single_use,
     timeout_falls_back_and_a_late_answer_self_heals,

@@ -389,6 +389,21 @@ impl TestApp {
         }
     }
 
+    /// `SELECT COUNT(*) FROM {from}` (a table, optionally with a `WHERE` clause) over a
+    /// connection of its own: a test's proof of what was, or was not, written.
+    pub async fn count(&self, from: &str) -> i64 {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn =
+            sqlx::AnyConnection::connect(&self.database.url).await.expect("the test database");
+        let count = sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {from}"))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|err| panic!("counting {from}: {err}"));
+        let _ = conn.close().await;
+        count
+    }
+
     /// The demo template with this slug, as the API returns it.
     pub async fn template(&self, slug: &str) -> Value {
         let (status, template) = self.get(&format!("/api/v1/templates/{slug}")).await;

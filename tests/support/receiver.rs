@@ -19,12 +19,14 @@ pub struct Reply {
     pub delay: Duration,
     /// `Retry-After` header value, if any.
     pub retry_after: Option<&'static str>,
+    /// The body answered.
+    pub body: &'static str,
 }
 
 impl Reply {
     /// Answer `status` at once.
     pub fn status(status: u16) -> Self {
-        Self { status, delay: Duration::ZERO, retry_after: None }
+        Self { status, delay: Duration::ZERO, retry_after: None, body: "scripted" }
     }
 
     /// 200 at once.
@@ -167,7 +169,7 @@ async fn answer(shared: &Shared, headers: HeaderMap, body: Bytes) -> Response {
     shared.in_flight.fetch_sub(1, Ordering::SeqCst);
     let status = StatusCode::from_u16(reply.status).expect("a valid status");
     match reply.retry_after {
-        Some(value) => (status, [("retry-after", value)], "scripted").into_response(),
-        None => (status, "scripted").into_response(),
+        Some(value) => (status, [("retry-after", value)], reply.body).into_response(),
+        None => (status, reply.body).into_response(),
     }
 }

@@ -5,12 +5,13 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 use winfactor::events::emit;
-use winfactor_tests::{Backend, Receiver, TestApp, backend_tests, lead_created};
+use winfactor_tests::{Backend, Receiver, Reply, TestApp, backend_tests, lead_created};
 
 backend_tests!(
     the_log_pages_newest_first_with_filters,
     events_commit_or_roll_back_with_their_change,
-    leads_move_through_the_pipeline
+    leads_move_through_the_pipeline,
+    a_receivers_nul_bytes_are_logged_replaced,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -100,4 +101,30 @@ async fn leads_move_through_the_pipeline(backend: Backend) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = app.get("/api/v1/leads/lead_nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The first KiB of a receiver's answer is its text, not ours: NUL bytes in it (which
+/// Postgres cannot store) are logged replaced, and the batch that records them — another
+/// endpoint's delivery included — is recorded.
+async fn a_receivers_nul_bytes_are_logged_replaced(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let hostile = Receiver::scripted(|_, _| Reply { body: "got\0it\0", ..Reply::ok() }).await;
+    let plain = Receiver::start().await;
+    app.register_webhook(&hostile.url, &["lead.created"], None).await;
+    app.register_webhook(&plain.url, &["lead.created"], None).await;
+    app.submit_lead("Nul", "nul@example.com", "Answer me").await;
+    let id = hostile.wait_for(1, WAIT).await[0].header("x-winfactor-delivery").to_owned();
+    plain.wait_for(1, WAIT).await;
+    let done = |e: &serde_json::Value| {
+        e["deliveries"].as_array().unwrap().iter().all(|d| d["status"] == "delivered")
+    };
+    let event = app.wait_for_event(&id, WAIT, done).await;
+    let bodies: Vec<_> = event["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["attemptsLog"][0]["responseBody"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(bodies.contains(&"got\u{FFFD}it\u{FFFD}".to_owned()), "{bodies:?}");
+    assert!(bodies.contains(&"scripted".to_owned()), "{bodies:?}");
 }

@@ -1,14 +1,24 @@
 //! API-key authentication. Tenant scope lives in the types: every tenant handler takes
 //! [`ApiAuth`] (any valid key of an org with `apiAccess`) or [`WriteAccess`] (a
 //! `read_write` key), and passes `auth.org.id` to every store call.
+//!
+//! [`authenticate`] is the one check of a key. A key already resolved for this request (by
+//! the idempotency middleware, before it claims an `Idempotency-Key`) travels in the
+//! request's extensions as [`Resolved`]: the extractors take it from there instead of
+//! reading it again, and record on it whether they accepted it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::orgs::{ApiKey, Org, Scope};
+use crate::store::Store;
 
 /// A request authenticated by an API key of an organisation with API access.
 #[derive(Debug, Clone)]
@@ -19,23 +29,70 @@ pub struct ApiAuth {
     pub key: ApiKey,
 }
 
+/// The key of `headers` (`Authorization: Bearer <key>`): 401 when missing, unknown or
+/// revoked, 403 `plan_required` when its organisation lacks `apiAccess`.
+pub async fn authenticate(headers: &HeaderMap, store: &Store) -> Result<ApiAuth, ApiError> {
+    let secret = bearer_token(headers)?;
+    let (key, org) =
+        store.api_key_by_secret(secret).await?.ok_or(ApiError::Unauthorized("unknown API key"))?;
+    if key.revoked_at.is_some() {
+        return Err(ApiError::Unauthorized("this API key has been revoked"));
+    }
+    if !org.features().api_access {
+        return Err(ApiError::PlanRequired("Pro"));
+    }
+    Ok(ApiAuth { org, key })
+}
+
+/// A key [`authenticate`]d before the handler ran, in the request's extensions. Clones share
+/// whether a handler's extractor accepted it: [`ApiAuth`] always, [`WriteAccess`] only with
+/// the `read_write` scope.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    auth: ApiAuth,
+    accepted: Arc<AtomicBool>,
+}
+
+impl Resolved {
+    /// Carries `auth`, not yet accepted.
+    pub fn new(auth: ApiAuth) -> Self {
+        Self { auth, accepted: Arc::default() }
+    }
+
+    /// The resolved key.
+    pub fn auth(&self) -> &ApiAuth {
+        &self.auth
+    }
+
+    /// Whether a handler's extractor accepted the key: the request reached its handler as
+    /// this key's organisation.
+    pub fn accepted(&self) -> bool {
+        self.accepted.load(Ordering::Acquire)
+    }
+}
+
+/// The request's key: the one [`Resolved`] for it, else looked up.
+async fn resolve(parts: &Parts, state: &AppState) -> Result<ApiAuth, ApiError> {
+    match parts.extensions.get::<Resolved>() {
+        Some(resolved) => Ok(resolved.auth.clone()),
+        None => authenticate(&parts.headers, &state.store).await,
+    }
+}
+
+/// Records that an extractor accepted the request's key.
+fn accept(parts: &Parts) {
+    if let Some(resolved) = parts.extensions.get::<Resolved>() {
+        resolved.accepted.store(true, Ordering::Release);
+    }
+}
+
 impl FromRequestParts<AppState> for ApiAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let secret = bearer_token(parts)?;
-        let (key, org) = state
-            .store
-            .api_key_by_secret(secret)
-            .await?
-            .ok_or(ApiError::Unauthorized("unknown API key"))?;
-        if key.revoked_at.is_some() {
-            return Err(ApiError::Unauthorized("this API key has been revoked"));
-        }
-        if !org.features().api_access {
-            return Err(ApiError::PlanRequired("Pro"));
-        }
-        Ok(Self { org, key })
+        let auth = resolve(parts, state).await?;
+        accept(parts);
+        Ok(auth)
     }
 }
 
@@ -63,17 +120,19 @@ impl FromRequestParts<AppState> for WriteAccess {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let auth = ApiAuth::from_request_parts(parts, state).await?;
+        let auth = resolve(parts, state).await?;
         match auth.key.scope {
-            Scope::ReadWrite => Ok(Self(auth)),
+            Scope::ReadWrite => {
+                accept(parts);
+                Ok(Self(auth))
+            }
             Scope::Read => Err(ApiError::InsufficientScope),
         }
     }
 }
 
-fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts
-        .headers
+fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let header = headers
         .get(AUTHORIZATION)
         .ok_or(ApiError::Unauthorized("missing `Authorization: Bearer <API key>` header"))?;
     let value =

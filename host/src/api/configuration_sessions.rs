@@ -60,7 +60,10 @@ async fn put_adjustments(
     // Validate before redeeming, so a rejected body leaves the token usable.
     let priced =
         price_line_items(body.line_items, "", "lineItems").map_err(ApiError::Validation)?;
-    let token = match state.store.redeem_callback_token(&token, &body.config_hash).await? {
+    // An API key is never required; if one is sent, a token of another organisation is not
+    // found (and not spent), exactly like a token that does not exist.
+    let org_id = auth.as_ref().map(|auth| auth.org.id.as_str());
+    let token = match state.store.redeem_callback_token(&token, &body.config_hash, org_id).await? {
         Redeemed::Ok(token) => token,
         Redeemed::Unknown => return Err(ApiError::NotFound("callback")),
         Redeemed::AlreadyUsed => {
@@ -76,10 +79,6 @@ async fn put_adjustments(
             ));
         }
     };
-    // An API key is never required; if one is sent it must be the same organisation's.
-    if auth.is_some_and(|auth| auth.org.id != token.org_id) {
-        return Err(ApiError::NotFound("callback"));
-    }
     let session =
         state.store.session(&token.session_id).await?.ok_or(ApiError::NotFound("callback"))?;
     let org = state.store.org(&token.org_id).await?.ok_or(ApiError::NotFound("callback"))?;

@@ -1,8 +1,12 @@
 //! `Idempotency-Key` on authenticated POSTs: the first answer (status and body) is stored
-//! and replayed for 24 hours to any request with the same key, credentials and path (marked
-//! `Idempotent-Replayed: true`); a repeat while the first still runs gets 409. Answers with
-//! a 5xx status are not kept, so a retry runs again. Anonymous requests (public forms) are
-//! left alone: their keys would be shared across customers.
+//! and replayed for 24 hours to any request with the same key, API key and path (marked
+//! `Idempotent-Replayed: true`); a repeat while the first still runs gets 409.
+//!
+//! Only requests that reached their handler as an organisation are recorded. The API key is
+//! resolved ([`authenticate`], the extractors' own check) before anything is claimed, so a
+//! missing, unknown, revoked or Free-plan key writes nothing and the handler refuses it as
+//! always; anonymous public forms are left alone (their keys would be shared across
+//! customers). A claim is kept only under the rule of [`keeps`]; otherwise it is released.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -10,6 +14,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::auth::{Resolved, authenticate};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::ids::sha256_hex;
@@ -21,7 +26,11 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const MAX_STORED_BODY: usize = 4 * 1024 * 1024;
 
 /// The middleware.
-pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn idempotency(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
@@ -30,18 +39,17 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     else {
         return next.run(request).await;
     };
+    // Without a valid key the request goes on unrecorded: a handler that needs one refuses
+    // it exactly as it would without the header, and a public form ignores it.
+    let Ok(auth) = authenticate(request.headers(), &state.store).await else {
+        return next.run(request).await;
+    };
     if key.is_empty() || key.len() > 255 {
         return ApiError::InvalidRequest("Idempotency-Key must be 1 to 255 characters".into())
             .into_response();
     }
-    // Only requests with credentials: anonymous public forms share paths across customers.
-    let Some(credentials) =
-        request.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes().to_vec())
-    else {
-        return next.run(request).await;
-    };
-    let scope =
-        sha256_hex(format!("{}\n{}", String::from_utf8_lossy(&credentials), request.uri().path()));
+    let resolved = Resolved::new(auth);
+    let scope = sha256_hex(format!("{}\n{}", resolved.auth().key.id, request.uri().path()));
     match state.store.claim_idempotency_key(&scope, &key).await {
         Ok(IdempotencyClaim::New) => {}
         Ok(IdempotencyClaim::InProgress) => {
@@ -56,7 +64,15 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         }
         Err(err) => return ApiError::Internal(err).into_response(),
     }
+    // The handler's extractor takes the key from here, and records whether it accepted it.
+    request.extensions_mut().insert(resolved.clone());
     let response = next.run(request).await;
+    if !keeps(response.status(), resolved.accepted()) {
+        if let Err(err) = state.store.release_idempotency_key(&scope, &key).await {
+            tracing::warn!(error = %err, "releasing an idempotency key failed");
+        }
+        return response;
+    }
     let (parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_STORED_BODY).await {
         Ok(bytes) => bytes,
@@ -66,20 +82,23 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
                 .into_response();
         }
     };
-    let stored = if parts.status.is_server_error() {
-        state.store.release_idempotency_key(&scope, &key).await
-    } else {
-        let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-        let text = String::from_utf8_lossy(&bytes);
-        state
-            .store
-            .complete_idempotency_key(&scope, &key, parts.status.as_u16(), content_type, &text)
-            .await
-    };
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let text = String::from_utf8_lossy(&bytes);
+    let stored = state
+        .store
+        .complete_idempotency_key(&scope, &key, parts.status.as_u16(), content_type, &text)
+        .await;
     if let Err(err) = stored {
         tracing::warn!(error = %err, "storing an idempotent answer failed");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The one rule of what is replayed: an answer from a handler that accepted the API key
+/// (not a refusal of the key or its scope, an unknown route or method, or a public route),
+/// unless it asks to try again (5xx, 429) — then a retry runs afresh.
+fn keeps(status: StatusCode, accepted: bool) -> bool {
+    accepted && !status.is_server_error() && status != StatusCode::TOO_MANY_REQUESTS
 }
 
 fn replay(status: u16, content_type: Option<String>, body: String) -> Response {

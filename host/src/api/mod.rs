@@ -6,6 +6,7 @@ pub mod configuration_sessions;
 pub mod contacts;
 pub mod events;
 pub mod extract;
+pub mod hygiene;
 pub mod idempotency;
 pub mod leads;
 pub mod organization;

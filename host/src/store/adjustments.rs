@@ -112,19 +112,24 @@ impl Store {
             .collect()
     }
 
-    /// Redeems a callback token for `config_hash`: single use, bound to one hash.
+    /// Redeems a callback token for `config_hash`: single use, bound to one hash. With
+    /// `org_id` (the caller sent an API key) a token of another organisation is
+    /// [`Redeemed::Unknown`], found by the same statement as a token that does not exist, and
+    /// stays usable: the key's organisation learns nothing about it.
     pub async fn redeem_callback_token(
         &self,
         token: &str,
         config_hash: &str,
+        org_id: Option<&str>,
     ) -> anyhow::Result<Redeemed> {
         let token_hash = crate::ids::sha256_hex(token);
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "SELECT session_id, org_id, config_hash, context, expires_at, used_at FROM callback_tokens \
-             WHERE token_hash = $1",
+             WHERE token_hash = $1 AND ($2 = '' OR org_id = $2)",
         )
         .bind(&token_hash)
+        .bind(org_id.unwrap_or(""))
         .fetch_optional(tx.conn())
         .await?;
         let Some(row) = row else { return Ok(Redeemed::Unknown) };
@@ -145,7 +150,7 @@ impl Store {
         if token.config_hash != config_hash {
             return Ok(Redeemed::HashMismatch(token.config_hash));
         }
-        sqlx::query(
+        let spent = sqlx::query(
             "UPDATE callback_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
         )
         .bind(now_ms())
@@ -153,6 +158,10 @@ impl Store {
         .execute(tx.conn())
         .await?;
         tx.commit().await?;
+        // Two answers racing past the read: the one whose update found the token unused won.
+        if spent.rows_affected() == 0 {
+            return Ok(Redeemed::AlreadyUsed);
+        }
         Ok(Redeemed::Ok(token))
     }
 }

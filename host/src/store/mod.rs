@@ -31,6 +31,7 @@ mod quotes;
 mod sessions;
 mod submissions;
 mod templates;
+pub mod text;
 mod webhooks;
 
 use std::str::FromStr;

@@ -4,12 +4,14 @@
 //! How workers take due deliveries is in [`super::claims`]; results are recorded here, in
 //! batches.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::text::storable;
 use super::{Commit, Store, Tx, id_list};
 use crate::clock::now_ms;
 use crate::ids::new_sortable_id;
@@ -460,8 +462,8 @@ struct ResultRow<'a> {
     started_at: i64,
     duration_ms: i64,
     status_code: Option<i64>,
-    error: Option<&'a str>,
-    snippet: Option<&'a str>,
+    error: Option<Cow<'a, str>>,
+    snippet: Option<Cow<'a, str>>,
     next_attempt_at: Option<i64>,
     retry_step: Option<i64>,
 }
@@ -475,8 +477,8 @@ impl serde::Serialize for ResultRow<'_> {
             self.started_at,
             self.duration_ms,
             self.status_code,
-            self.error,
-            self.snippet,
+            &self.error,
+            &self.snippet,
             self.next_attempt_at,
             self.retry_step,
         )
@@ -498,8 +500,10 @@ impl<'a> ResultRow<'a> {
             started_at: record.started_at,
             duration_ms: record.duration_ms,
             status_code: record.status_code,
-            error: record.error.as_deref(),
-            snippet: record.response_snippet.as_deref(),
+            // A receiver's answer (and an error describing it) is the receiver's text: kept
+            // storable, so one receiver's bytes cannot fail the batch recording everyone's.
+            error: record.error.as_deref().map(storable),
+            snippet: record.response_snippet.as_deref().map(storable),
             status: status.as_str(),
             next_attempt_at,
             retry_step,

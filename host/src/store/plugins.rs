@@ -7,6 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
+use super::text::storable;
 use super::{Commit, Store, id_list};
 use crate::clock::now_ms;
 use crate::ids::new_id;
@@ -433,12 +434,16 @@ impl Store {
         let rows: Vec<serde_json::Value> = runs
             .iter()
             .map(|(org_id, run)| {
+                // The error and the log are the plugin's text: kept storable, so one
+                // organisation's plugin cannot fail the batch recording everyone's runs.
+                let error = run.error.as_deref().map(storable);
+                let log: Vec<_> = run.log.iter().map(|line| storable(line)).collect();
                 serde_json::json!({
                     "id": run.id, "org_id": org_id, "plugin_id": run.plugin_id,
                     "session_id": run.session_id, "context": run.context, "outcome": run.outcome,
-                    "error": run.error, "origin": run.origin, "duration_us": run.duration_us,
+                    "error": error, "origin": run.origin, "duration_us": run.duration_us,
                     "peak_memory_bytes": run.peak_memory_bytes, "output_bytes": run.output_bytes,
-                    "log": run.log, "created_at": run.created_at,
+                    "log": log, "created_at": run.created_at,
                 })
             })
             .collect();
