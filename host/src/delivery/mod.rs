@@ -3,6 +3,7 @@
 //! - [`signing`]: `X-WinFactor-Signature` and Standard Webhooks signatures
 //! - [`filters`]: per-endpoint content filters
 //! - [`ssrf`]: which targets may be called, at registration and at connect time
+//! - [`addresses`]: the table of address blocks no webhook may reach
 //! - [`schedule`]: retry timing, `Retry-After`, fast-path expiry
 //! - [`worker`]: the lanes that claim due deliveries, send them and record the results
 //! - [`lane_lease`]: the queued lane under one lease per process on SQLite
@@ -11,6 +12,7 @@
 //! behind the *queued* lane's backlog; each has its own concurrency budget, and each
 //! endpoint is capped so one slow receiver cannot starve the others.
 
+pub mod addresses;
 pub mod filters;
 mod lane_lease;
 pub mod schedule;
@@ -112,7 +114,8 @@ pub struct Sender {
 impl Sender {
     /// A client with the SSRF-guarded resolver, no redirects, and `timeout`.
     pub fn new(config: &DeliveryConfig) -> Self {
-        let resolver = ssrf::GuardedResolver { allow_private: config.allow_private_targets };
+        let resolver =
+            ssrf::GuardedResolver { allow_private: config.allow_private_targets, proxy_host: None };
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .redirect(Policy::none())
