@@ -7,10 +7,12 @@
 
 pub mod bench;
 pub mod plugins;
+pub mod proxy;
 pub mod receiver;
 pub mod signatures;
 pub mod sse;
 
+pub use proxy::Proxy;
 pub use receiver::{Received, Receiver, Reply};
 
 use reqwest::{Method, StatusCode};

@@ -130,6 +130,10 @@ pub struct Settings {
     /// Sender of outgoing mail, e.g. `Window Works <quotes@example.com>`.
     #[arg(long, env = "WINFACTOR_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// HTTP(S) proxy for webhook deliveries, e.g. `http://proxy.internal:3128` (a proxy in
+    /// the environment, `HTTPS_PROXY` and the like, is never used).
+    #[arg(long, env = "WINFACTOR_WEBHOOK_PROXY_URL", hide_env_values = true)]
+    pub webhook_proxy_url: Option<String>,
     /// Longest plugin run (default `50ms`; the customer's remaining budget shortens it).
     #[arg(long, env = "WINFACTOR_PLUGIN_BUDGET")]
     pub plugin_budget: Option<String>,
@@ -182,6 +186,7 @@ impl Settings {
             quote_expiry_interval: self.quote_expiry_interval.or(fallback.quote_expiry_interval),
             smtp_url: self.smtp_url.or(fallback.smtp_url),
             mail_from: self.mail_from.or(fallback.mail_from),
+            webhook_proxy_url: self.webhook_proxy_url.or(fallback.webhook_proxy_url),
             plugin_budget: self.plugin_budget.or(fallback.plugin_budget),
             plugin_memory_mib: self.plugin_memory_mib.or(fallback.plugin_memory_mib),
             plugin_slots: self.plugin_slots.or(fallback.plugin_slots),
@@ -245,6 +250,7 @@ impl Settings {
                 .unwrap_or(defaults.endpoint_concurrency),
             // The demo runs with local receivers; everything else must opt in.
             allow_private_targets: self.allow_private_webhook_targets.unwrap_or(demo),
+            proxy: self.webhook_proxy_url.as_deref().map(SecretUrl::proxy).transpose()?,
         };
         if delivery.timeout.is_zero() || delivery.timeout > Duration::from_secs(60) {
             return Err(ConfigError::new("webhook_timeout", "must be between 1ms and 60s"));

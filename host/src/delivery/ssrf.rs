@@ -1,10 +1,18 @@
 //! Where webhooks may go. Targets must be `https` and resolve only to public addresses
 //! ([`addresses`]: never loopback, private, link-local (cloud metadata included), CGNAT,
 //! multicast, reserved, documentation, deprecated, nor an IPv6 form that embeds such an
-//! IPv4 address) — checked at registration and again at connect time: the client's
-//! resolver is [`GuardedResolver`], which drops non-public answers, so a name that rebinds
-//! to an internal address after registration is still refused; IP literals never reach a
-//! resolver and are checked by [`check_literal_host`].
+//! IPv4 address) — checked at registration and again on every delivery:
+//!
+//! - directly (the default): the client's resolver is [`GuardedResolver`], which drops
+//!   non-public answers at connect time, so a name that rebinds to an internal address
+//!   after registration is still refused; IP literals never reach a resolver and are
+//!   checked by [`check_literal_host`]. The client never uses a proxy from the environment
+//!   (`HTTPS_PROXY` and friends), which would resolve names itself, past the guard.
+//! - through the configured `webhook_proxy_url`: the proxy resolves the target itself, so
+//!   [`check_host`] resolves it here first and refuses the delivery unless every answer is
+//!   public. The proxy's own lookup comes later and may get another answer: a name that
+//!   answers differently to the two lookups (DNS rebinding with a zero TTL) can still
+//!   steer the proxy inside. The proxy's own egress rules must close that window.
 //!
 //! `WINFACTOR_ALLOW_PRIVATE_WEBHOOK_TARGETS` lifts the address rules and allows `http`
 //! (tests and the demo).
