@@ -1,6 +1,7 @@
 //! The `winfactor` binary itself: `serve --demo`, `keys create`, SIGTERM, restarts, a
-//! SIGKILL in the middle of webhook delivery, what leaves the process (no proxy from the
-//! environment: see [`egress`]), and `plugin check|run` (see [`plugins`]).
+//! SIGKILL in the middle of webhook delivery, what leaves the process (quote mails across a
+//! SIGKILL, proxies in the environment: see [`egress`]), and `plugin check|run` (see
+//! [`plugins`]).
 //!
 //! This target belongs to the `winfactor` package (see `host/Cargo.toml`) so cargo builds
 //! the binary for it and hands over its path in `CARGO_BIN_EXE_winfactor`.
