@@ -10,7 +10,7 @@
 //! - [`pricing`] — the live pricing loop: sessions' prices, adjustments, push
 //! - [`jobs`] — scheduled work (quote expiry)
 //! - [`pdf`] — the quote PDF writer
-//! - [`mail`] — outgoing mail (SMTP when configured; always the outbox)
+//! - [`mail`] — outgoing mail: the outbox, SMTP after commit (when configured), retries
 //! - [`catalog`] — templates, canonical configuration, configHash, base pricing
 //! - [`store`] — all SQL (SQLite and Postgres), migrations
 //! - [`orgs`] — organisations, plans, API keys
@@ -147,7 +147,21 @@ pub async fn serve(
         config.pricing_debounce,
     );
     let recorded_runs = plugins.clone();
-    let mailer = mail::Mailer::new(config.smtp_url.as_ref(), &config.mail_from)?;
+    let mailer = mail::Mailer::new(
+        config.smtp_url.as_ref(),
+        &config.mail_from,
+        config.mail_timeout,
+        config.mail_retry_schedule.clone(),
+    )?;
+    // Quote mails are retried by the process that runs the delivery worker.
+    let mail_worker = (config.worker && mailer.smtp()).then(|| {
+        mail::start_worker(
+            store.clone(),
+            mailer.clone(),
+            config.delivery.poll_interval,
+            stopping.clone(),
+        )
+    });
     let config = Arc::new(config);
     let state = AppState {
         store: store.clone(),
@@ -169,7 +183,7 @@ pub async fn serve(
     if let Some(worker) = worker {
         worker.join().await;
     }
-    for job in [scheduler, checkpoints].into_iter().flatten() {
+    for job in [scheduler, checkpoints, mail_worker].into_iter().flatten() {
         let _ = job.await;
     }
     recorded_runs.flush_runs().await;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::clock::iso8601;
 use crate::orgs::Org;
-use crate::store::Quote;
+use crate::store::{Quote, Store};
 
 const PAGE_WIDTH: f32 = 595.0;
 const PAGE_HEIGHT: f32 = 842.0;
@@ -20,6 +20,13 @@ struct Text {
     size: f32,
     bold: bool,
     text: String,
+}
+
+/// The quote's document as it stands now, addressed to its submission's customer.
+pub async fn quote_document(store: &Store, org: &Org, quote: &Quote) -> anyhow::Result<Vec<u8>> {
+    let submission = store.submission(&org.id, &quote.submission_id).await?;
+    let customer = submission.map(|s| s.customer).unwrap_or_default();
+    Ok(render_quote(org, quote, &customer))
 }
 
 /// Renders the quote document.

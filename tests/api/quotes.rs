@@ -371,68 +371,52 @@ async fn customers_view_and_decide_quotes_and_quotes_expire(backend: Backend) {
 }
 
 mod smtp {
-    //! Sending through a real SMTP server (Python's aiosmtpd) with the PDF attached.
+    //! Sending through a real SMTP server (Python's aiosmtpd): the PDF attached, the mail
+    //! only after the send is recorded, retried until the server takes it.
 
-    use std::io::Read;
-    use std::process::{Command, Stdio};
+    use winfactor::config::SecretUrl;
+    use winfactor_tests::{SmtpOptions, SmtpServer};
 
     use super::*;
 
-    backend_tests!(sent_quotes_reach_a_real_smtp_server_with_the_pdf);
+    backend_tests!(
+        sent_quotes_reach_a_real_smtp_server_with_the_pdf,
+        mails_the_server_did_not_take_are_retried_failed_or_cancelled,
+    );
 
+    /// A server answering at once; the first quote mail has everything in it, and a server
+    /// that is down fails the send before anything changes.
     async fn sent_quotes_reach_a_real_smtp_server_with_the_pdf(backend: Backend) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut server = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 -m aiosmtpd runs (tests/run.sh installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let mut server = SmtpServer::start();
         let app = TestApp::start_with(backend, |config| {
-            config.smtp_url =
-                Some(winfactor::config::SecretUrl::new(&format!("smtp://127.0.0.1:{port}")));
+            config.smtp_url = Some(SecretUrl::new(&server.url()));
             config.mail_from = "Window Works <quotes@window-works.example>".into();
         })
         .await;
         let (id, _) = sent_quote(&app).await;
         let (_, quote) = app.get(&format!("/api/v1/quotes/{id}")).await;
         let number = quote["number"].as_str().unwrap().to_owned();
-        server.kill().ok();
-        let mut printed = String::new();
-        server.stdout.take().unwrap().read_to_string(&mut printed).unwrap();
-        server.wait().ok();
-        assert!(
-            printed.contains(&format!("Subject: Your quote {number} from Window Works Inc")),
-            "{printed}"
+        let mail = server.wait_for(1, WAIT).await.remove(0);
+        assert_eq!(mail.header("Subject"), format!("Your quote {number} from Window Works Inc"));
+        assert_eq!(mail.to, ["john@example.com"]);
+        assert!(mail.header("From").contains("<quotes@window-works.example>"), "{}", mail.data);
+        assert!(mail.text().contains("/public/v1/quotes/qv_"), "the link: {}", mail.data);
+        assert!(mail.data.contains("Content-Type: application/pdf"), "the PDF is attached");
+        assert!(mail.data.contains(&format!("{number}.pdf")));
+        // The request made the first attempt: the mail was out when the answer came.
+        let (_, mails) = app.get("/api/v1/mail-outbox").await;
+        let listed = &mails[0];
+        assert_eq!(
+            (listed["status"].clone(), listed["attempts"].clone()),
+            (json!("sent"), json!(1))
         );
-        assert!(printed.contains("To: john@example.com"));
-        assert!(
-            printed
-                .lines()
-                .any(|l| l.starts_with("From:") && l.contains("<quotes@window-works.example>"))
-        );
-        // The text part may be quoted-printable: undo soft line breaks before looking.
-        let text = printed.replace("=\r\n", "").replace("=\n", "");
-        assert!(text.contains("/public/v1/quotes/qv_"), "the mail links the quote page: {printed}");
-        assert!(printed.contains("Content-Type: application/pdf"), "the PDF is attached");
-        assert!(printed.contains(&format!("{number}.pdf")));
+        let message_id = mail.header("Message-ID");
+        let expected = format!("<{}@window-works.example>", listed["id"].as_str().unwrap());
+        assert_eq!(message_id, expected, "retries are recognisable by their Message-ID");
 
-        // A mail server that refuses leaves the quote unsent.
-        let session = app.open_session("tilt-turn-window").await;
-        let body = json!({"customer": {"name": "Ann", "email": "ann@example.com"}});
-        let submitted = app.submit_session(&session, &body).await;
-        let (_, draft) = app
-            .post(
-                &format!("/api/v1/submissions/{}/quotes", submitted["id"].as_str().unwrap()),
-                &json!({}),
-            )
-            .await;
-        let draft_id = draft["id"].as_str().unwrap();
+        // A mail server that is down leaves the quote unsent.
+        server.stop();
+        let draft_id = draft_quote(&app, "ann@example.com").await;
         let (status, error) = app
             .post(
                 &format!("/api/v1/quotes/{draft_id}/send"),
@@ -443,5 +427,90 @@ mod smtp {
         assert_eq!(error["error"]["code"], "mail_delivery_failed");
         let (_, unchanged) = app.get(&format!("/api/v1/quotes/{draft_id}")).await;
         assert_eq!(unchanged["status"], "draft");
+        let (_, mails) = app.get("/api/v1/mail-outbox").await;
+        assert_eq!(mails.as_array().unwrap().len(), 1, "nothing was queued: {mails}");
+    }
+
+    /// The send is recorded and answered even when the server does not take the mail: a
+    /// mail whose quote was revised before its retry never leaves, a temporary refusal is
+    /// retried until it goes, and a refusal for good fails the mail.
+    async fn mails_the_server_did_not_take_are_retried_failed_or_cancelled(backend: Backend) {
+        let options = SmtpOptions {
+            fail_first: 2,
+            refuse: vec!["nobody@example.com".into()],
+            ..SmtpOptions::default()
+        };
+        let server = SmtpServer::start_with(options);
+        let app = TestApp::start_with(backend, |config| {
+            config.smtp_url = Some(SecretUrl::new(&server.url()));
+            config.mail_retry_schedule =
+                winfactor::delivery::RetrySchedule(vec![Duration::from_secs(1); 2]);
+            config.delivery.poll_interval = Duration::from_millis(50);
+        })
+        .await;
+
+        // 451, then revised before the retry (due in a second): cancelled, never sent.
+        let revised = draft_quote(&app, "ann@example.com").await;
+        let (status, sent) = send(&app, &revised, "ann@example.com").await;
+        assert_eq!((status, sent["status"].clone()), (StatusCode::OK, json!("sent")), "{sent}");
+        let (_, mails) = app.get("/api/v1/mail-outbox").await;
+        assert_eq!(mails[0]["status"], "pending", "{mails}");
+        assert!(mails[0]["lastError"].as_str().unwrap().contains("451"), "{mails}");
+        let revise = json!({"revise": true, "lineItems": [{"description": "Door", "quantity": 1, "unitPrice": 10.0}]});
+        let path = format!("/api/v1/quotes/{revised}/line-items");
+        let (status, _) = app.call(Method::PUT, &path, Some(&app.seeded.key), Some(&revise)).await;
+        assert_eq!(status, StatusCode::OK);
+        let listed = wait_for_mail(&app, 0, |m| m["status"] != "pending").await;
+        assert_eq!(listed["status"], "cancelled", "{listed}");
+
+        // 451, then the retry goes through.
+        let retried = draft_quote(&app, "bob@example.com").await;
+        assert_eq!(send(&app, &retried, "bob@example.com").await.0, StatusCode::OK);
+        let mail = server.wait_for(1, WAIT).await.remove(0);
+        assert_eq!(mail.to, ["bob@example.com"]);
+        let listed = wait_for_mail(&app, 0, |m| m["status"] == "sent").await;
+        assert_eq!(listed["attempts"], 2);
+
+        // 550 for the recipient fails the mail at once; the quote stays sent.
+        let refused = draft_quote(&app, "nobody@example.com").await;
+        let (status, sent) = send(&app, &refused, "nobody@example.com").await;
+        assert_eq!((status, sent["status"].clone()), (StatusCode::OK, json!("sent")), "{sent}");
+        let (_, mails) = app.get("/api/v1/mail-outbox").await;
+        assert_eq!(mails[0]["status"], "failed", "{mails}");
+        assert!(mails[0]["lastError"].as_str().unwrap().contains("550"), "{mails}");
+        let mails = server.received();
+        assert_eq!(mails.len(), 1, "only the retried mail ever arrived: {mails:?}");
+    }
+
+    /// A draft quote for a fresh base-priced submission; returns its id.
+    async fn draft_quote(app: &TestApp, email: &str) -> String {
+        let session = app.open_session("tilt-turn-window").await;
+        let body = json!({"customer": {"name": "Ann", "email": email}});
+        let submitted = app.submit_session(&session, &body).await;
+        let path = format!("/api/v1/submissions/{}/quotes", submitted["id"].as_str().unwrap());
+        let (status, draft) = app.post(&path, &json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{draft}");
+        draft["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn send(app: &TestApp, id: &str, to: &str) -> (StatusCode, serde_json::Value) {
+        app.post(&format!("/api/v1/quotes/{id}/send"), &json!({"recipients": [to]})).await
+    }
+
+    /// Polls the mail outbox until its `index`th newest mail satisfies `done`.
+    async fn wait_for_mail(
+        app: &TestApp,
+        index: usize,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let (_, mails) = app.get("/api/v1/mail-outbox").await;
+            if done(&mails[index]) {
+                return mails[index].clone();
+            }
+            assert!(std::time::Instant::now() < deadline, "never reached: {mails}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }

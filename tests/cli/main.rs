@@ -1,5 +1,7 @@
 //! The `winfactor` binary itself: `serve --demo`, `keys create`, SIGTERM, restarts, a
-//! SIGKILL in the middle of webhook delivery, and `plugin check|run` (see [`plugins`]).
+//! SIGKILL in the middle of webhook delivery, what leaves the process (quote mails across a
+//! SIGKILL, proxies in the environment: see [`egress`]), and `plugin check|run` (see
+//! [`plugins`]).
 //!
 //! This target belongs to the `winfactor` package (see `host/Cargo.toml`) so cargo builds
 //! the binary for it and hands over its path in `CARGO_BIN_EXE_winfactor`.
@@ -12,6 +14,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use winfactor_tests::{Backend, Receiver, Reply, TestDatabase, backend_tests};
 
+mod egress;
 mod plugins;
 
 const BIN: &str = env!("CARGO_BIN_EXE_winfactor");
@@ -186,12 +189,23 @@ async fn serve(bin: &Path, database_url: &str) -> (Running, Vec<u8>) {
 
 /// [`serve`] with extra flags.
 async fn serve_with(bin: &Path, database_url: &str, extra: &[&str]) -> (Running, Vec<u8>) {
+    serve_with_env(bin, database_url, extra, &[]).await
+}
+
+/// [`serve_with`] with extra environment variables.
+async fn serve_with_env(
+    bin: &Path,
+    database_url: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Running, Vec<u8>) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let listen = format!("127.0.0.1:{port}");
     let stdout = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new(bin)
         .args(["serve", "--demo", "--listen", &listen, "--database-url", database_url])
         .args(extra)
+        .envs(env.iter().copied())
         .stdout(stdout.reopen().unwrap())
         .stderr(Stdio::null())
         .spawn()

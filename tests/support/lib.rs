@@ -7,11 +7,15 @@
 
 pub mod bench;
 pub mod plugins;
+pub mod proxy;
 pub mod receiver;
 pub mod signatures;
+pub mod smtp;
 pub mod sse;
 
+pub use proxy::Proxy;
 pub use receiver::{Received, Receiver, Reply};
+pub use smtp::{SmtpOptions, SmtpServer};
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;

@@ -85,11 +85,23 @@ async fn private_and_plain_http_targets_are_refused(backend: Backend) {
         "https://[::1]/hook",
         "https://[fd00:ec2::254]/hook",
         "https://0.0.0.0/hook",
+        // IPv6 forms that embed or stand for an internal IPv4 address, and deprecated ones.
+        "https://[::127.0.0.1]/hook",
+        "https://[::ffff:0:7f00:1]/hook",
+        "https://[2002:7f00:1::]/hook",
+        "https://[fec0::1]/hook",
+        "https://[::ffff:169.254.169.254]/hook",
+        "https://[64:ff9b::a00:1]/hook",
     ] {
         let (status, body) =
             app.post("/api/v1/webhooks", &json!({"url": url, "events": ["*"]})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {body}");
-        assert_eq!(body["error"]["details"]["errors"][0]["path"], "url");
+        let error = &body["error"]["details"]["errors"][0];
+        assert_eq!(error["path"], "url");
+        if url.starts_with("https://") {
+            let message = error["message"].as_str().unwrap();
+            assert!(message.contains("is not a public address"), "{url}: {message}");
+        }
     }
     // An endpoint that points inside anyway (e.g. stored before a DNS change) is refused at
     // connect time and the refusal is in the log.

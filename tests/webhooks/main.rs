@@ -4,3 +4,4 @@ mod delivery;
 mod endpoints;
 mod examples;
 mod log;
+mod proxy;

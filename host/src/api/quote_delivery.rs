@@ -1,5 +1,6 @@
-//! Getting quotes out: send (SMTP when configured, the mail outbox always, the PDF
-//! attached, `quote.sent`), prepare and download PDFs, the auto-fill, the mail outbox.
+//! Getting quotes out: send (`quote.sent` and the mail queued in one transaction, the mail
+//! with the PDF over SMTP after commit when configured), prepare and download PDFs, the
+//! auto-fill, the mail outbox.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -13,9 +14,9 @@ use super::extract::{Json, Path};
 use super::organization::is_email;
 use super::quotes::{QuoteView, event_data, find, view};
 use crate::AppState;
+use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::{self, EventType, NewEvent};
-use crate::mail::MailAttachment;
 use crate::orgs::Org;
 use crate::store::{OutboxMail, Quote};
 
@@ -37,13 +38,18 @@ pub struct SendQuote {
     pub recipients: Vec<String>,
 }
 
-/// Send the quote: a mail with the link to the customer's quote page and the PDF attached
-/// goes out over SMTP (when configured) and into the mail outbox, the quote becomes `sent`,
-/// and `quote.sent` carries `urls.viewQuote`.
+/// Send the quote: it becomes `sent`, `quote.sent` (with `urls.viewQuote`) is emitted and a
+/// mail with the link to the customer's quote page is queued in the mail outbox, all in one
+/// transaction. With SMTP configured the mail (PDF attached) goes out after that commit:
+/// first from this request, then retried by the worker until the server takes it (its
+/// state is in the mail outbox). A mail server that cannot be reached or refuses the
+/// connection answers 502 `mail_delivery_failed` before anything changes.
 #[utoipa::path(post, path = "/api/v1/quotes/{id}/send", tag = "quotes", params(("id" = String, Path)),
     request_body = SendQuote,
     responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+        (status = 409, description = "`quote_closed`, or `quote_changed` (revised or decided meanwhile)", body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody),
+        (status = 502, description = "`mail_delivery_failed`: the mail server is unreachable; nothing changed", body = crate::error::ErrorBody)))]
 async fn send_quote(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -78,17 +84,19 @@ async fn send_quote(
         ),
         quote_id: Some(quote.id.clone()),
     };
-    // The mail goes out first: if the server refuses it, nothing changes.
-    let pdf = quote_pdf(&state, &auth.org, &quote).await?;
-    let attachment = MailAttachment {
-        filename: format!("{}.pdf", quote.number),
-        content_type: "application/pdf",
-        bytes: pdf,
-    };
-    state.mailer.send(&mail, Some(attachment)).await.map_err(ApiError::MailFailed)?;
+    // A server that is down fails the request while nothing has changed; the mail itself
+    // leaves only once the send is committed, so no customer gets a quote still a draft.
+    state.mailer.check_server().await.map_err(ApiError::MailFailed)?;
     let mut tx = state.store.begin().await?;
-    tx.insert_mail(&auth.org.id, &mail).await?;
-    tx.mark_quote_sent(&quote.id).await?;
+    if !tx.mark_quote_sent(&quote.id, quote.version).await? {
+        return Err(ApiError::conflict(
+            "quote_changed",
+            "the quote changed meanwhile: read it again",
+        ));
+    }
+    // With SMTP the mail is queued already claimed for this request's attempt below.
+    let lease_until = state.mailer.smtp().then(|| state.mailer.lease_end(now_ms()));
+    let queued = tx.queue_mail(&auth.org.id, &mail, quote.version, lease_until).await?;
     let sent = Quote { status: "sent".into(), ..quote };
     let mut data = event_data(&state.config.public_url, &auth.org, &sent, &customer);
     data["urls"]["viewQuote"] = json!(view_url);
@@ -100,6 +108,9 @@ async fn send_quote(
     };
     events::emit(&mut tx, &auth.org, event).await?;
     tx.commit().await?;
+    if let Some(claimed) = queued {
+        crate::mail::outbox::deliver_now(state.store.clone(), state.mailer.clone(), claimed).await;
+    }
     Ok(Json(view(&state, find(&state, &auth.org.id, &id).await?).await?))
 }
 
@@ -117,11 +128,21 @@ pub struct MailView {
     pub body: String,
     /// The quote it carries.
     pub quote_id: Option<String>,
+    /// `pending` (waiting for an SMTP attempt), `sent` (the server took it), `failed`
+    /// (refused for good, or every retry failed), `cancelled` (the quote was revised or
+    /// decided before it left), `recorded` (no SMTP server configured: the outbox only).
+    pub status: String,
+    /// SMTP attempts so far.
+    pub attempts: i64,
+    /// The last failed attempt's error, or why it was cancelled.
+    pub last_error: Option<String>,
+    /// When the server took it (epoch ms).
+    pub sent_at: Option<i64>,
     /// Epoch ms.
     pub created_at: i64,
 }
 
-/// The mails the organisation sent, newest first (the outbox stands in for SMTP).
+/// The organisation's mails, newest first, with their delivery state.
 #[utoipa::path(get, path = "/api/v1/mail-outbox", tag = "quotes",
     responses((status = 200, body = Vec<MailView>), super::AuthErrors))]
 async fn list_mail(auth: ApiAuth, State(state): State<AppState>) -> ApiResult<Json<Vec<MailView>>> {
@@ -129,13 +150,17 @@ async fn list_mail(auth: ApiAuth, State(state): State<AppState>) -> ApiResult<Js
     Ok(Json(
         mails
             .into_iter()
-            .map(|(id, mail, created_at)| MailView {
-                id,
-                recipients: mail.recipients,
-                subject: mail.subject,
-                body: mail.body,
-                quote_id: mail.quote_id,
-                created_at,
+            .map(|record| MailView {
+                id: record.id,
+                recipients: record.mail.recipients,
+                subject: record.mail.subject,
+                body: record.mail.body,
+                quote_id: record.mail.quote_id,
+                status: record.status.as_str().to_owned(),
+                attempts: record.attempts,
+                last_error: record.last_error,
+                sent_at: record.sent_at,
+                created_at: record.created_at,
             })
             .collect(),
     ))
@@ -175,9 +200,7 @@ async fn download_quote_pdf(
 
 /// The quote's PDF bytes.
 pub(crate) async fn quote_pdf(state: &AppState, org: &Org, quote: &Quote) -> ApiResult<Vec<u8>> {
-    let submission = state.store.submission(&org.id, &quote.submission_id).await?;
-    let customer = submission.map(|s| s.customer).unwrap_or(Value::Null);
-    Ok(crate::pdf::render_quote(org, quote, &customer))
+    Ok(crate::pdf::quote_document(&state.store, org, quote).await?)
 }
 
 /// An `application/pdf` answer named after the quote number.

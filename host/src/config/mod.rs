@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::delivery::{DeliveryConfig, RetrySchedule};
+use crate::mail;
 use crate::plugins::PluginLimits;
 
 mod urls;
@@ -53,6 +54,10 @@ pub struct Config {
     pub smtp_url: Option<SecretUrl>,
     /// Sender of outgoing mail.
     pub mail_from: String,
+    /// Longest SMTP attempt (a quote mail's lease is twice this plus 5 s).
+    pub mail_timeout: Duration,
+    /// Delays before each retry of a quote mail the SMTP server did not take.
+    pub mail_retry_schedule: RetrySchedule,
     /// Limits of Wasm pricing plugin runs.
     pub plugin_limits: PluginLimits,
     /// Where precompiled plugin artifacts are kept across restarts.
@@ -133,6 +138,16 @@ pub struct Settings {
     /// Sender of outgoing mail, e.g. `Window Works <quotes@example.com>`.
     #[arg(long, env = "WINFACTOR_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// Longest SMTP attempt, e.g. `30s`.
+    #[arg(long, env = "WINFACTOR_MAIL_TIMEOUT")]
+    pub mail_timeout: Option<String>,
+    /// Delays before each retry of a quote mail, e.g. `1m,5m,15m,1h,6h`.
+    #[arg(long, env = "WINFACTOR_MAIL_RETRY_SCHEDULE")]
+    pub mail_retry_schedule: Option<String>,
+    /// HTTP(S) proxy for webhook deliveries, e.g. `http://proxy.internal:3128` (a proxy in
+    /// the environment, `HTTPS_PROXY` and the like, is never used).
+    #[arg(long, env = "WINFACTOR_WEBHOOK_PROXY_URL", hide_env_values = true)]
+    pub webhook_proxy_url: Option<String>,
     /// Longest plugin run (default `50ms`; the customer's remaining budget shortens it).
     #[arg(long, env = "WINFACTOR_PLUGIN_BUDGET")]
     pub plugin_budget: Option<String>,
@@ -206,6 +221,9 @@ impl Settings {
             quote_expiry_interval: self.quote_expiry_interval.or(fallback.quote_expiry_interval),
             smtp_url: self.smtp_url.or(fallback.smtp_url),
             mail_from: self.mail_from.or(fallback.mail_from),
+            mail_timeout: self.mail_timeout.or(fallback.mail_timeout),
+            mail_retry_schedule: self.mail_retry_schedule.or(fallback.mail_retry_schedule),
+            webhook_proxy_url: self.webhook_proxy_url.or(fallback.webhook_proxy_url),
             plugin_budget: self.plugin_budget.or(fallback.plugin_budget),
             plugin_memory_mib: self.plugin_memory_mib.or(fallback.plugin_memory_mib),
             plugin_slots: self.plugin_slots.or(fallback.plugin_slots),
@@ -251,15 +269,15 @@ impl Settings {
             }
             None => Ok(default),
         };
-        let retry_schedule = match self.webhook_retry_schedule {
-            Some(text) => RetrySchedule(
-                text.split(',')
-                    .map(|part| parse_duration(part.trim()))
-                    .collect::<Result<_, _>>()
-                    .map_err(|message| ConfigError::new("webhook_retry_schedule", message))?,
-            ),
-            None => defaults.retry_schedule.clone(),
+        let schedule = |setting, value: Option<String>, default: RetrySchedule| match value {
+            Some(text) => text.parse().map_err(|message| ConfigError::new(setting, message)),
+            None => Ok(default),
         };
+        let retry_schedule = schedule(
+            "webhook_retry_schedule",
+            self.webhook_retry_schedule,
+            defaults.retry_schedule.clone(),
+        )?;
         let delivery = DeliveryConfig {
             timeout: duration("webhook_timeout", self.webhook_timeout, defaults.timeout)?,
             retry_schedule,
@@ -280,6 +298,7 @@ impl Settings {
                 .unwrap_or(defaults.endpoint_concurrency),
             // The demo runs with local receivers; everything else must opt in.
             allow_private_targets: self.allow_private_webhook_targets.unwrap_or(demo),
+            proxy: self.webhook_proxy_url.as_deref().map(SecretUrl::proxy).transpose()?,
         };
         if delivery.timeout.is_zero() || delivery.timeout > Duration::from_secs(60) {
             return Err(ConfigError::new("webhook_timeout", "must be between 1ms and 60s"));
@@ -323,6 +342,12 @@ impl Settings {
         if mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::new("mail_from", format!("`{mail_from}` is not a mailbox")));
         }
+        let mail_timeout = duration("mail_timeout", self.mail_timeout, mail::DEFAULT_TIMEOUT)?;
+        if mail_timeout.is_zero() || mail_timeout > Duration::from_secs(600) {
+            return Err(ConfigError::new("mail_timeout", "must be between 1ms and 10m"));
+        }
+        let mail_retry_schedule =
+            schedule("mail_retry_schedule", self.mail_retry_schedule, mail::default_retries())?;
         let lead_rate_per_minute = self.lead_rate_per_minute.unwrap_or(10);
         if lead_rate_per_minute == 0 {
             return Err(ConfigError::new("lead_rate_per_minute", "must be at least 1"));
@@ -369,6 +394,8 @@ impl Settings {
             quote_expiry_interval,
             smtp_url,
             mail_from,
+            mail_timeout,
+            mail_retry_schedule,
             plugin_limits,
             plugin_cache_dir,
             plugin_compiler: None,

@@ -134,6 +134,20 @@ impl SecretUrl {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Validates `webhook_proxy_url`: an `http://` or `https://` proxy with a host, its
+    /// credentials (if any) in the URL.
+    pub fn proxy(text: &str) -> Result<Self, ConfigError> {
+        let invalid = |message: &str| ConfigError::new("webhook_proxy_url", message.to_owned());
+        let url = url::Url::parse(text).map_err(|_| invalid("not a URL"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(invalid("must start with http:// or https://"));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(invalid("has no host"));
+        }
+        Ok(Self::new(text))
+    }
 }
 
 impl fmt::Debug for SecretUrl {
@@ -145,6 +159,16 @@ impl fmt::Debug for SecretUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_urls_are_http_with_a_host_and_keep_their_password_hidden() {
+        let proxy = SecretUrl::proxy("http://egress:s3cret@proxy.internal:3128").unwrap();
+        assert_eq!(format!("{proxy:?}"), "http://egress:***@proxy.internal:3128");
+        assert!(SecretUrl::proxy("https://10.0.0.5:8443").is_ok());
+        for bad in ["socks5://proxy:1080", "proxy:3128", "http://", "not a url"] {
+            assert_eq!(SecretUrl::proxy(bad).unwrap_err().setting, "webhook_proxy_url", "{bad}");
+        }
+    }
 
     #[test]
     fn postgres_on_the_loopback_connects_without_tls_unless_told() {

@@ -3,6 +3,7 @@
 //! - [`signing`]: `X-WinFactor-Signature` and Standard Webhooks signatures
 //! - [`filters`]: per-endpoint content filters
 //! - [`ssrf`]: which targets may be called, at registration and at connect time
+//! - [`addresses`]: the table of address blocks no webhook may reach
 //! - [`schedule`]: retry timing, `Retry-After`, fast-path expiry
 //! - [`worker`]: the lanes that claim due deliveries, send them and record the results
 //! - [`lane_lease`]: the queued lane under one lease per process on SQLite
@@ -11,6 +12,7 @@
 //! behind the *queued* lane's backlog; each has its own concurrency budget, and each
 //! endpoint is capped so one slow receiver cannot starve the others.
 
+pub mod addresses;
 pub mod filters;
 mod lane_lease;
 pub mod schedule;
@@ -22,6 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, InvalidHeaderValue};
 use reqwest::redirect::Policy;
 
@@ -29,6 +32,7 @@ pub use schedule::RetrySchedule;
 pub use worker::WorkerHandle;
 
 use crate::clock::now_ms;
+use crate::config::SecretUrl;
 use crate::store::{Endpoint, Store};
 
 /// `User-Agent` of every delivery.
@@ -55,6 +59,8 @@ pub struct DeliveryConfig {
     pub endpoint_concurrency: usize,
     /// Allow loopback/private targets.
     pub allow_private_targets: bool,
+    /// Send every delivery through this HTTP(S) proxy (never one from the environment).
+    pub proxy: Option<SecretUrl>,
 }
 
 impl Default for DeliveryConfig {
@@ -68,6 +74,7 @@ impl Default for DeliveryConfig {
             concurrency: 64,
             endpoint_concurrency: 8,
             allow_private_targets: false,
+            proxy: None,
         }
     }
 }
@@ -107,21 +114,38 @@ impl Response {
 pub struct Sender {
     client: reqwest::Client,
     allow_private: bool,
+    /// Deliveries go through the configured proxy, which resolves targets itself.
+    proxied: bool,
 }
 
 impl Sender {
-    /// A client with the SSRF-guarded resolver, no redirects, and `timeout`.
+    /// The one HTTP client the service calls out with: the SSRF-guarded resolver, no
+    /// redirects, `timeout`, and no proxy but the configured one — `HTTPS_PROXY`,
+    /// `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` in the environment are ignored.
     pub fn new(config: &DeliveryConfig) -> Self {
-        let resolver = ssrf::GuardedResolver { allow_private: config.allow_private_targets };
-        let client = reqwest::Client::builder()
+        let proxy = config.proxy.as_ref().map(|url| {
+            reqwest::Proxy::all(url.expose()).expect("webhook_proxy_url is validated at start")
+        });
+        let resolver = ssrf::GuardedResolver {
+            allow_private: config.allow_private_targets,
+            proxy_host: proxy_host(config.proxy.as_ref()),
+        };
+        let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .redirect(Policy::none())
             .timeout(config.timeout)
             .dns_resolver(Arc::new(resolver))
             .pool_max_idle_per_host(64)
-            .build()
-            .expect("the delivery HTTP client builds");
-        Self { client, allow_private: config.allow_private_targets }
+            .no_proxy();
+        if let Some(proxy) = proxy {
+            builder = builder.proxy(proxy);
+        }
+        let client = builder.build().expect("the delivery HTTP client builds");
+        Self {
+            client,
+            allow_private: config.allow_private_targets,
+            proxied: config.proxy.is_some(),
+        }
     }
 
     /// POSTs `payload` of event `event_id` to `endpoint`, signed with its active secrets.
@@ -152,7 +176,13 @@ impl Sender {
             Ok(url) => url.clone(),
             Err(err) => return refused(format!("invalid URL: {err}")),
         };
-        if let Err(err) = ssrf::check_literal_host(&url, self.allow_private) {
+        // Through a proxy the resolver never sees the target's name: check it here.
+        let checked = if self.proxied {
+            ssrf::check_host(&url, self.allow_private).await
+        } else {
+            ssrf::check_literal_host(&url, self.allow_private)
+        };
+        if let Err(err) = checked {
             return refused(format!("refused: {err}"));
         }
         let timestamp = now_ms() / 1000;
@@ -191,6 +221,16 @@ impl Sender {
             }
             Err(err) => refused(describe(&err)),
         }
+    }
+}
+
+/// The proxy URL's host name, for the resolver to let through (an IP literal never reaches
+/// the resolver).
+fn proxy_host(proxy: Option<&SecretUrl>) -> Option<String> {
+    let url = Url::parse(proxy?.expose()).ok()?;
+    match url.host()? {
+        url::Host::Domain(name) => Some(name.to_owned()),
+        _ => None,
     }
 }
 

@@ -32,6 +32,16 @@ impl Default for RetrySchedule {
     }
 }
 
+impl std::str::FromStr for RetrySchedule {
+    type Err = String;
+
+    /// Comma-separated durations: `1m,5m,15m` (the setting's format).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let delays = text.split(',').map(|part| crate::config::parse_duration(part.trim()));
+        delays.collect::<Result<_, _>>().map(Self)
+    }
+}
+
 impl RetrySchedule {
     /// The outcome of a failed attempt at `now` (epoch ms) for a delivery at `step` of its
     /// schedule; `expires_at` marks a fast-path delivery.

@@ -1,13 +1,30 @@
-//! Where webhooks may go. Targets must be `https` and resolve only to public addresses —
-//! never loopback, private, link-local (cloud metadata included), CGNAT, multicast or
-//! reserved ranges — checked at registration and again at connect time (a guarded DNS
-//! resolver), so a name that later rebinds to an internal address is still refused.
-//! `WINFACTOR_ALLOW_PRIVATE_WEBHOOK_TARGETS` lifts both rules (tests and the demo).
+//! Where webhooks may go. Targets must be `https` and resolve only to public addresses
+//! ([`addresses`]: never loopback, private, link-local (cloud metadata included), CGNAT,
+//! multicast, reserved, documentation, deprecated, nor an IPv6 form that embeds such an
+//! IPv4 address) — checked at registration and again on every delivery:
+//!
+//! - directly (the default): the client's resolver is [`GuardedResolver`], which drops
+//!   non-public answers at connect time, so a name that rebinds to an internal address
+//!   after registration is still refused; IP literals never reach a resolver and are
+//!   checked by [`check_literal_host`]. The client never uses a proxy from the environment
+//!   (`HTTPS_PROXY` and friends), which would resolve names itself, past the guard.
+//! - through the configured `webhook_proxy_url`: the proxy resolves the target itself, so
+//!   [`check_host`] resolves it here first and refuses the delivery unless every answer is
+//!   public. The proxy's own lookup comes later and may get another answer: a name that
+//!   answers differently to the two lookups (DNS rebinding with a zero TTL) can still
+//!   steer the proxy inside. The proxy's own egress rules must close that window.
+//!
+//! `WINFACTOR_ALLOW_PRIVATE_WEBHOOK_TARGETS` lifts the address rules and allows `http`
+//! (tests and the demo).
+//!
+//! [`addresses`]: super::addresses
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use super::addresses::{self, Refusal};
 
 /// Why a target is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,8 +36,8 @@ pub enum TargetError {
     #[error("webhook URLs must use https")]
     NotHttps,
     /// Resolves to an address the platform will not call.
-    #[error("{0} is a loopback, private, link-local or reserved address")]
-    Private(IpAddr),
+    #[error("{0} is not a public address: {1}")]
+    Private(IpAddr, Refusal),
     /// The host does not resolve.
     #[error("the host `{0}` does not resolve")]
     Unresolvable(String),
@@ -28,38 +45,11 @@ pub enum TargetError {
 
 /// True for addresses a webhook may reach from the public internet.
 pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7 (includes fd00:ec2::254)
-                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || (first == 0x64 && v6.segments()[1] == 0xff9b) // NAT64 64:ff9b::/96
-                || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
-        }
-    }
+    addresses::classify(ip).is_ok()
 }
 
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    !(ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local() // 169.254/16, cloud metadata
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b)) // CGNAT 100.64/10
-        || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
-        || (a == 198 && (b == 18 || b == 19)) // benchmarking
-        || a >= 240) // reserved
+fn check_ip(ip: IpAddr) -> Result<(), TargetError> {
+    addresses::classify(ip).map_err(|refusal| TargetError::Private(ip, refusal))
 }
 
 /// Checks a URL for registration: scheme, and every address its host resolves to.
@@ -70,17 +60,24 @@ pub async fn check_target(url: &str, allow_private: bool) -> Result<Url, TargetE
         "http" if allow_private => {}
         _ => return Err(TargetError::NotHttps),
     }
-    let host = parsed.host_str().ok_or(TargetError::Invalid)?.to_owned();
+    check_host(&parsed, allow_private).await?;
+    Ok(parsed)
+}
+
+/// Resolves the URL's host (or takes its IP literal) and refuses it unless every address
+/// is public: at registration, and before a delivery is handed to a proxy.
+pub async fn check_host(url: &Url, allow_private: bool) -> Result<(), TargetError> {
+    let host = url.host_str().ok_or(TargetError::Invalid)?;
     if allow_private {
-        return Ok(parsed);
+        return Ok(());
     }
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let addrs = resolve(&host, port).await.map_err(|_| TargetError::Unresolvable(host.clone()))?;
-    match addrs.iter().find(|addr| !is_public(addr.ip())) {
-        Some(addr) => Err(TargetError::Private(addr.ip())),
-        None if addrs.is_empty() => Err(TargetError::Unresolvable(host)),
-        None => Ok(parsed),
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addrs =
+        resolve(host, port).await.map_err(|_| TargetError::Unresolvable(host.to_owned()))?;
+    if addrs.is_empty() {
+        return Err(TargetError::Unresolvable(host.to_owned()));
     }
+    addrs.iter().try_for_each(|addr| check_ip(addr.ip()))
 }
 
 /// Connect-time check of an IP-literal host (literals never reach the resolver).
@@ -88,12 +85,11 @@ pub fn check_literal_host(url: &Url, allow_private: bool) -> Result<(), TargetEr
     if allow_private {
         return Ok(());
     }
-    let ip = match url.host() {
-        Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
-        Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
-        _ => return Ok(()),
-    };
-    if is_public(ip) { Ok(()) } else { Err(TargetError::Private(ip)) }
+    match url.host() {
+        Some(url::Host::Ipv4(v4)) => check_ip(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => check_ip(IpAddr::V6(v6)),
+        _ => Ok(()),
+    }
 }
 
 async fn resolve(host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
@@ -107,23 +103,30 @@ async fn resolve(host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
 
 /// A DNS resolver for the delivery client that drops non-public addresses, so a name that
 /// rebinds to an internal address after registration is refused at connect time.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct GuardedResolver {
     /// Let private addresses through (tests, demo).
     pub allow_private: bool,
+    /// The configured proxy's host name: the one name resolved unfiltered (the operator
+    /// chose it, and it commonly sits on a private network).
+    pub proxy_host: Option<String>,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let allow_private = self.allow_private;
+        let unfiltered = self.allow_private || self.proxy_host.as_deref() == Some(name.as_str());
         Box::pin(async move {
-            let addrs = resolve(name.as_str(), 0).await?;
-            let allowed: Vec<SocketAddr> =
-                addrs.into_iter().filter(|addr| allow_private || is_public(addr.ip())).collect();
+            let mut allowed = Vec::new();
+            let mut refused = None;
+            for addr in resolve(name.as_str(), 0).await? {
+                match check_ip(addr.ip()) {
+                    Err(err) if !unfiltered => refused = Some(err),
+                    _ => allowed.push(addr),
+                }
+            }
             if allowed.is_empty() {
-                let refusal = TargetError::Private(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-                let message = format!("{}: {refusal}", name.as_str());
-                return Err(message.into());
+                let reason = refused.map_or_else(|| "no address".to_owned(), |r| r.to_string());
+                return Err(format!("{}: {reason}", name.as_str()).into());
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
@@ -134,37 +137,30 @@ impl Resolve for GuardedResolver {
 mod tests {
     use super::*;
 
-    #[test]
-    fn internal_ranges_are_not_public() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "224.0.0.1",
-            "255.255.255.255",
-            "::1",
-            "fd00:ec2::254",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "::",
-        ] {
-            assert!(!is_public(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
-            assert!(is_public(ip.parse().unwrap()), "{ip}");
-        }
+    #[tokio::test]
+    async fn resolver_refuses_names_that_resolve_inside() {
+        let guarded = GuardedResolver::default();
+        let name = || "localhost".parse::<Name>().unwrap();
+        let refusal = guarded.resolve(name()).await.err().unwrap().to_string();
+        assert!(refusal.contains("is not a public address"), "{refusal}");
+        let open = GuardedResolver { allow_private: true, proxy_host: None };
+        assert!(open.resolve(name()).await.is_ok());
+        let proxy = GuardedResolver { allow_private: false, proxy_host: Some("localhost".into()) };
+        assert!(proxy.resolve(name()).await.is_ok(), "the configured proxy resolves");
     }
 
     #[tokio::test]
-    async fn resolver_refuses_names_that_resolve_inside() {
-        let guarded = GuardedResolver { allow_private: false };
-        let name = || "localhost".parse::<Name>().unwrap();
-        assert!(guarded.resolve(name()).await.is_err());
-        let open = GuardedResolver { allow_private: true };
-        assert!(open.resolve(name()).await.is_ok());
+    async fn registration_refuses_the_embedding_literals() {
+        for url in [
+            "https://[::127.0.0.1]/hook",
+            "https://[::ffff:0:7f00:1]/hook",
+            "https://[2002:7f00:1::]/hook",
+            "https://[fec0::1]/hook",
+            "https://[::ffff:127.0.0.1]/hook",
+        ] {
+            let err = check_target(url, false).await.unwrap_err();
+            assert!(matches!(err, TargetError::Private(..)), "{url}: {err}");
+        }
+        assert!(check_target("https://[2606:4700:4700::1111]/hook", false).await.is_ok());
     }
 }

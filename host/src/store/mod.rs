@@ -24,6 +24,7 @@ mod delivery_log;
 mod idempotency;
 mod keys;
 mod leads;
+mod mail;
 mod orgs;
 mod outbox;
 mod plugins;
@@ -52,13 +53,14 @@ pub use contacts::{Contact, ContactChanges, ContactDetails};
 pub use idempotency::IdempotencyClaim;
 pub use keys::NewApiKey;
 pub use leads::{Lead, LeadStatus};
+pub use mail::{ClaimedMail, MailRecord, MailResult, MailStatus, OutboxMail};
 pub use orgs::{NewOrg, OrgChanges};
 pub use outbox::{
     AttemptRecord, AttemptRow, ClaimedDelivery, DeliveryRow, DeliveryStatus, EventFilter, EventRow,
     Outcome,
 };
 pub use plugins::{NewPluginVersion, PluginRun, PluginVersion, RUNS_KEPT, StorageRefusal};
-pub use quotes::{OutboxMail, Quote};
+pub use quotes::Quote;
 pub use sessions::{HistoryEntry, Session};
 pub use submissions::Submission;
 pub use webhooks::{Endpoint, EndpointChanges, NewEndpoint};

@@ -1,4 +1,4 @@
-//! Quotes: numbered per organisation and year, versioned line items, and the mail outbox.
+//! Quotes: numbered per organisation and year, versioned line items.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -42,19 +42,6 @@ pub struct Quote {
     pub created_at: i64,
     /// Epoch ms.
     pub updated_at: i64,
-}
-
-/// A mail handed to the outbox.
-#[derive(Debug, Clone)]
-pub struct OutboxMail {
-    /// Addresses.
-    pub recipients: Vec<String>,
-    /// Subject line.
-    pub subject: String,
-    /// Plain-text body.
-    pub body: String,
-    /// The quote it carries, if any.
-    pub quote_id: Option<String>,
 }
 
 const COLUMNS: &str = "q.id, q.org_id, q.submission_id, q.number, q.status, q.version, q.currency, \
@@ -177,17 +164,20 @@ impl Tx {
         Ok(())
     }
 
-    /// Marks a quote sent now.
-    pub async fn mark_quote_sent(&mut self, id: &str) -> anyhow::Result<()> {
+    /// Marks a quote sent now, if it is still a draft or sent at `version`; false if it
+    /// changed meanwhile (revised, decided, expired).
+    pub async fn mark_quote_sent(&mut self, id: &str, version: i64) -> anyhow::Result<bool> {
         let now = now_ms();
-        sqlx::query(
-            "UPDATE quotes SET status = 'sent', sent_at = $1, pdf_version = version, updated_at = $1 WHERE id = $2",
+        let done = sqlx::query(
+            "UPDATE quotes SET status = 'sent', sent_at = $1, pdf_version = version, updated_at = $1 \
+             WHERE id = $2 AND version = $3 AND status IN ('draft', 'sent')",
         )
         .bind(now)
         .bind(id)
+        .bind(version)
         .execute(self.conn())
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records the customer's first view; false if it was viewed before.
@@ -246,25 +236,6 @@ impl Tx {
         .execute(self.conn())
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// Queues a mail in the outbox.
-    pub async fn insert_mail(&mut self, org_id: &str, mail: &OutboxMail) -> anyhow::Result<String> {
-        let id = crate::ids::new_id("mail");
-        sqlx::query(
-            "INSERT INTO mail_outbox (id, org_id, recipients, subject, body, quote_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(org_id)
-        .bind(serde_json::to_string(&mail.recipients)?)
-        .bind(&mail.subject)
-        .bind(&mail.body)
-        .bind(&mail.quote_id)
-        .bind(now_ms())
-        .execute(self.conn())
-        .await?;
-        Ok(id)
     }
 }
 
@@ -372,34 +343,6 @@ impl Store {
         .execute(&self.writer)
         .await?;
         self.quote(org_id, id).await
-    }
-
-    /// The org's queued mails, newest first (the demo's stand-in for an SMTP server).
-    pub async fn list_mail(
-        &self,
-        org_id: &str,
-        limit: i64,
-    ) -> anyhow::Result<Vec<(String, OutboxMail, i64)>> {
-        let rows = sqlx::query(
-            "SELECT id, recipients, subject, body, quote_id, created_at FROM mail_outbox \
-             WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
-        )
-        .bind(org_id)
-        .bind(limit)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let recipients: String = row.try_get("recipients")?;
-                let mail = OutboxMail {
-                    recipients: serde_json::from_str(&recipients)?,
-                    subject: row.try_get("subject")?,
-                    body: row.try_get("body")?,
-                    quote_id: row.try_get("quote_id")?,
-                };
-                Ok((row.try_get("id")?, mail, row.try_get("created_at")?))
-            })
-            .collect()
     }
 
     /// Marks the PDF of the quote's current version ready.
