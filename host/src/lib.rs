@@ -2,7 +2,8 @@
 //!
 //! Module map:
 //! - [`config`] — settings from flags, environment and file, validated at start
-//! - [`server`] — HTTP assembly: routers, probes, OpenAPI, middleware
+//! - [`server`] — HTTP assembly: routers, probes, OpenAPI, middleware; the accept loop
+//!   with its timeouts and caps on connections and price streams
 //! - [`api`] — REST API v1, one file per resource
 //! - [`public`] — the customer-facing API (lead form, …)
 //! - [`events`] — the ten event types, the envelope, `emit` into the outbox
@@ -39,7 +40,6 @@ pub mod server;
 pub mod store;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,6 +101,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // First, so a connection cap the descriptors cannot carry stops the start at once.
+    let descriptors = server::connections::raise_descriptor_limit();
+    let caps = config.connections.caps(descriptors)?;
     if config.demo
         && let Some(key) = demo::seed(&store).await?
     {
@@ -158,13 +161,15 @@ pub async fn serve(
         mailer,
         stopping,
     };
-    tracing::info!(addr = %listener.local_addr()?, database = %state.config.database_url, "serving");
-    let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    tracing::info!(addr = %listener.local_addr()?, database = %state.config.database_url,
+        max_connections = caps.max_connections, open_file_limit = descriptors, "serving");
+    let limits = state.config.connections;
+    let app = server::app(state);
     let graceful = async move {
         shutdown.await;
         let _ = stop.send(true);
     };
-    let served = axum::serve(listener, app).with_graceful_shutdown(graceful).await;
+    server::connections::serve(listener, app, &limits, caps, graceful).await;
     if let Some(worker) = worker {
         worker.join().await;
     }
@@ -173,5 +178,5 @@ pub async fn serve(
     }
     recorded_runs.flush_runs().await;
     store.close().await;
-    Ok(served?)
+    Ok(())
 }
