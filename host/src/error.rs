@@ -79,6 +79,12 @@ pub enum ApiError {
     /// The request body did not arrive within `request_body_timeout`.
     #[error("the request body did not arrive in time")]
     RequestTimeout,
+    /// The session already has as many open price streams as one session may.
+    #[error("this session already has {0} open price streams; close one first")]
+    TooManyStreams(usize),
+    /// The service holds as many open price streams as it allows; try again later.
+    #[error("too many open price streams on this server; try again later")]
+    StreamCapacityReached,
     /// The mail server refused or could not be reached; nothing was changed.
     #[error("mail delivery failed: {0}")]
     MailFailed(String),
@@ -116,6 +122,10 @@ impl ApiError {
             }
             Self::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            Self::TooManyStreams(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
+            Self::StreamCapacityReached => {
+                (StatusCode::SERVICE_UNAVAILABLE, "stream_capacity_reached")
+            }
             Self::MailFailed(_) => (StatusCode::BAD_GATEWAY, "mail_delivery_failed"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }

@@ -79,6 +79,8 @@ pub struct AppState {
     pub mailer: mail::Mailer,
     /// True once shutdown has begun (long-lived responses end on it).
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Open price streams, by session id (capped per session and in total).
+    pub streams: Arc<server::slots::Slots<String>>,
 }
 
 /// Opens (and migrates) the database, seeds the demo if asked, starts the delivery worker
@@ -150,6 +152,7 @@ pub async fn serve(
     );
     let recorded_runs = plugins.clone();
     let mailer = mail::Mailer::new(config.smtp_url.as_ref(), &config.mail_from)?;
+    let streams = server::slots::Slots::new(caps.max_sse_streams, caps.max_sse_streams_per_session);
     let config = Arc::new(config);
     let state = AppState {
         store: store.clone(),
@@ -160,6 +163,7 @@ pub async fn serve(
         plugins,
         mailer,
         stopping,
+        streams,
     };
     tracing::info!(addr = %listener.local_addr()?, database = %state.config.database_url,
         max_connections = caps.max_connections, open_file_limit = descriptors, "serving");
