@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::server::connections::body_deadline::BodyTimedOut;
+
 /// A problem with one field of a request, named by its JSON path (e.g. `configuration.width`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -75,6 +77,15 @@ pub enum ApiError {
     /// Too many requests from this client.
     #[error("rate limit exceeded")]
     RateLimited,
+    /// The request body did not arrive within `request_body_timeout`.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
+    /// The session already has as many open price streams as one session may.
+    #[error("this session already has {0} open price streams; close one first")]
+    TooManyStreams(usize),
+    /// The service holds as many open price streams as it allows; try again later.
+    #[error("too many open price streams on this server; try again later")]
+    StreamCapacityReached,
     /// The mail server refused or could not be reached; nothing was changed.
     #[error("mail delivery failed: {0}")]
     MailFailed(String),
@@ -111,6 +122,11 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             Self::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            Self::TooManyStreams(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
+            Self::StreamCapacityReached => {
+                (StatusCode::SERVICE_UNAVAILABLE, "stream_capacity_reached")
+            }
             Self::MailFailed(_) => (StatusCode::BAD_GATEWAY, "mail_delivery_failed"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
@@ -130,8 +146,8 @@ impl IntoResponse for ApiError {
         };
         let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, details } };
         let mut response = (status, axum::Json(body)).into_response();
-        if matches!(self, Self::PayloadTooLarge) {
-            // The rest of the oversized body is never read, so this connection cannot carry
+        if matches!(self, Self::PayloadTooLarge | Self::RequestTimeout) {
+            // The rest of the body is never read, so this connection cannot carry
             // another request: saying so makes clients open a fresh one rather than race
             // its close with their next request.
             response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
@@ -142,6 +158,9 @@ impl IntoResponse for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if BodyTimedOut::caused(&rejection) {
+            return Self::RequestTimeout;
+        }
         match rejection {
             JsonRejection::JsonDataError(err) => {
                 Self::Validation(vec![field_error(&source_text(&err))])

@@ -2,7 +2,8 @@
 //!
 //! Module map:
 //! - [`config`] — settings from flags, environment and file, validated at start
-//! - [`server`] — HTTP assembly: routers, probes, OpenAPI, middleware
+//! - [`server`] — HTTP assembly: routers, probes, OpenAPI, middleware; the accept loop
+//!   with its timeouts and caps on connections and price streams
 //! - [`api`] — REST API v1, one file per resource
 //! - [`public`] — the customer-facing API (lead form, …)
 //! - [`events`] — the ten event types, the envelope, `emit` into the outbox
@@ -39,7 +40,6 @@ pub mod server;
 pub mod store;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,6 +79,8 @@ pub struct AppState {
     pub mailer: mail::Mailer,
     /// True once shutdown has begun (long-lived responses end on it).
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Open price streams, by session id (capped per session and in total).
+    pub streams: Arc<server::slots::Slots<String>>,
 }
 
 /// Opens (and migrates) the database, seeds the demo if asked, starts the delivery worker
@@ -101,6 +103,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // First, so a connection cap the descriptors cannot carry stops the start at once.
+    let descriptors = server::connections::raise_descriptor_limit();
+    let caps = config.connections.caps(descriptors)?;
     if config.demo
         && let Some(key) = demo::seed(&store).await?
     {
@@ -162,6 +167,7 @@ pub async fn serve(
             stopping.clone(),
         )
     });
+    let streams = server::slots::Slots::new(caps.max_sse_streams, caps.max_sse_streams_per_session);
     let config = Arc::new(config);
     let state = AppState {
         store: store.clone(),
@@ -172,14 +178,17 @@ pub async fn serve(
         plugins,
         mailer,
         stopping,
+        streams,
     };
-    tracing::info!(addr = %listener.local_addr()?, database = %state.config.database_url, "serving");
-    let app = server::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    tracing::info!(addr = %listener.local_addr()?, database = %state.config.database_url,
+        max_connections = caps.max_connections, open_file_limit = descriptors, "serving");
+    let limits = state.config.connections;
+    let app = server::app(state);
     let graceful = async move {
         shutdown.await;
         let _ = stop.send(true);
     };
-    let served = axum::serve(listener, app).with_graceful_shutdown(graceful).await;
+    server::connections::serve(listener, app, &limits, caps, graceful).await;
     if let Some(worker) = worker {
         worker.join().await;
     }
@@ -188,5 +197,5 @@ pub async fn serve(
     }
     recorded_runs.flush_runs().await;
     store.close().await;
-    Ok(served?)
+    Ok(())
 }

@@ -1,6 +1,12 @@
 //! HTTP assembly: the REST routers, health probes, the OpenAPI document, fallbacks in the
 //! common error shape, and the middleware every request passes (request id, tracing, body
 //! limit).
+//!
+//! [`connections`] serves the assembled app: the accept loop, its timeouts and connection
+//! caps; [`slots`] counts what a cap limits (connections, price streams).
+
+pub mod connections;
+pub mod slots;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};

@@ -2,6 +2,7 @@
 
 mod auth;
 mod catalog;
+mod connections;
 mod crm;
 mod errors;
 mod hygiene;

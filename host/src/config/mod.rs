@@ -13,7 +13,9 @@ use serde::Deserialize;
 use crate::delivery::{DeliveryConfig, RetrySchedule};
 use crate::mail;
 use crate::plugins::PluginLimits;
+use crate::server::connections::ConnectionLimits;
 
+mod connections;
 mod urls;
 
 pub use urls::{Backend, DatabaseUrl, SecretUrl, redact_password};
@@ -38,6 +40,8 @@ pub struct Config {
     pub demo: bool,
     /// Maximum accepted request body in bytes (413 above it).
     pub body_limit_bytes: usize,
+    /// What clients can hold open: connection timeouts and caps, price streams.
+    pub connections: ConnectionLimits,
     /// Run the delivery worker in this process (off for API-only replicas).
     pub worker: bool,
     /// Webhook delivery tuning.
@@ -93,6 +97,24 @@ pub struct Settings {
     /// Maximum request body size in bytes.
     #[arg(long, env = "WINFACTOR_BODY_LIMIT_BYTES")]
     pub body_limit_bytes: Option<usize>,
+    /// Longest wait for a request head, idle keep-alive time included, e.g. `10s`.
+    #[arg(long, env = "WINFACTOR_HEADER_READ_TIMEOUT")]
+    pub header_read_timeout: Option<String>,
+    /// Longest a request body may take to arrive after its head, e.g. `60s`.
+    #[arg(long, env = "WINFACTOR_REQUEST_BODY_TIMEOUT")]
+    pub request_body_timeout: Option<String>,
+    /// Open connections at most (default: derived from the open-file limit).
+    #[arg(long, env = "WINFACTOR_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Open connections per client IP address (IPv6: per /64).
+    #[arg(long, env = "WINFACTOR_MAX_CONNECTIONS_PER_IP")]
+    pub max_connections_per_ip: Option<usize>,
+    /// Open price streams (SSE) at most (default: half of `max_connections`).
+    #[arg(long, env = "WINFACTOR_MAX_SSE_STREAMS")]
+    pub max_sse_streams: Option<usize>,
+    /// Open price streams (SSE) per configuration session.
+    #[arg(long, env = "WINFACTOR_MAX_SSE_STREAMS_PER_SESSION")]
+    pub max_sse_streams_per_session: Option<usize>,
     /// Seed the demo organisations if missing.
     #[arg(long, env = "WINFACTOR_DEMO", num_args = 0..=1, default_missing_value = "true")]
     pub demo: Option<bool>,
@@ -204,6 +226,14 @@ impl Settings {
                 .allow_private_webhook_targets
                 .or(fallback.allow_private_webhook_targets),
             body_limit_bytes: self.body_limit_bytes.or(fallback.body_limit_bytes),
+            header_read_timeout: self.header_read_timeout.or(fallback.header_read_timeout),
+            request_body_timeout: self.request_body_timeout.or(fallback.request_body_timeout),
+            max_connections: self.max_connections.or(fallback.max_connections),
+            max_connections_per_ip: self.max_connections_per_ip.or(fallback.max_connections_per_ip),
+            max_sse_streams: self.max_sse_streams.or(fallback.max_sse_streams),
+            max_sse_streams_per_session: self
+                .max_sse_streams_per_session
+                .or(fallback.max_sse_streams_per_session),
             demo: self.demo.or(fallback.demo),
             worker: self.worker.or(fallback.worker),
             webhook_timeout: self.webhook_timeout.or(fallback.webhook_timeout),
@@ -244,6 +274,7 @@ impl Settings {
 
     /// Applies defaults and validates every value.
     pub fn resolve(self) -> Result<Config, ConfigError> {
+        let connections = connections::resolve(&self)?;
         let listen_text = self.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
             ConfigError::new(
@@ -386,6 +417,7 @@ impl Settings {
             public_url,
             demo,
             body_limit_bytes,
+            connections,
             worker: self.worker.unwrap_or(true),
             delivery,
             lead_rate_per_minute,

@@ -26,6 +26,7 @@ use crate::events::{self, EventType, NewEvent};
 use crate::ids::new_id;
 use crate::orgs::Org;
 use crate::pricing::SessionPricing;
+use crate::server::slots::Full;
 use crate::store::{ContactDetails, Session, Submission};
 
 /// Seconds between SSE heartbeats (comment lines that keep proxies from closing the stream).
@@ -210,15 +211,25 @@ const CHANGE_ATTEMPTS: usize = 64;
 
 /// Follow the session's price: one `pricing` event (id = sequence number) per change,
 /// starting with the current price; `Last-Event-ID` skips what the client already has.
+/// Open streams are capped per session and per server (`max_sse_streams_per_session`,
+/// `max_sse_streams`); a stream's place is free again as soon as it closes.
 #[utoipa::path(get, path = "/public/v1/configuration-sessions/{id}/stream", tag = "public",
     params(("id" = String, Path)), security(()),
     responses((status = 200, description = "`text/event-stream` of `pricing` events", content_type = "text/event-stream"),
-        (status = 404, body = crate::error::ErrorBody)))]
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 429, description = "`too_many_streams`: the session has as many open streams as it may", body = crate::error::ErrorBody),
+        (status = 503, description = "`stream_capacity_reached`: the server has as many open streams as it allows", body = crate::error::ErrorBody)))]
 async fn stream_pricing(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    // Taken first, so a refused stream costs neither a subscription nor a database read.
+    // The stream owns the slot; hyper drops the stream when it ends or the client leaves.
+    let slot = state.streams.try_acquire(id.clone()).map_err(|full| match full {
+        Full::Key => ApiError::TooManyStreams(state.streams.max_per_key()),
+        Full::Total => ApiError::StreamCapacityReached,
+    })?;
     // Subscribe before reading, so nothing between the read and the subscription is lost.
     let mut events = state.pricer.subscribe(&id);
     let session =
@@ -231,6 +242,7 @@ async fn stream_pricing(
         .unwrap_or(0);
     let mut stopping = state.stopping.clone();
     let stream = async_stream::stream! {
+        let _slot = slot;
         let mut last = resume_from;
         if session.pricing_seq > last {
             last = session.pricing_seq;
