@@ -18,6 +18,8 @@ use crate::catalog::{self, Pricing};
 use crate::error::{ApiError, ApiResult};
 use crate::plugins::{PluginOrg, PricingInput, UploadError, check_component};
 use crate::pricing::PricingContext;
+use crate::server::connections::body_deadline::BodyTimedOut;
+use crate::store::text::is_storable;
 use crate::store::{PluginRun, PluginVersion};
 
 /// Longest plugin name.
@@ -235,11 +237,17 @@ async fn read_upload(query: UploadQuery, request: Request, state: &AppState) -> 
         while let Some(field) = form.next_field().await.map_err(multipart_error)? {
             let part = field.name().unwrap_or_default().to_owned();
             let bytes = field.bytes().await.map_err(multipart_error)?;
-            let text = || String::from_utf8_lossy(&bytes).into_owned();
+            let text = || {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                match is_storable(&text) {
+                    true => Ok(text),
+                    false => Err(ApiError::invalid_field(&part, "must not contain U+0000")),
+                }
+            };
             match part.as_str() {
                 "file" | "wasm" => upload.wasm = bytes.clone(),
-                "name" => upload.name = Some(text()),
-                "settings" => upload.settings = Some(text()),
+                "name" => upload.name = Some(text()?),
+                "settings" => upload.settings = Some(text()?),
                 other => {
                     return Err(ApiError::invalid_field(
                         other,
@@ -258,6 +266,8 @@ async fn read_upload(query: UploadQuery, request: Request, state: &AppState) -> 
         let wasm = Bytes::from_request(request, state).await.map_err(|err| {
             if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
+            } else if BodyTimedOut::caused(&err) {
+                ApiError::RequestTimeout
             } else {
                 ApiError::InvalidRequest(err.body_text())
             }
@@ -273,6 +283,8 @@ async fn read_upload(query: UploadQuery, request: Request, state: &AppState) -> 
 fn multipart_error(err: axum::extract::multipart::MultipartError) -> ApiError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge
+    } else if BodyTimedOut::caused(&err) {
+        ApiError::RequestTimeout
     } else {
         ApiError::InvalidRequest(err.body_text())
     }

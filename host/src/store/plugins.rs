@@ -319,9 +319,10 @@ impl Store {
         id: &str,
         result: Result<i64, &str>,
     ) -> anyhow::Result<()> {
+        // The reason is the compiler's text about an upload: stored storable.
         let (status, compile_ms, error) = match result {
             Ok(ms) => ("ready", Some(ms), None),
-            Err(why) => ("failed", None, Some(why)),
+            Err(why) => ("failed", None, Some(super::text::storable(why).into_owned())),
         };
         sqlx::query(
             "UPDATE pricing_plugins SET status = $1, compile_ms = $2, error = $3, updated_at = $4 \
