@@ -189,7 +189,7 @@ pub struct Settings {
     /// Plugin time one organisation may use per second, ms (default 250).
     #[arg(long, env = "WINFACTOR_PLUGIN_ORG_CPU_MS_PER_SECOND")]
     pub plugin_org_cpu_ms_per_second: Option<u32>,
-    /// Threads executing plugin runs (default 2).
+    /// Threads executing plugin runs (default 2; 0: on the HTTP workers).
     #[arg(long, env = "WINFACTOR_PLUGIN_THREADS")]
     pub plugin_threads: Option<usize>,
     /// Longest compilation of an upload, e.g. `60s`.
@@ -484,7 +484,7 @@ fn validate_plugin_limits(limits: &PluginLimits) -> Result<(), ConfigError> {
             (1..=100_000).contains(&limits.org_cpu_ms_per_second),
             "must be between 1 and 100000",
         ),
-        ("plugin_threads", (1..=256).contains(&limits.threads), "must be between 1 and 256"),
+        ("plugin_threads", (0..=256).contains(&limits.threads), "must be between 0 and 256"),
         (
             "plugin_compile_timeout",
             limits.compile_timeout >= Duration::from_millis(100)

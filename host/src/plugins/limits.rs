@@ -32,7 +32,8 @@ pub struct PluginLimits {
     /// and dry-runs together; a short burst of up to a second's worth is allowed). Beyond
     /// it, its runs wait for the budget within their deadline, then answer `busy`.
     pub org_cpu_ms_per_second: u32,
-    /// Threads that execute plugin runs, apart from the threads serving HTTP.
+    /// Threads that execute plugin runs, apart from the threads serving HTTP; 0 runs them
+    /// on the HTTP workers (a computing run still yields at every epoch tick).
     pub threads: usize,
     /// Longest compilation of an upload (wall clock); past it the version is `failed`.
     pub compile_timeout: Duration,

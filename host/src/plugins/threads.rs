@@ -12,8 +12,12 @@ pub struct RunThreads {
 }
 
 impl RunThreads {
-    /// `threads` worker threads named `wasm-run`.
+    /// `threads` worker threads named `wasm-run`; with 0, runs execute on the caller's
+    /// runtime.
     pub fn new(threads: usize) -> std::io::Result<Self> {
+        if threads == 0 {
+            return Ok(Self { runtime: None });
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads.max(1))
             .thread_name("wasm-run")
@@ -28,8 +32,10 @@ impl RunThreads {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let runtime = self.runtime.as_ref()?;
-        runtime.spawn(future).await.ok()
+        match self.runtime.as_ref() {
+            Some(runtime) => runtime.spawn(future).await.ok(),
+            None => Some(future.await),
+        }
     }
 }
 
