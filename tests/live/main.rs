@@ -492,8 +492,8 @@ mod example {
 /// A session stored as `pending` with no task watching it (the process that fired for it
 /// died): following its stream prices it again.
 async fn a_session_left_pending_by_another_process_is_priced_again(backend: Backend) {
+    use winfactor::catalog::{PricingSource, PricingStatus, SessionPricing};
     use winfactor::catalog::{base_pricing, config_hash};
-    use winfactor::pricing::{PricingSource, PricingStatus, SessionPricing};
     let app = live_app(backend).await;
     let receiver = Receiver::start().await;
     app.register_webhook(&receiver.url, &["pricing.calculated"], None).await;
@@ -576,8 +576,8 @@ async fn concurrent_changes_of_one_session_each_get_their_own_history_entry(back
 /// (a second replica) that changed or submitted the session meanwhile is not overwritten:
 /// the change is worked out again on what is stored, or refused once submitted.
 async fn a_change_starts_from_what_another_process_stored(backend: Backend) {
+    use winfactor::catalog::{PricingSource, PricingStatus, SessionPricing};
     use winfactor::catalog::{base_pricing, config_hash};
-    use winfactor::pricing::{PricingSource, PricingStatus, SessionPricing};
     let app = live_app(backend).await;
     let session = open_session(&app).await;
     let id = session["id"].as_str().unwrap();

@@ -10,10 +10,10 @@ use utoipa_axum::routes;
 use super::auth::ApiAuth;
 use super::extract::{Json, Path};
 use crate::AppState;
+use crate::catalog::breakdown::{LineItemInput, price_line_items};
 use crate::catalog::{Configuration, Pricing};
+use crate::catalog::{PricingContext, PricingSource, SessionPricing};
 use crate::error::{ApiError, ApiResult};
-use crate::pricing::adjustment::{LineItemInput, price_line_items};
-use crate::pricing::{PricingContext, PricingSource, SessionPricing};
 use crate::store::Redeemed;
 
 /// Routes of this resource.

@@ -14,10 +14,10 @@ use utoipa_axum::routes;
 use super::auth::{ApiAuth, WriteAccess};
 use super::extract::{Json, Path, Query};
 use crate::AppState;
-use crate::catalog::{self, Pricing};
+use crate::catalog::Pricing;
+use crate::catalog::PricingContext;
 use crate::error::{ApiError, ApiResult};
 use crate::plugins::{PluginOrg, PricingInput, UploadError, check_component};
-use crate::pricing::PricingContext;
 use crate::server::connections::body_deadline::BodyTimedOut;
 use crate::store::text::is_storable;
 use crate::store::{PluginRun, PluginVersion};
@@ -455,10 +455,14 @@ async fn session_input(
         .template(&org.id, &session.template_id)
         .await?
         .ok_or(ApiError::NotFound("template"))?;
-    let base = catalog::base_pricing(&template, &session.configuration, &org.currency);
-    let configuration = &session.configuration;
-    let context = PricingContext::Live;
-    Ok(PricingInput::for_stored_session(org, &session, &template, configuration, &base, context))
+    let request = crate::pricing::session_request(
+        org,
+        &session,
+        &template,
+        &session.configuration,
+        PricingContext::Live,
+    );
+    Ok(PricingInput::new(org, request))
 }
 
 /// A version's recent runs (live, submission, autofill and dry-runs), newest first; the

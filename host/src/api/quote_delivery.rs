@@ -251,10 +251,15 @@ async fn autofill_quote(
         .await?
         .ok_or(ApiError::NotFound("template"))?;
     let context = json!({ "id": submission.id, "customer": submission.customer, "notes": submission.notes, "quoteId": quote.id });
-    let (pricing, _) = state
-        .pricer
-        .price_for_autofill(&auth.org, &session, &template, &submission.configuration, context)
-        .await?;
+    let request = crate::pricing::session_request(
+        &auth.org,
+        &session,
+        &template,
+        &submission.configuration,
+        crate::catalog::PricingContext::Autofill,
+    )
+    .with_submission(context);
+    let (pricing, _) = state.pricer.price_for_autofill(&auth.org, &session, request).await?;
     let mut tx = state.store.begin().await?;
     tx.replace_quote_items(&quote, &pricing).await?;
     tx.commit().await?;

@@ -15,13 +15,13 @@ use super::extract::{Json, Path, Query, nullable};
 use super::pagination::{decode_cursor, next_cursor, page_limit};
 use crate::AppState;
 use crate::catalog::LineItem;
+use crate::catalog::breakdown::{LineItemInput, price_line_items};
 use crate::catalog::money;
 use crate::clock::{now_ms, parse_instant};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{self, EventType, NewEvent};
 use crate::ids::{new_id, random_alphanumeric};
 use crate::orgs::{Org, currency_symbol};
-use crate::pricing::adjustment::{LineItemInput, price_line_items};
 use crate::store::{Quote, Submission};
 
 /// Default validity of a new quote.

@@ -13,9 +13,9 @@ use super::extract::{Json, Path, Query, nullable};
 use super::pagination::{decode_cursor, next_cursor, page_limit};
 use crate::AppState;
 use crate::catalog::Configuration;
+use crate::catalog::PricingSource;
 use crate::catalog::resolved::ResolvedConfiguration;
 use crate::error::{ApiError, ApiResult};
-use crate::pricing::PricingSource;
 use crate::public::sessions::frozen_pricing;
 use crate::store::Submission;
 

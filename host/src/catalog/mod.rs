@@ -1,13 +1,17 @@
 //! The product catalog: templates (components, options in groups, colours, pricing rules),
-//! the canonical configuration a customer builds from one, its `configHash`, and the
-//! platform's deterministic base pricing.
+//! the canonical configuration a customer builds from one, its `configHash`, the
+//! platform's deterministic base pricing, the organisation's replacement breakdowns
+//! ([`breakdown`]) and the state of the price a configuration shows ([`price_state`]).
 //!
 //! A template is stored as one JSON document; this module owns its shape.
 
+pub mod breakdown;
 pub mod configuration;
 pub mod hash;
 pub mod money;
+pub mod price_state;
 pub mod pricing;
+pub mod request;
 pub mod resolved;
 
 use rust_decimal::Decimal;
@@ -16,7 +20,9 @@ use utoipa::ToSchema;
 
 pub use configuration::{ComponentConfig, Configuration, SelectedOption};
 pub use hash::config_hash;
+pub use price_state::{PricingContext, PricingSource, PricingStatus, SessionPricing};
 pub use pricing::{LineItem, Pricing, base_pricing};
+pub use request::{Callback, PricingRequest, SessionRef, TemplateRef};
 
 /// A product template an organisation publishes to its configurator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -5,9 +5,9 @@
 use rust_decimal::Decimal;
 
 use super::input::PricingInput;
+use crate::catalog::PricingContext;
+use crate::catalog::breakdown::LineItemInput;
 use crate::orgs::UnitSystem;
-use crate::pricing::PricingContext;
-use crate::pricing::adjustment::LineItemInput;
 
 /// Generated from `wit/pricing.wit` (the SDK reads the same file).
 #[allow(missing_docs)]
@@ -29,11 +29,12 @@ use winfactor::pricing::types as wit;
 impl PricingInput {
     /// The WIT request for this input and the plugin's settings (JSON text).
     pub fn to_wit(&self, settings: &str) -> PricingRequest {
-        let configuration = &self.configuration;
-        let base = &self.base_pricing;
+        let request = &self.request;
+        let configuration = &request.configuration;
+        let base = &request.base_pricing;
         let org = self.org();
         PricingRequest {
-            context: match self.context {
+            context: match request.context {
                 PricingContext::Live => wit::PricingContext::Live,
                 PricingContext::Submission => wit::PricingContext::Submission,
                 PricingContext::Autofill => wit::PricingContext::Autofill,
@@ -49,13 +50,13 @@ impl PricingInput {
                 },
             },
             session: wit::Session {
-                id: self.session.id.clone(),
-                origin: self.session.origin.clone(),
+                id: request.session.id.clone(),
+                origin: request.session.origin.clone(),
             },
             template: wit::Template {
-                id: self.template.id.clone(),
-                name: self.template.name.clone(),
-                slug: self.template.slug.clone(),
+                id: request.template.id.clone(),
+                name: request.template.name.clone(),
+                slug: request.template.slug.clone(),
             },
             configuration: wit::Configuration {
                 width_mm: configuration.width,
@@ -77,7 +78,7 @@ impl PricingInput {
                 inside_color_id: configuration.inside_color_id.clone(),
                 outside_color_id: configuration.outside_color_id.clone(),
             },
-            config_hash: self.config_hash.clone(),
+            config_hash: request.config_hash.clone(),
             base_pricing: wit::BasePricing {
                 currency: base.currency.clone(),
                 subtotal: base.subtotal.to_string(),
@@ -95,7 +96,7 @@ impl PricingInput {
                     })
                     .collect(),
             },
-            submission: self.submission.as_ref().map(|value| value.to_string()),
+            submission: request.submission.as_ref().map(|value| value.to_string()),
             settings: settings.to_owned(),
         }
     }

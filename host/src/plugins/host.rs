@@ -21,7 +21,7 @@ use super::limits::PluginLimits;
 use super::run_log::RunLog;
 use super::sandbox::RunState;
 use crate::catalog::Pricing;
-use crate::pricing::adjustment::price_line_items;
+use crate::catalog::breakdown::price_line_items;
 
 /// Bytes of each pooled memory and table kept resident between runs: page faults were half
 /// of a run's time (a Rust plugin's 1 MiB stack plus its first heap pages); a reused slot is
@@ -383,7 +383,7 @@ fn validate(
         return Err(format!("output of {output_bytes} bytes; the cap is {cap}"));
     }
     let items = bindings::line_items(breakdown)?;
-    let base = &input.base_pricing.line_items;
+    let base = &input.request.base_pricing.line_items;
     let keyed =
         items.iter().enumerate().filter_map(|(i, item)| Some((i, item.item_key.as_deref()?)));
     for (index, key) in keyed {
@@ -391,7 +391,7 @@ fn validate(
             return Err(format!("lineItems[{index}].itemKey: no base item has this key"));
         }
     }
-    price_line_items(items, &input.base_pricing.currency, "lineItems").map_err(|errors| {
+    price_line_items(items, &input.request.base_pricing.currency, "lineItems").map_err(|errors| {
         let shown: Vec<String> =
             errors.iter().take(5).map(|e| format!("{}: {}", e.path, e.message)).collect();
         shown.join("; ")

@@ -1,14 +1,13 @@
-//! What a plugin is asked: the `pricing.calculated` data plus the organisation's locale,
-//! currency and unit system. Built from live state, or read from an event's JSON (dry-run,
+//! What a plugin is asked: the `pricing.calculated` request plus the organisation's locale,
+//! currency and unit system. Built by the live loop, or read from an event's JSON (dry-run,
 //! `winfactor plugin run`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::catalog::{Configuration, Pricing};
+use crate::catalog::PricingRequest;
 use crate::orgs::{Org, UnitSystem};
-use crate::pricing::PricingContext;
 
 /// The organisation as a plugin sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -55,62 +54,32 @@ fn default_units() -> UnitSystem {
     UnitSystem::Metric
 }
 
-/// `{id, origin}` of the session.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SessionRef {
-    /// `cs_…`
-    pub id: String,
-    /// `configurator`, `api`, …
-    #[serde(default)]
-    pub origin: String,
-}
-
-/// `{id, name, slug}` of the template.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct TemplateRef {
-    /// Template id.
-    pub id: String,
-    /// Display name.
-    #[serde(default)]
-    pub name: String,
-    /// URL-safe name.
-    #[serde(default)]
-    pub slug: String,
-}
-
-/// The `data` of a `pricing.calculated` event (its `callback` is ignored), plus the
-/// organisation.
+/// What a plugin is asked: the `pricing.calculated` request (its `callback` is ignored),
+/// plus the organisation.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PricingInput {
-    /// `live`, `submission` or `autofill`.
-    pub context: PricingContext,
+    /// The request, as the webhook rail sends it.
+    #[serde(flatten)]
+    pub request: PricingRequest,
     /// Defaults to the caller's organisation (dry-run) or to neutral values (CLI).
     #[serde(default)]
     pub organization: Option<PluginOrg>,
-    /// The session.
-    pub session: SessionRef,
-    /// The template.
-    pub template: TemplateRef,
-    /// The canonical configuration.
-    pub configuration: Configuration,
-    /// Its hash.
-    pub config_hash: String,
-    /// The base pricing.
-    pub base_pricing: Pricing,
-    /// The submission, for contexts `submission` and `autofill`.
-    #[serde(default)]
-    pub submission: Option<Value>,
 }
 
 impl PricingInput {
+    /// `request` of `org`.
+    pub fn new(org: &Org, request: PricingRequest) -> Self {
+        Self { request, organization: Some(PluginOrg::from(org)) }
+    }
+
     /// The organisation the request names, or neutral defaults.
     pub fn org(&self) -> PluginOrg {
         self.organization.clone().unwrap_or_else(|| PluginOrg {
             id: String::new(),
             name: String::new(),
             locale: default_locale(),
-            currency: self.base_pricing.currency.clone(),
+            currency: self.request.base_pricing.currency.clone(),
             unit_system: default_units(),
         })
     }
@@ -129,70 +98,9 @@ impl PricingInput {
             if let Some(locale) = event.get("orgLocale").and_then(Value::as_str) {
                 org.locale = locale.to_owned();
             }
-            org.currency = input.base_pricing.currency.clone();
+            org.currency = input.request.base_pricing.currency.clone();
             input.organization = Some(org);
         }
         Ok(input)
-    }
-}
-
-impl PricingInput {
-    /// The same request carrying the submission (contexts `submission`, `autofill`).
-    pub fn with_submission(mut self, submission: Value) -> Self {
-        self.submission = Some(submission);
-        self
-    }
-
-    /// The request for a configuration of a session.
-    #[allow(clippy::too_many_arguments)]
-    pub fn for_session(
-        org: &Org,
-        session: SessionRef,
-        template: &crate::catalog::Template,
-        configuration: &Configuration,
-        config_hash: &str,
-        base_pricing: &Pricing,
-        context: PricingContext,
-        submission: Option<Value>,
-    ) -> Self {
-        Self {
-            context,
-            organization: Some(PluginOrg::from(org)),
-            session,
-            template: TemplateRef {
-                id: template.id.clone(),
-                name: template.name.clone(),
-                slug: template.slug.clone(),
-            },
-            configuration: configuration.clone(),
-            config_hash: config_hash.to_owned(),
-            base_pricing: base_pricing.clone(),
-            submission,
-        }
-    }
-}
-
-impl PricingInput {
-    /// The request for a configuration of a stored session.
-    pub fn for_stored_session(
-        org: &Org,
-        session: &crate::store::Session,
-        template: &crate::catalog::Template,
-        configuration: &Configuration,
-        base_pricing: &Pricing,
-        context: PricingContext,
-    ) -> Self {
-        let reference = SessionRef { id: session.id.clone(), origin: session.origin.clone() };
-        let hash = crate::catalog::config_hash(configuration);
-        Self::for_session(
-            org,
-            reference,
-            template,
-            configuration,
-            &hash,
-            base_pricing,
-            context,
-            None,
-        )
     }
 }

@@ -70,6 +70,6 @@ impl PluginLimits {
     /// Bytes a guest may hand the host in one call (its output, one log line, one write):
     /// the output cap plus the fixed size of its rows' records.
     pub fn hostcall_bytes(&self) -> usize {
-        self.output_bytes + crate::pricing::adjustment::MAX_LINE_ITEMS * 128
+        self.output_bytes + crate::catalog::breakdown::MAX_LINE_ITEMS * 128
     }
 }

@@ -19,13 +19,13 @@ use super::leads::customer_locale;
 use crate::AppState;
 use crate::api::extract::{Json, Path};
 use crate::api::organization::is_email;
+use crate::catalog::SessionPricing;
 use crate::catalog::{Configuration, Template};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::{self, EventType, NewEvent};
 use crate::ids::new_id;
 use crate::orgs::Org;
-use crate::pricing::SessionPricing;
 use crate::server::slots::Full;
 use crate::store::{ContactDetails, Session, Submission};
 
@@ -360,8 +360,15 @@ async fn submit_session(
     let submission_id = new_id("sub");
     let customer = body.customer;
     let preview = json!({ "id": submission_id, "customer": customer, "notes": body.notes });
-    let (pricing, source) =
-        state.pricer.price_for_submission(&org, &session, &template, preview).await?;
+    let request = crate::pricing::session_request(
+        &org,
+        &session,
+        &template,
+        &session.configuration,
+        crate::catalog::PricingContext::Submission,
+    )
+    .with_submission(preview);
+    let (pricing, source) = state.pricer.price_for_submission(&org, &session, request).await?;
     let now = now_ms();
     let locale = customer_locale(&headers);
     let mut tx = state.store.begin().await?;

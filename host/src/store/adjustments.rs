@@ -5,9 +5,9 @@ use sqlx::Row;
 
 use super::{Session, Store, Tx};
 use crate::catalog::Pricing;
+use crate::catalog::PricingSource;
 use crate::clock::now_ms;
 use crate::ids::new_id;
-use crate::pricing::PricingSource;
 
 /// A stored replacement breakdown.
 #[derive(Debug, Clone)]

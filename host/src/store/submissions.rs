@@ -5,8 +5,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, Tx, parse_stored};
+use crate::catalog::PricingSource;
 use crate::catalog::{Configuration, Pricing};
-use crate::pricing::PricingSource;
 
 /// A stored submission.
 #[derive(Debug, Clone)]

@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::catalog::money::{self, round_money};
-use crate::catalog::{LineItem, Pricing};
+use super::money::{self, round_money};
+use super::{LineItem, Pricing};
 use crate::error::FieldError;
 
 /// Most line items in one breakdown.
