@@ -1,5 +1,8 @@
 //! Wall-clock helpers: the service stores and emits instants as epoch milliseconds and
-//! formats envelope timestamps as ISO-8601 (RFC 3339, UTC, millisecond precision).
+//! formats envelope timestamps as ISO-8601 (RFC 3339, UTC, millisecond precision);
+//! settings write durations as `250ms`, `10s`, `5m`, `24h`, `3d`.
+
+use std::time::Duration;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -30,6 +33,22 @@ pub fn parse_instant(value: &serde_json::Value) -> Option<i64> {
         }
         _ => None,
     }
+}
+
+/// Parses `250ms`, `10s`, `5m`, `24h` or `3d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 10s"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" | "" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86_400.0,
+        _ => return Err(format!("`{text}`: unit must be ms, s, m, h or d")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
 }
 
 #[cfg(test)]

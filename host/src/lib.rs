@@ -26,10 +26,11 @@ pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod demo;
-pub mod error;
 pub mod events;
+pub mod http;
 pub mod ids;
 pub mod jobs;
+pub mod layering;
 pub mod mail;
 pub mod orgs;
 pub mod pdf;
@@ -38,6 +39,8 @@ pub mod pricing;
 pub mod public;
 pub mod server;
 pub mod store;
+pub mod urls;
+pub mod validation;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -46,8 +49,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::delivery::Sender;
+use crate::http::AppState;
+use crate::http::rate_limit::RateLimiter;
 use crate::pricing::Pricer;
-use crate::public::rate_limit::RateLimiter;
 
 pub use config::Config;
 pub use store::Store;
@@ -59,29 +63,6 @@ pub use store::Store;
 /// move between workers.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// What every handler can reach. Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The database.
-    pub store: Store,
-    /// The validated configuration.
-    pub config: Arc<Config>,
-    /// Signs and sends webhook requests (worker and test sends).
-    pub sender: Sender,
-    /// Per-client limit of the public lead form.
-    pub lead_limiter: Arc<RateLimiter>,
-    /// The live pricing loop.
-    pub pricer: Pricer,
-    /// Wasm pricing plugins: versions, compilation, runs.
-    pub plugins: plugins::Plugins,
-    /// Outgoing mail.
-    pub mailer: mail::Mailer,
-    /// True once shutdown has begun (long-lived responses end on it).
-    pub stopping: tokio::sync::watch::Receiver<bool>,
-    /// Open price streams, by session id (capped per session and in total).
-    pub streams: Arc<server::slots::Slots<String>>,
-}
 
 /// Opens (and migrates) the database, seeds the demo if asked, starts the delivery worker
 /// (unless switched off) and serves HTTP on `listener` until `shutdown` resolves; in-flight
@@ -167,11 +148,11 @@ pub async fn serve(
             stopping.clone(),
         )
     });
-    let streams = server::slots::Slots::new(caps.max_sse_streams, caps.max_sse_streams_per_session);
-    let config = Arc::new(config);
+    let streams = http::slots::Slots::new(caps.max_sse_streams, caps.max_sse_streams_per_session);
     let state = AppState {
         store: store.clone(),
-        config,
+        public_url: Arc::from(config.public_url.as_str()),
+        allow_private_webhook_targets: config.delivery.allow_private_targets,
         sender,
         lead_limiter,
         pricer,
@@ -180,15 +161,14 @@ pub async fn serve(
         stopping,
         streams,
     };
-    tracing::info!(addr = %listener.local_addr()?, database = %state.config.database_url,
+    tracing::info!(addr = %listener.local_addr()?, database = %config.database_url,
         max_connections = caps.max_connections, open_file_limit = descriptors, "serving");
-    let limits = state.config.connections;
-    let app = server::app(state);
+    let app = server::app(state, config.body_limit_bytes);
     let graceful = async move {
         shutdown.await;
         let _ = stop.send(true);
     };
-    server::connections::serve(listener, app, &limits, caps, graceful).await;
+    server::connections::serve(listener, app, &config.connections, caps, graceful).await;
     if let Some(worker) = worker {
         worker.join().await;
     }

@@ -3,10 +3,9 @@
 //! limit).
 //!
 //! [`connections`] serves the assembled app: the accept loop, its timeouts and connection
-//! caps; [`slots`] counts what a cap limits (connections, price streams).
+//! caps.
 
 pub mod connections;
-pub mod slots;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -19,16 +18,16 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
-use crate::error::ApiError;
-use crate::{AppState, api};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::{api, http, public};
 
 /// Header carrying the request id, in both directions.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The complete application for `state`.
-pub fn app(state: AppState) -> Router {
-    let body_limit = state.config.body_limit_bytes;
-    let (api, openapi) = api::router().split_for_parts();
+/// The complete application for `state`, with request bodies up to `body_limit` bytes.
+pub fn app(state: AppState, body_limit: usize) -> Router {
+    let (api, openapi) = api::router().merge(public::router()).split_for_parts();
     let openapi_yaml = openapi.to_yaml().expect("the OpenAPI document serializes");
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serializes");
     Router::new()
@@ -46,7 +45,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_owned()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), api::idempotency::idempotency))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::idempotency::idempotency))
         .with_state(state)
         .layer(
             ServiceBuilder::new()

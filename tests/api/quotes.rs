@@ -374,7 +374,7 @@ mod smtp {
     //! Sending through a real SMTP server (Python's aiosmtpd): the PDF attached, the mail
     //! only after the send is recorded, retried until the server takes it.
 
-    use winfactor::config::SecretUrl;
+    use winfactor::urls::SecretUrl;
     use winfactor_tests::{SmtpOptions, SmtpServer};
 
     use super::*;

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use winfactor::config::SecretUrl;
 use winfactor::store::NewEndpoint;
+use winfactor::urls::SecretUrl;
 use winfactor_tests::{Backend, Proxy, Receiver, TestApp, backend_tests};
 
 backend_tests!(

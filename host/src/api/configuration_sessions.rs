@@ -7,13 +7,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::ApiAuth;
-use super::extract::{Json, Path};
-use crate::AppState;
 use crate::catalog::breakdown::{LineItemInput, price_line_items};
 use crate::catalog::{Configuration, Pricing};
 use crate::catalog::{PricingContext, PricingSource, SessionPricing};
-use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+use crate::http::auth::ApiAuth;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
 use crate::store::Redeemed;
 
 /// Routes of this resource.
@@ -48,9 +48,9 @@ pub struct AdjustmentReceipt {
 #[utoipa::path(put, path = "/api/v1/configuration-sessions/{token}/adjustments", tag = "live pricing",
     params(("token" = String, Path, description = "From `callback.url`")), request_body = AdjustmentBody, security(()),
     responses((status = 200, body = AdjustmentReceipt),
-        (status = 404, description = "Unknown or expired token", body = crate::error::ErrorBody),
-        (status = 409, description = "`callback_already_used` or `config_hash_mismatch`", body = crate::error::ErrorBody),
-        (status = 422, description = "Invalid line items, with paths", body = crate::error::ErrorBody)))]
+        (status = 404, description = "Unknown or expired token", body = crate::http::error::ErrorBody),
+        (status = 409, description = "`callback_already_used` or `config_hash_mismatch`", body = crate::http::error::ErrorBody),
+        (status = 422, description = "Invalid line items, with paths", body = crate::http::error::ErrorBody)))]
 async fn put_adjustments(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -162,7 +162,7 @@ pub struct AdjustmentView {
 /// Read a session: configuration, hash, price and source, history and answers.
 #[utoipa::path(get, path = "/api/v1/configuration-sessions/{id}", tag = "live pricing",
     params(("id" = String, Path)),
-    responses((status = 200, body = SessionDetail), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SessionDetail), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_configuration_session(
     auth: ApiAuth,
     State(state): State<AppState>,

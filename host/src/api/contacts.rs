@@ -8,13 +8,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{ApiAuth, WriteAccess};
-use super::extract::{Json, Path, Query, nullable};
-use super::organization::is_email;
-use super::pagination::{decode_cursor, next_cursor, page_limit};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::AppState;
+use crate::http::auth::{ApiAuth, WriteAccess};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, Query, nullable};
+use crate::http::pagination::{decode_cursor, next_cursor, page_limit};
 use crate::store::{Contact, ContactChanges, ContactDetails};
+use crate::validation::FieldError;
+use crate::validation::is_email;
 
 /// Routes of this resource.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -49,7 +50,7 @@ fn check_text(errors: &mut Vec<FieldError>, path: &str, value: Option<&str>, max
 /// contact (201 when created, 200 when it existed).
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = UpsertContact,
     responses((status = 200, body = Contact), (status = 201, body = Contact), super::AuthErrors,
-        (status = 422, body = crate::error::ErrorBody)))]
+        (status = 422, body = crate::http::error::ErrorBody)))]
 async fn upsert_contact(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -123,7 +124,7 @@ async fn list_contacts(
 
 /// Read one contact.
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path)),
-    responses((status = 200, body = Contact), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Contact), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_contact(
     auth: ApiAuth,
     State(state): State<AppState>,
@@ -155,8 +156,8 @@ pub struct UpdateContact {
 /// Update a contact (e.g. write back the CRM's id as `externalRef`).
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path)),
     request_body = UpdateContact,
-    responses((status = 200, body = Contact), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Contact), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody),
+        (status = 422, body = crate::http::error::ErrorBody)))]
 async fn update_contact(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,

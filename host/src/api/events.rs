@@ -8,12 +8,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{ApiAuth, WriteAccess};
-use super::extract::{Json, Path, Query, optional_json};
-use super::pagination::{decode_cursor, next_cursor, page_limit};
 use super::webhooks::Requeued;
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+use crate::http::auth::{ApiAuth, WriteAccess};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, Query, optional_json};
+use crate::http::pagination::{decode_cursor, next_cursor, page_limit};
 use crate::store::{AttemptRow, DeliveryRow, DeliveryStatus, EventFilter, EventRow};
 
 /// Routes of this resource.
@@ -201,7 +201,7 @@ async fn list_events(
 
 /// One event: its payload and every delivery with every attempt.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = String, Path)),
-    responses((status = 200, body = EventView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = EventView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_event(
     auth: ApiAuth,
     State(state): State<AppState>,
@@ -231,8 +231,8 @@ pub struct Redeliver {
 /// Send a delivered, failed or expired event again, with the same delivery id.
 #[utoipa::path(post, path = "/api/v1/events/{id}/redeliver", tag = "events", params(("id" = String, Path)),
     request_body(content = Option<Redeliver>),
-    responses((status = 202, body = Requeued), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
-        (status = 409, description = "`delivery_pending`: every delivery is still pending", body = crate::error::ErrorBody)))]
+    responses((status = 202, body = Requeued), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody),
+        (status = 409, description = "`delivery_pending`: every delivery is still pending", body = crate::http::error::ErrorBody)))]
 async fn redeliver_event(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,

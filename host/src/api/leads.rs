@@ -6,11 +6,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{ApiAuth, WriteAccess};
-use super::extract::{Json, Path, Query};
-use super::pagination::{decode_cursor, next_cursor, page_limit};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+use crate::http::auth::{ApiAuth, WriteAccess};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, Query};
+use crate::http::pagination::{decode_cursor, next_cursor, page_limit};
 use crate::store::{Lead, LeadStatus};
 
 /// Routes of this resource.
@@ -63,7 +63,7 @@ async fn list_leads(
 
 /// Read one lead.
 #[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "leads", params(("id" = String, Path)),
-    responses((status = 200, body = Lead), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Lead), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_lead(
     auth: ApiAuth,
     State(state): State<AppState>,
@@ -83,7 +83,7 @@ pub struct UpdateLead {
 /// Move a lead through the pipeline.
 #[utoipa::path(patch, path = "/api/v1/leads/{id}", tag = "leads", params(("id" = String, Path)),
     request_body = UpdateLead,
-    responses((status = 200, body = Lead), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Lead), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn update_lead(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,

@@ -1,16 +1,11 @@
 //! REST API v1 (`/api/v1/…`, API keys): one file per resource, each with a `router()`,
-//! merged here with the public routers into one OpenAPI document.
+//! merged here into the document the public routers join (see `server`).
 
-pub mod auth;
 pub mod configuration_sessions;
 pub mod contacts;
 pub mod events;
-pub mod extract;
-pub mod hygiene;
-pub mod idempotency;
 pub mod leads;
 pub mod organization;
-pub mod pagination;
 pub mod pricing_plugins;
 pub mod quote_delivery;
 pub mod quotes;
@@ -22,8 +17,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::AppState;
-use crate::error::ErrorBody;
+use crate::http::AppState;
+use crate::http::error::ErrorBody;
 
 /// The document's fixed parts; paths and schemas come from the routers.
 #[derive(OpenApi)]
@@ -72,5 +67,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(quotes::router())
         .merge(pricing_plugins::router())
-        .merge(crate::public::router())
 }

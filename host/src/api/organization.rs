@@ -7,12 +7,13 @@ use utoipa_axum::routes;
 
 use axum::extract::State;
 
-use super::auth::{ApiAuth, WriteAccess};
-use super::extract::{Json, nullable};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::AppState;
+use crate::http::auth::{ApiAuth, WriteAccess};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, nullable};
 use crate::orgs::{Org, PlanFeatures};
 use crate::store::OrgChanges;
+use crate::validation::{FieldError, is_email};
 
 /// The organisation profile: locale, unit system and currency drive integrators' formatting.
 #[derive(Debug, Serialize, ToSchema)]
@@ -108,15 +109,6 @@ impl UpdateOrganization {
     }
 }
 
-/// A plausible email address: one `@` with text on both sides, no spaces, at most 254 bytes.
-pub fn is_email(text: &str) -> bool {
-    let mut parts = text.split('@');
-    matches!((parts.next(), parts.next(), parts.next()),
-        (Some(local), Some(domain), None) if !local.is_empty() && domain.contains('.'))
-        && text.len() <= 254
-        && !text.contains(char::is_whitespace)
-}
-
 fn is_locale(text: &str) -> bool {
     let (language, region) = text.split_once('-').unwrap_or((text, "AA"));
     language.len() == 2
@@ -129,7 +121,7 @@ fn is_locale(text: &str) -> bool {
 #[utoipa::path(patch, path = "/api/v1/organization", tag = "organization",
     request_body = UpdateOrganization,
     responses((status = 200, body = OrganizationProfile), super::AuthErrors,
-        (status = 422, body = crate::error::ErrorBody)))]
+        (status = 422, body = crate::http::error::ErrorBody)))]
 async fn update_organization(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,

@@ -11,14 +11,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{ApiAuth, WriteAccess};
-use super::extract::{Json, Path, Query};
-use crate::AppState;
 use crate::catalog::Pricing;
 use crate::catalog::PricingContext;
-use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+use crate::http::auth::{ApiAuth, WriteAccess};
+use crate::http::body_deadline::BodyTimedOut;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, Query};
 use crate::plugins::{PluginOrg, PricingInput, UploadError, check_component};
-use crate::server::connections::body_deadline::BodyTimedOut;
 use crate::store::text::is_storable;
 use crate::store::{PluginRun, PluginVersion};
 
@@ -182,10 +182,10 @@ async fn list_plugins(auth: ApiAuth, State(state): State<AppState>) -> ApiResult
     params(UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/wasm"),
     responses((status = 202, body = PluginVersion), super::AuthErrors,
-        (status = 409, description = "`plugin_storage_full`: the organisation's stored versions or bytes are at their limit", body = crate::error::ErrorBody),
-        (status = 413, description = "Larger than the upload cap", body = crate::error::ErrorBody),
-        (status = 415, description = "Neither application/wasm nor multipart/form-data", body = crate::error::ErrorBody),
-        (status = 422, description = "Not a pricing component, or bad name/settings", body = crate::error::ErrorBody)))]
+        (status = 409, description = "`plugin_storage_full`: the organisation's stored versions or bytes are at their limit", body = crate::http::error::ErrorBody),
+        (status = 413, description = "Larger than the upload cap", body = crate::http::error::ErrorBody),
+        (status = 415, description = "Neither application/wasm nor multipart/form-data", body = crate::http::error::ErrorBody),
+        (status = 422, description = "Not a pricing component, or bad name/settings", body = crate::http::error::ErrorBody)))]
 async fn upload_plugin(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -314,7 +314,7 @@ fn check_settings(value: &Value) -> ApiResult<()> {
 #[utoipa::path(get, path = "/api/v1/pricing-plugins/{id}", tag = "pricing-plugins",
     params(("id" = String, Path, description = "Version id (`plg_…`)")),
     responses((status = 200, body = PluginVersion), super::AuthErrors,
-        (status = 404, description = "Unknown id", body = crate::error::ErrorBody)))]
+        (status = 404, description = "Unknown id", body = crate::http::error::ErrorBody)))]
 async fn get_plugin(
     auth: ApiAuth,
     State(state): State<AppState>,
@@ -327,8 +327,8 @@ async fn get_plugin(
 #[utoipa::path(patch, path = "/api/v1/pricing-plugins/{id}", tag = "pricing-plugins",
     params(("id" = String, Path, description = "Version id")), request_body = UpdatePlugin,
     responses((status = 200, body = PluginVersion), super::AuthErrors,
-        (status = 404, description = "Unknown id", body = crate::error::ErrorBody),
-        (status = 422, description = "Settings not an object", body = crate::error::ErrorBody)))]
+        (status = 404, description = "Unknown id", body = crate::http::error::ErrorBody),
+        (status = 422, description = "Settings not an object", body = crate::http::error::ErrorBody)))]
 async fn update_plugin(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -346,8 +346,8 @@ async fn update_plugin(
 #[utoipa::path(delete, path = "/api/v1/pricing-plugins/{id}", tag = "pricing-plugins",
     params(("id" = String, Path, description = "Version id")),
     responses((status = 204, description = "Deleted"), super::AuthErrors,
-        (status = 404, description = "Unknown id", body = crate::error::ErrorBody),
-        (status = 409, description = "`plugin_active`: activate another version first", body = crate::error::ErrorBody)))]
+        (status = 404, description = "Unknown id", body = crate::http::error::ErrorBody),
+        (status = 409, description = "`plugin_active`: activate another version first", body = crate::http::error::ErrorBody)))]
 async fn delete_plugin(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -368,8 +368,8 @@ async fn delete_plugin(
 #[utoipa::path(post, path = "/api/v1/pricing-plugins/{id}/activate", tag = "pricing-plugins",
     params(("id" = String, Path, description = "Version id")),
     responses((status = 200, body = PluginVersion), super::AuthErrors,
-        (status = 404, description = "Unknown id", body = crate::error::ErrorBody),
-        (status = 409, description = "`plugin_not_ready`: still compiling or failed", body = crate::error::ErrorBody)))]
+        (status = 404, description = "Unknown id", body = crate::http::error::ErrorBody),
+        (status = 409, description = "`plugin_not_ready`: still compiling or failed", body = crate::http::error::ErrorBody)))]
 async fn activate_plugin(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -390,8 +390,8 @@ async fn activate_plugin(
 #[utoipa::path(post, path = "/api/v1/pricing-plugins/{id}/dry-run", tag = "pricing-plugins",
     params(("id" = String, Path, description = "Version id")), request_body = DryRunBody,
     responses((status = 200, body = DryRunResult), super::AuthErrors,
-        (status = 404, description = "Unknown version or session", body = crate::error::ErrorBody),
-        (status = 422, description = "Neither a valid event nor a session", body = crate::error::ErrorBody)))]
+        (status = 404, description = "Unknown version or session", body = crate::http::error::ErrorBody),
+        (status = 422, description = "Neither a valid event nor a session", body = crate::http::error::ErrorBody)))]
 async fn dry_run_plugin(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -470,7 +470,7 @@ async fn session_input(
 #[utoipa::path(get, path = "/api/v1/pricing-plugins/{id}/runs", tag = "pricing-plugins",
     params(("id" = String, Path, description = "Version id"), RunsQuery),
     responses((status = 200, body = PluginRunList), super::AuthErrors,
-        (status = 404, description = "Unknown id", body = crate::error::ErrorBody)))]
+        (status = 404, description = "Unknown id", body = crate::http::error::ErrorBody)))]
 async fn list_plugin_runs(
     auth: ApiAuth,
     State(state): State<AppState>,

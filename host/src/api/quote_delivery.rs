@@ -9,16 +9,17 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{ApiAuth, WriteAccess};
-use super::extract::{Json, Path};
-use super::organization::is_email;
 use super::quotes::{QuoteView, event_data, find, view};
-use crate::AppState;
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::{self, EventType, NewEvent};
+use crate::http::AppState;
+use crate::http::auth::{ApiAuth, WriteAccess};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
 use crate::orgs::Org;
 use crate::store::{OutboxMail, Quote};
+use crate::validation::FieldError;
+use crate::validation::is_email;
 
 /// Routes of this resource.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -46,10 +47,10 @@ pub struct SendQuote {
 /// connection answers 502 `mail_delivery_failed` before anything changes.
 #[utoipa::path(post, path = "/api/v1/quotes/{id}/send", tag = "quotes", params(("id" = String, Path)),
     request_body = SendQuote,
-    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
-        (status = 409, description = "`quote_closed`, or `quote_changed` (revised or decided meanwhile)", body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody),
-        (status = 502, description = "`mail_delivery_failed`: the mail server is unreachable; nothing changed", body = crate::error::ErrorBody)))]
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody),
+        (status = 409, description = "`quote_closed`, or `quote_changed` (revised or decided meanwhile)", body = crate::http::error::ErrorBody),
+        (status = 422, body = crate::http::error::ErrorBody),
+        (status = 502, description = "`mail_delivery_failed`: the mail server is unreachable; nothing changed", body = crate::http::error::ErrorBody)))]
 async fn send_quote(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -74,7 +75,7 @@ async fn send_quote(
     }
     let submission = state.store.submission(&auth.org.id, &quote.submission_id).await?;
     let customer = submission.as_ref().map(|s| s.customer.clone()).unwrap_or(Value::Null);
-    let view_url = format!("{}/public/v1/quotes/{}", state.config.public_url, quote.view_token);
+    let view_url = format!("{}/public/v1/quotes/{}", state.public_url, quote.view_token);
     let mail = OutboxMail {
         recipients: body.recipients,
         subject: format!("Your quote {} from {}", quote.number, auth.org.name),
@@ -98,7 +99,7 @@ async fn send_quote(
     let lease_until = state.mailer.smtp().then(|| state.mailer.lease_end(now_ms()));
     let queued = tx.queue_mail(&auth.org.id, &mail, quote.version, lease_until).await?;
     let sent = Quote { status: "sent".into(), ..quote };
-    let mut data = event_data(&state.config.public_url, &auth.org, &sent, &customer);
+    let mut data = event_data(&state.public_url, &auth.org, &sent, &customer);
     data["urls"]["viewQuote"] = json!(view_url);
     let event = NewEvent {
         event_type: EventType::QuoteSent,
@@ -169,7 +170,7 @@ async fn list_mail(auth: ApiAuth, State(state): State<AppState>) -> ApiResult<Js
 /// Render the PDF of the current version (sending does this too); `pdf.status` becomes
 /// `ready`.
 #[utoipa::path(post, path = "/api/v1/quotes/{id}/prepare", tag = "quotes", params(("id" = String, Path)),
-    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn prepare_quote(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -184,8 +185,8 @@ async fn prepare_quote(
 /// Download the quote PDF (once `pdf.status` is `ready`).
 #[utoipa::path(get, path = "/api/v1/quotes/{id}/pdf", tag = "quotes", params(("id" = String, Path)),
     responses((status = 200, description = "The PDF", content_type = "application/pdf"), super::AuthErrors,
-        (status = 404, body = crate::error::ErrorBody),
-        (status = 409, description = "`pdf_not_ready`: prepare or send the quote first", body = crate::error::ErrorBody)))]
+        (status = 404, body = crate::http::error::ErrorBody),
+        (status = 409, description = "`pdf_not_ready`: prepare or send the quote first", body = crate::http::error::ErrorBody)))]
 async fn download_quote_pdf(
     auth: ApiAuth,
     State(state): State<AppState>,
@@ -221,8 +222,8 @@ pub(crate) fn pdf_response(quote: &Quote, pdf: Vec<u8>) -> axum::response::Respo
 /// submission's configuration, waits up to `timeoutMs`, and fills the draft's line items
 /// from the answer (else base pricing).
 #[utoipa::path(post, path = "/api/v1/quotes/{id}/autofill", tag = "quotes", params(("id" = String, Path)),
-    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
-        (status = 409, description = "`quote_sent` or `quote_closed`: only drafts are auto-filled", body = crate::error::ErrorBody)))]
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody),
+        (status = 409, description = "`quote_sent` or `quote_closed`: only drafts are auto-filled", body = crate::http::error::ErrorBody)))]
 async fn autofill_quote(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,

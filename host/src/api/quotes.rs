@@ -10,16 +10,16 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{ApiAuth, WriteAccess};
-use super::extract::{Json, Path, Query, nullable};
-use super::pagination::{decode_cursor, next_cursor, page_limit};
-use crate::AppState;
 use crate::catalog::LineItem;
 use crate::catalog::breakdown::{LineItemInput, price_line_items};
 use crate::catalog::money;
 use crate::clock::{now_ms, parse_instant};
-use crate::error::{ApiError, ApiResult};
 use crate::events::{self, EventType, NewEvent};
+use crate::http::AppState;
+use crate::http::auth::{ApiAuth, WriteAccess};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, Query, nullable};
+use crate::http::pagination::{decode_cursor, next_cursor, page_limit};
 use crate::ids::{new_id, random_alphanumeric};
 use crate::orgs::{Org, currency_symbol};
 use crate::store::{Quote, Submission};
@@ -100,7 +100,7 @@ pub(crate) async fn view(state: &AppState, quote: Quote) -> ApiResult<QuoteView>
         line_items: quote.pricing.line_items,
         customer,
         pdf: if quote.pdf_version == Some(quote.version) {
-            json!({ "status": "ready", "url": format!("{}/api/v1/quotes/{}/pdf", state.config.public_url, quote.id) })
+            json!({ "status": "ready", "url": format!("{}/api/v1/quotes/{}/pdf", state.public_url, quote.id) })
         } else {
             json!({ "status": "pending", "url": null })
         },
@@ -184,8 +184,8 @@ fn check_reference(reference: Option<&str>) -> Result<(), ApiError> {
 /// Create a draft quote for a submission; emits `quote.created`.
 #[utoipa::path(post, path = "/api/v1/submissions/{id}/quotes", tag = "quotes", params(("id" = String, Path)),
     request_body = CreateQuote,
-    responses((status = 201, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = QuoteView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody),
+        (status = 422, body = crate::http::error::ErrorBody)))]
 async fn create_quote(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -229,7 +229,7 @@ async fn create_quote(
     let event = NewEvent {
         event_type: EventType::QuoteCreated,
         customer_locale: submission.customer_locale.clone(),
-        data: event_data(&state.config.public_url, &auth.org, &quote, &submission.customer),
+        data: event_data(&state.public_url, &auth.org, &quote, &submission.customer),
         expires_at: None,
     };
     events::emit(&mut tx, &auth.org, event).await?;
@@ -296,7 +296,7 @@ pub(crate) async fn find(state: &AppState, org_id: &str, id: &str) -> ApiResult<
 
 /// Read a quote at its current version.
 #[utoipa::path(get, path = "/api/v1/quotes/{id}", tag = "quotes", params(("id" = String, Path)),
-    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_quote(
     auth: ApiAuth,
     State(state): State<AppState>,
@@ -308,7 +308,7 @@ async fn get_quote(
 /// One earlier (or the current) version's breakdown.
 #[utoipa::path(get, path = "/api/v1/quotes/{id}/versions/{version}", tag = "quotes",
     params(("id" = String, Path), ("version" = i64, Path)),
-    responses((status = 200, body = crate::catalog::Pricing), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = crate::catalog::Pricing), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_quote_version(
     auth: ApiAuth,
     State(state): State<AppState>,
@@ -338,8 +338,8 @@ pub struct UpdateQuote {
 /// Update reference, validity or external reference.
 #[utoipa::path(patch, path = "/api/v1/quotes/{id}", tag = "quotes", params(("id" = String, Path)),
     request_body = UpdateQuote,
-    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody),
+        (status = 422, body = crate::http::error::ErrorBody)))]
 async fn update_quote(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -379,9 +379,9 @@ pub struct ReplaceLineItems {
 /// which creates the next version (earlier versions stay readable).
 #[utoipa::path(put, path = "/api/v1/quotes/{id}/line-items", tag = "quotes", params(("id" = String, Path)),
     request_body = ReplaceLineItems,
-    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
-        (status = 409, description = "`quote_sent` (needs revise) or `quote_closed`", body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = QuoteView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody),
+        (status = 409, description = "`quote_sent` (needs revise) or `quote_closed`", body = crate::http::error::ErrorBody),
+        (status = 422, body = crate::http::error::ErrorBody)))]
 async fn replace_line_items(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,

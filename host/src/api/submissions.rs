@@ -8,14 +8,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{ApiAuth, WriteAccess};
-use super::extract::{Json, Path, Query, nullable};
-use super::pagination::{decode_cursor, next_cursor, page_limit};
-use crate::AppState;
 use crate::catalog::Configuration;
 use crate::catalog::PricingSource;
 use crate::catalog::resolved::ResolvedConfiguration;
-use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+use crate::http::auth::{ApiAuth, WriteAccess};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, Query, nullable};
+use crate::http::pagination::{decode_cursor, next_cursor, page_limit};
 use crate::public::sessions::frozen_pricing;
 use crate::store::Submission;
 
@@ -144,7 +144,7 @@ async fn list_submissions(
 
 /// Read a submission with its `resolvedConfiguration` and frozen pricing.
 #[utoipa::path(get, path = "/api/v1/submissions/{id}", tag = "submissions", params(("id" = String, Path)),
-    responses((status = 200, body = SubmissionView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SubmissionView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_submission(
     auth: ApiAuth,
     State(state): State<AppState>,
@@ -168,7 +168,7 @@ pub struct UpdateSubmission {
 /// Stamp (or clear) the integrator's reference on a submission.
 #[utoipa::path(patch, path = "/api/v1/submissions/{id}", tag = "submissions", params(("id" = String, Path)),
     request_body = UpdateSubmission,
-    responses((status = 200, body = SubmissionView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SubmissionView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn update_submission(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,

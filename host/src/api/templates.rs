@@ -6,13 +6,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::ApiAuth;
+use crate::http::auth::ApiAuth;
 use axum::extract::State;
 
-use super::extract::{Json, Path};
-use crate::AppState;
 use crate::catalog::{self, Configuration, Pricing, Template};
-use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
 
 /// Routes of this resource.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -43,7 +43,7 @@ async fn list_templates(
 #[utoipa::path(get, path = "/api/v1/templates/{id}", tag = "templates",
     params(("id" = String, Path, description = "Template id or slug")),
     responses((status = 200, body = Template), super::AuthErrors,
-        (status = 404, body = crate::error::ErrorBody)))]
+        (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_template(
     auth: ApiAuth,
     State(state): State<AppState>,
@@ -78,8 +78,8 @@ pub struct PricedConfiguration {
     params(("id" = String, Path, description = "Template id or slug")),
     request_body = PriceRequest,
     responses((status = 200, body = PricedConfiguration), super::AuthErrors,
-        (status = 404, body = crate::error::ErrorBody),
-        (status = 422, description = "Invalid configuration; `details.errors[].path` names each offending value", body = crate::error::ErrorBody)))]
+        (status = 404, body = crate::http::error::ErrorBody),
+        (status = 422, description = "Invalid configuration; `details.errors[].path` names each offending value", body = crate::http::error::ErrorBody)))]
 async fn price_configuration(
     auth: ApiAuth,
     State(state): State<AppState>,

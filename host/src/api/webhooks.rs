@@ -11,15 +11,16 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{ApiAuth, WriteAccess};
-use super::extract::{Json, Path, nullable, optional_json};
-use crate::AppState;
 use crate::clock::{now_ms, parse_instant};
 use crate::delivery::{filters, signing, ssrf};
-use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::{Envelope, EventType};
+use crate::http::AppState;
+use crate::http::auth::{ApiAuth, WriteAccess};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path, nullable, optional_json};
 use crate::ids::new_sortable_id;
 use crate::store::{Endpoint, EndpointChanges, NewEndpoint};
+use crate::validation::FieldError;
 
 /// Most endpoints one organisation may register.
 pub const MAX_ENDPOINTS: usize = 50;
@@ -135,9 +136,7 @@ pub struct UpdateWebhook {
 async fn check_url(state: &AppState, url: &str, errors: &mut Vec<FieldError>) {
     if url.len() > 2048 {
         errors.push(FieldError::new("url", "at most 2048 characters"));
-    } else if let Err(err) =
-        ssrf::check_target(url, state.config.delivery.allow_private_targets).await
-    {
+    } else if let Err(err) = ssrf::check_target(url, state.allow_private_webhook_targets).await {
         errors.push(FieldError::new("url", err.to_string()));
     }
 }
@@ -190,7 +189,7 @@ async fn list_webhooks(
 /// Register an endpoint; the answer carries its signing secret, shown only here.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = CreateWebhook,
     responses((status = 201, body = WebhookView), super::AuthErrors,
-        (status = 422, description = "Invalid URL (scheme, private target), events or filters", body = crate::error::ErrorBody)))]
+        (status = 422, description = "Invalid URL (scheme, private target), events or filters", body = crate::http::error::ErrorBody)))]
 async fn create_webhook(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -227,7 +226,7 @@ async fn find(state: &AppState, org_id: &str, id: &str) -> ApiResult<Endpoint> {
 /// Read one endpoint.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path)), responses((status = 200, body = WebhookView), super::AuthErrors,
-        (status = 404, body = crate::error::ErrorBody)))]
+        (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_webhook(
     auth: ApiAuth,
     State(state): State<AppState>,
@@ -239,8 +238,8 @@ async fn get_webhook(
 /// Change an endpoint; enabling it again clears an automatic disable.
 #[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
     request_body = UpdateWebhook,
-    responses((status = 200, body = WebhookView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = WebhookView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody),
+        (status = 422, body = crate::http::error::ErrorBody)))]
 async fn update_webhook(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -271,7 +270,7 @@ async fn update_webhook(
 
 /// Delete an endpoint; its pending deliveries are marked failed.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 204), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 204), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn delete_webhook(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -295,7 +294,7 @@ pub struct RotateSecret {
 /// Replace the signing secret; deliveries carry both signatures during the grace period.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path)),
     request_body(content = Option<RotateSecret>),
-    responses((status = 200, body = WebhookView), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = WebhookView), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn rotate_webhook_secret(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -333,7 +332,7 @@ pub struct TestResult {
 
 /// Send a signed `webhook.test` event to the endpoint now and report the answer.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 200, body = TestResult), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = TestResult), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn test_webhook(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
@@ -375,7 +374,7 @@ pub struct Requeued {
 /// Re-queue this endpoint's failed deliveries created since a time (after an outage).
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/recover", tag = "webhooks", params(("id" = String, Path)),
     request_body = Recover,
-    responses((status = 202, body = Requeued), super::AuthErrors, (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 202, body = Requeued), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
 async fn recover_webhook(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,

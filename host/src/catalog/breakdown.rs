@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::money::{self, round_money};
 use super::{LineItem, Pricing};
-use crate::error::FieldError;
+use crate::validation::FieldError;
 
 /// Most line items in one breakdown.
 pub const MAX_LINE_ITEMS: usize = 500;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ColorSide, DimensionRange, Template};
-use crate::error::FieldError;
+use crate::validation::FieldError;
 
 /// What a customer built from a template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -16,9 +16,9 @@ use crate::plugins::PluginLimits;
 use crate::server::connections::ConnectionLimits;
 
 mod connections;
-mod urls;
-
-pub use urls::{Backend, DatabaseUrl, SecretUrl, redact_password};
+use crate::clock::parse_duration;
+use crate::urls::{DatabaseUrl, SecretUrl};
+pub use crate::validation::ConfigError;
 
 /// Default SQLite database, created next to where the service starts.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://winfactor.db";
@@ -444,22 +444,6 @@ pub fn load(cli: Settings, config_file: Option<&PathBuf>) -> Result<Config, Conf
     cli.or(file).resolve()
 }
 
-/// Parses `250ms`, `10s`, `5m`, `24h` or `3d`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 10s"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" | "" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        "d" => value * 86_400.0,
-        _ => return Err(format!("`{text}`: unit must be ms, s, m, h or d")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
-}
-
 /// Each plugin limit within its range, named by its setting when not.
 fn validate_plugin_limits(limits: &PluginLimits) -> Result<(), ConfigError> {
     let checks: [(&str, bool, &str); 9] = [
@@ -518,22 +502,6 @@ fn validate_public_url(url: &str) -> Result<String, ConfigError> {
         return Err(ConfigError::new("public_url", format!("`{url}` has no valid host")));
     }
     Ok(trimmed.to_owned())
-}
-
-/// A configuration value that failed validation, named by its setting.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid configuration `{setting}`: {message}")]
-pub struct ConfigError {
-    /// Setting name as in the TOML file (`database_url`, `listen`, …).
-    pub setting: &'static str,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl ConfigError {
-    fn new(setting: &'static str, message: impl Into<String>) -> Self {
-        Self { setting, message: message.into() }
-    }
 }
 
 #[cfg(test)]

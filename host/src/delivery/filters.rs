@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::FieldError;
+use crate::validation::FieldError;
 
 /// Most conditions one endpoint may have.
 pub const MAX_CONDITIONS: usize = 20;

@@ -32,8 +32,8 @@ pub use schedule::RetrySchedule;
 pub use worker::WorkerHandle;
 
 use crate::clock::now_ms;
-use crate::config::SecretUrl;
 use crate::store::{Endpoint, Store};
+use crate::urls::SecretUrl;
 
 /// `User-Agent` of every delivery.
 pub const USER_AGENT: &str = concat!("WinFactor-Webhooks/", env!("CARGO_PKG_VERSION"));

@@ -37,7 +37,7 @@ impl std::str::FromStr for RetrySchedule {
 
     /// Comma-separated durations: `1m,5m,15m` (the setting's format).
     fn from_str(text: &str) -> Result<Self, String> {
-        let delays = text.split(',').map(|part| crate::config::parse_duration(part.trim()));
+        let delays = text.split(',').map(|part| crate::clock::parse_duration(part.trim()));
         delays.collect::<Result<_, _>>().map(Self)
     }
 }

@@ -13,9 +13,9 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::SecretUrl;
 use crate::delivery::RetrySchedule;
 use crate::store::OutboxMail;
+use crate::urls::SecretUrl;
 
 pub use outbox::start_worker;
 

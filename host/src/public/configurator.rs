@@ -10,11 +10,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::quotes::{STYLE, escape};
-use crate::AppState;
-use crate::api::extract::{Json, Path};
 use crate::catalog::Template;
 use crate::demo::DEMO_ORG_SLUG;
-use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
 
 const PAGE: &str = include_str!("assets/configurator.html");
 const SCRIPT: &str = include_str!("assets/configurator.js");
@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The organisation's templates for its configurator (without pricing rules).
 #[utoipa::path(get, path = "/public/v1/orgs/{orgSlug}/templates", tag = "public", params(("orgSlug" = String, Path)),
-    security(()), responses((status = 200, body = Vec<Template>), (status = 404, body = crate::error::ErrorBody)))]
+    security(()), responses((status = 200, body = Vec<Template>), (status = 404, body = crate::http::error::ErrorBody)))]
 async fn public_templates(
     State(state): State<AppState>,
     Path(org_slug): Path<String>,

@@ -11,14 +11,15 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
-use crate::api::extract::{Json, Path};
-use crate::api::organization::is_email;
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::{self, EventType, NewEvent};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
 use crate::ids::new_id;
 use crate::store::{Lead, LeadStatus};
+use crate::validation::FieldError;
+use crate::validation::is_email;
 
 /// Characters of the message kept in `messagePreview` before the ellipsis.
 pub const PREVIEW_CHARS: usize = 72;
@@ -87,8 +88,8 @@ pub fn customer_locale(headers: &HeaderMap) -> Option<String> {
 /// Submit the organisation's contact form; emits `lead.created`. Rate-limited per client.
 #[utoipa::path(post, path = "/public/v1/orgs/{orgSlug}/leads", tag = "public",
     params(("orgSlug" = String, Path)), request_body = LeadForm, security(()),
-    responses((status = 201, body = LeadCreated), (status = 404, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = LeadCreated), (status = 404, body = crate::http::error::ErrorBody),
+        (status = 422, body = crate::http::error::ErrorBody), (status = 429, body = crate::http::error::ErrorBody)))]
 async fn create_lead(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -122,7 +123,7 @@ async fn create_lead(
             "message": lead.message,
             "messagePreview": message_preview(&lead.message),
         },
-        "urls": { "leadsPage": format!("{}/api/v1/leads?status=new", state.config.public_url) },
+        "urls": { "leadsPage": format!("{}/api/v1/leads?status=new", state.public_url) },
     });
     let event = NewEvent {
         event_type: EventType::LeadCreated,

@@ -4,12 +4,11 @@
 pub mod configurator;
 pub mod leads;
 pub mod quotes;
-pub mod rate_limit;
 pub mod sessions;
 
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::AppState;
+use crate::http::AppState;
 
 /// Every public route, with its OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -13,12 +13,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
-use crate::api::extract::{Json, Path};
 use crate::api::quotes::event_data;
 use crate::clock::{iso8601, now_ms};
-use crate::error::{ApiError, ApiResult};
 use crate::events::{self, EventType, NewEvent};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
 use crate::orgs::{Org, currency_symbol};
 use crate::store::Quote;
 
@@ -61,7 +61,7 @@ async fn emit(
     event_type: EventType,
     block: (&str, Value),
 ) -> anyhow::Result<()> {
-    let mut data = event_data(&state.config.public_url, org, quote, customer);
+    let mut data = event_data(&state.public_url, org, quote, customer);
     data[block.0] = block.1;
     let event = NewEvent { event_type, customer_locale: locale, data, expires_at: None };
     events::emit(tx, org, event).await.map(|_| ())
@@ -71,7 +71,7 @@ async fn emit(
 /// emits `quote.viewed`.
 #[utoipa::path(get, path = "/public/v1/quotes/{viewToken}", tag = "public", params(("viewToken" = String, Path)),
     security(()),
-    responses((status = 200, description = "HTML page, or the quote as JSON"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "HTML page, or the quote as JSON"), (status = 404, body = crate::http::error::ErrorBody)))]
 async fn view_quote(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -120,7 +120,7 @@ async fn view_quote(
 /// The quote's PDF, for the customer (once sent).
 #[utoipa::path(get, path = "/public/v1/quotes/{viewToken}/pdf", tag = "public", params(("viewToken" = String, Path)),
     security(()),
-    responses((status = 200, description = "The PDF", content_type = "application/pdf"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The PDF", content_type = "application/pdf"), (status = 404, body = crate::http::error::ErrorBody)))]
 async fn download_pdf(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -152,9 +152,9 @@ pub struct Reject {
 /// Accept the quote (once, while sent and valid); emits `quote.accepted`.
 #[utoipa::path(post, path = "/public/v1/quotes/{viewToken}/accept", tag = "public", params(("viewToken" = String, Path)),
     request_body = Accept, security(()),
-    responses((status = 200, description = "Accepted"), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, description = "`quote_not_open`: expired, not sent, or already decided", body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "Accepted"), (status = 404, body = crate::http::error::ErrorBody),
+        (status = 409, description = "`quote_not_open`: expired, not sent, or already decided", body = crate::http::error::ErrorBody),
+        (status = 422, body = crate::http::error::ErrorBody)))]
 async fn accept_quote(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -176,8 +176,8 @@ async fn accept_quote(
 /// Reject the quote (once, while sent and valid); emits `quote.rejected`.
 #[utoipa::path(post, path = "/public/v1/quotes/{viewToken}/reject", tag = "public", params(("viewToken" = String, Path)),
     request_body = Reject, security(()),
-    responses((status = 200, description = "Rejected"), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, description = "`quote_not_open`", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "Rejected"), (status = 404, body = crate::http::error::ErrorBody),
+        (status = 409, description = "`quote_not_open`", body = crate::http::error::ErrorBody)))]
 async fn reject_quote(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -185,7 +185,7 @@ async fn reject_quote(
     Path(token): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<axum::Json<Value>> {
-    let body: Reject = crate::api::extract::optional_json(&body)?;
+    let body: Reject = crate::http::extract::optional_json(&body)?;
     if body.reason.as_ref().is_some_and(|r| r.len() > 2000) {
         return Err(ApiError::invalid_field("reason", "at most 2000 characters"));
     }

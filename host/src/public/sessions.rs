@@ -16,18 +16,19 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::leads::customer_locale;
-use crate::AppState;
-use crate::api::extract::{Json, Path};
-use crate::api::organization::is_email;
 use crate::catalog::SessionPricing;
 use crate::catalog::{Configuration, Template};
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult, FieldError};
 use crate::events::{self, EventType, NewEvent};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, Path};
+use crate::http::slots::Full;
 use crate::ids::new_id;
 use crate::orgs::Org;
-use crate::server::slots::Full;
 use crate::store::{ContactDetails, Session, Submission};
+use crate::validation::FieldError;
+use crate::validation::is_email;
 
 /// Seconds between SSE heartbeats (comment lines that keep proxies from closing the stream).
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -117,8 +118,8 @@ async fn org_and_template(state: &AppState, session: &Session) -> ApiResult<(Org
 /// Open a configuration session on a template of the organisation.
 #[utoipa::path(post, path = "/public/v1/orgs/{orgSlug}/configuration-sessions", tag = "public",
     params(("orgSlug" = String, Path)), request_body = CreateSession, security(()),
-    responses((status = 201, body = SessionView), (status = 404, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = SessionView), (status = 404, body = crate::http::error::ErrorBody),
+        (status = 422, body = crate::http::error::ErrorBody)))]
 async fn create_session(
     State(state): State<AppState>,
     Path(org_slug): Path<String>,
@@ -140,20 +141,20 @@ async fn create_session(
     let configuration =
         configuration.validate(&template, "configuration").map_err(ApiError::Validation)?;
     let session = state.pricer.start_session(&org, &template, &origin, &configuration).await?;
-    Ok((StatusCode::CREATED, Json(SessionView::new(session, &state.config.public_url))))
+    Ok((StatusCode::CREATED, Json(SessionView::new(session, &state.public_url))))
 }
 
 /// Read a session: configuration, hash and the price on screen.
 #[utoipa::path(get, path = "/public/v1/configuration-sessions/{id}", tag = "public",
     params(("id" = String, Path)), security(()),
-    responses((status = 200, body = SessionView), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionView>> {
     let session =
         state.store.session(&id).await?.ok_or(ApiError::NotFound("configuration session"))?;
-    Ok(Json(SessionView::new(session, &state.config.public_url)))
+    Ok(Json(SessionView::new(session, &state.public_url)))
 }
 
 /// A configuration change.
@@ -168,10 +169,10 @@ pub struct ConfigurationChange {
 /// organisation prices it, or `confirmed`).
 #[utoipa::path(put, path = "/public/v1/configuration-sessions/{id}/configuration", tag = "public",
     params(("id" = String, Path)), request_body = ConfigurationChange, security(()),
-    responses((status = 200, body = SessionPricing), (status = 404, body = crate::error::ErrorBody),
+    responses((status = 200, body = SessionPricing), (status = 404, body = crate::http::error::ErrorBody),
         (status = 409, description = "`already_submitted`; `concurrent_changes` when the session \
-            kept changing under the request (send it again)", body = crate::error::ErrorBody),
-        (status = 422, description = "Invalid configuration, with JSON paths", body = crate::error::ErrorBody)))]
+            kept changing under the request (send it again)", body = crate::http::error::ErrorBody),
+        (status = 422, description = "Invalid configuration, with JSON paths", body = crate::http::error::ErrorBody)))]
 async fn update_configuration(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -216,9 +217,9 @@ const CHANGE_ATTEMPTS: usize = 64;
 #[utoipa::path(get, path = "/public/v1/configuration-sessions/{id}/stream", tag = "public",
     params(("id" = String, Path)), security(()),
     responses((status = 200, description = "`text/event-stream` of `pricing` events", content_type = "text/event-stream"),
-        (status = 404, body = crate::error::ErrorBody),
-        (status = 429, description = "`too_many_streams`: the session has as many open streams as it may", body = crate::error::ErrorBody),
-        (status = 503, description = "`stream_capacity_reached`: the server has as many open streams as it allows", body = crate::error::ErrorBody)))]
+        (status = 404, body = crate::http::error::ErrorBody),
+        (status = 429, description = "`too_many_streams`: the session has as many open streams as it may", body = crate::http::error::ErrorBody),
+        (status = 503, description = "`stream_capacity_reached`: the server has as many open streams as it allows", body = crate::http::error::ErrorBody)))]
 async fn stream_pricing(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -343,9 +344,9 @@ impl SubmitSession {
 /// `submission`, or base pricing after `timeoutMs`) and emits `submission.created`.
 #[utoipa::path(post, path = "/public/v1/configuration-sessions/{id}/submit", tag = "public",
     params(("id" = String, Path)), request_body = SubmitSession, security(()),
-    responses((status = 201, body = SubmissionReceipt), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, description = "`already_submitted`", body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = SubmissionReceipt), (status = 404, body = crate::http::error::ErrorBody),
+        (status = 409, description = "`already_submitted`", body = crate::http::error::ErrorBody),
+        (status = 422, body = crate::http::error::ErrorBody)))]
 async fn submit_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -418,7 +419,7 @@ async fn submit_session(
             "componentCount": submission.configuration.components.len(),
         },
         "pricing": frozen,
-        "urls": { "submissionDetail": format!("{}/api/v1/submissions/{}", state.config.public_url, submission.id) },
+        "urls": { "submissionDetail": format!("{}/api/v1/submissions/{}", state.public_url, submission.id) },
     });
     let event = NewEvent {
         event_type: EventType::SubmissionCreated,

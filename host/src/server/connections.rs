@@ -11,7 +11,7 @@
 //!   separate keep-alive setting could not be told apart from it. A response being streamed
 //!   (an SSE price stream) is not waiting for a head and is not cut.
 //! - **A request body must arrive within `request_body_timeout`** of its head
-//!   ([`body_deadline`]); bodiless requests (the SSE stream's GET) carry no deadline.
+//!   ([`crate::http::body_deadline`]); bodiless requests (the SSE stream's GET) carry no deadline.
 //! - **Open connections are capped** in total and per client address (IPv6 per /64, what
 //!   one host is usually given) ([`Slots`]). A connection over a cap is closed at once,
 //!   unread, so the loop never waits for a slot and never runs the process out of
@@ -23,8 +23,6 @@
 //! requests finish (hyper-util's `GracefulShutdown`) and closes idle connections. HTTP/2 is
 //! not served (it was not compiled in before either): every client here speaks HTTP/1.1, and
 //! h2c would need its own stream and ping bounds.
-
-pub mod body_deadline;
 
 use std::future::Future;
 use std::io;
@@ -45,9 +43,9 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use self::body_deadline::DeadlineBody;
-use super::slots::Slots;
-use crate::config::ConfigError;
+use crate::http::body_deadline::DeadlineBody;
+use crate::http::slots::Slots;
+use crate::validation::ConfigError;
 
 /// Descriptors kept for everything but client connections at the least: database pools and
 /// their files, outgoing webhook and SMTP connections, plugin artifacts, the runtime's own.

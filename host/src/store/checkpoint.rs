@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::Store;
-use crate::config::Backend;
+use crate::urls::Backend;
 
 /// How often the background checkpoint runs.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);

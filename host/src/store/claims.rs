@@ -21,8 +21,8 @@ use sqlx::any::AnyRow;
 use super::webhooks::endpoint_from_row;
 use super::{Store, id_list};
 use crate::clock::now_ms;
-use crate::config::Backend;
 use crate::store::{ClaimedDelivery, Endpoint};
+use crate::urls::Backend;
 
 /// The lane [`Store::take_lane_lease`] leases (the queued lane; the fast lane leases rows).
 const QUEUED_LANE: &str = "queued";

@@ -45,7 +45,7 @@ use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Connection, Executor};
 use tokio::sync::Notify;
 
-use crate::config::{Backend, DatabaseUrl};
+use crate::urls::{Backend, DatabaseUrl};
 
 pub use adjustments::{Adjustment, CallbackToken, Redeemed};
 pub use claims::DueDelivery;

@@ -505,7 +505,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DatabaseUrl;
+    use crate::urls::DatabaseUrl;
 
     fn run(plugin_id: &str, n: i64) -> (String, PluginRun) {
         let run = PluginRun {

@@ -10,8 +10,8 @@ use super::{Commit, Store, Tx};
 use crate::catalog::SessionPricing;
 use crate::catalog::{Configuration, Pricing};
 use crate::clock::now_ms;
-use crate::config::Backend;
 use crate::ids::new_id;
+use crate::urls::Backend;
 
 // The live change's writes, as pieces `concat!` assembles into SQLite's script and into
 // Postgres's one statement (parameters as [`SessionWrite`] binds them).
@@ -441,7 +441,7 @@ mod tests {
     use super::*;
     use crate::catalog::{self, Configuration};
     use crate::catalog::{PricingSource, PricingStatus};
-    use crate::config::DatabaseUrl;
+    use crate::urls::DatabaseUrl;
 
     /// A live write that fails half way, or whose caller gives up, must leave the single
     /// writer connection outside any transaction and back at `synchronous = FULL`: every

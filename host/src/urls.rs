@@ -1,9 +1,9 @@
-//! URL settings: the database URL (which also picks the backend) and URLs carrying
-//! credentials, all printed with their password hidden.
+//! URLs the service connects to: the database URL (which also picks the backend) and URLs
+//! carrying credentials (SMTP, a webhook proxy), all printed with their password hidden.
 
 use std::fmt;
 
-use super::ConfigError;
+use crate::validation::ConfigError;
 
 /// The database backend a URL selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Default page size.
 pub const DEFAULT_LIMIT: i64 = 20;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use super::hygiene;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// `axum::Json` with [`ApiError`] rejections (400 malformed, 422 wrong shape with its path,
 /// 422 a NUL in a string with its path, 413 too large, 415 wrong content type).

@@ -15,8 +15,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::auth::{Resolved, authenticate};
-use crate::AppState;
-use crate::error::ApiError;
+use crate::http::AppState;
+use crate::http::error::ApiError;
 use crate::ids::sha256_hex;
 use crate::store::IdempotencyClaim;
 

@@ -14,8 +14,9 @@ use std::fmt::Write as _;
 use memchr::memmem;
 use serde_json::Value;
 
-use crate::error::{ApiError, FieldError};
+use crate::http::error::ApiError;
 use crate::store::text::{is_storable, storable};
+use crate::validation::FieldError;
 
 /// What every error of this module says.
 const MESSAGE: &str = "must not contain the NUL character (U+0000)";

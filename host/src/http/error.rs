@@ -11,24 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::server::connections::body_deadline::BodyTimedOut;
-
-/// A problem with one field of a request, named by its JSON path (e.g. `configuration.width`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct FieldError {
-    /// JSON path of the offending value, relative to the request body (for a path or query
-    /// parameter: its name).
-    pub path: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl FieldError {
-    /// A field error at `path`.
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { path: path.into(), message: message.into() }
-    }
-}
+use super::body_deadline::BodyTimedOut;
+use crate::validation::FieldError;
 
 /// Everything that can go wrong at the HTTP edge.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 //! trickling a byte just inside it holds the handler (and its connection) for as long as the
 //! body is long. Here the deadline is fixed when the request head has arrived: the body
 //! arrives by then or reading it fails with [`BodyTimedOut`], which the handlers' extractors
-//! turn into `408 request_timeout` ([`crate::error::ApiError::RequestTimeout`]).
+//! turn into `408 request_timeout` ([`crate::http::error::ApiError::RequestTimeout`]).
 //!
 //! The timer is armed only when a read finds the body not there yet; a body already in the
 //! buffer (the common case: it came with the head) never touches it.
