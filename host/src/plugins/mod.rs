@@ -54,7 +54,9 @@ pub use limits::PluginLimits;
 
 use crate::clock::now_ms;
 use crate::ids::new_sortable_id;
-use crate::store::{NewPluginVersion, PluginRun, PluginVersion, StorageRefusal, Store};
+use crate::store::{
+    NewPluginVersion, PluginRun, PluginStatus, PluginVersion, StorageRefusal, Store,
+};
 use compile_queue::{CompileQueue, Job};
 use shares::{Metered, OrgShares};
 use threads::RunThreads;
@@ -298,7 +300,7 @@ impl Plugins {
         if let Some(prepared) = inner.host.warm(&version.sha256) {
             return Ok((prepared, Origin::Warm));
         }
-        if version.status != "ready" {
+        if version.status != PluginStatus::Ready {
             return Err(format!("version {} is {}", version.id, version.status));
         }
         let key = inner.host.artifact_key(&version.sha256);

@@ -59,7 +59,9 @@ pub use outbox::{
     AttemptRecord, AttemptRow, ClaimedDelivery, DeliveryRow, DeliveryStatus, EventFilter, EventRow,
     Outcome,
 };
-pub use plugins::{NewPluginVersion, PluginRun, PluginVersion, RUNS_KEPT, StorageRefusal};
+pub use plugins::{
+    NewPluginVersion, PluginRun, PluginStatus, PluginVersion, RUNS_KEPT, StorageRefusal,
+};
 pub use quotes::Quote;
 pub use sessions::{HistoryEntry, Session};
 pub use submissions::Submission;

@@ -29,8 +29,8 @@ pub struct PluginVersion {
     pub sha256: String,
     /// Size of the component.
     pub size_bytes: i64,
-    /// `queued`, `compiling`, `ready` or `failed`.
-    pub status: String,
+    /// Where it is in its life: `queued`, `compiling`, `ready` or `failed`.
+    pub status: PluginStatus,
     /// While `queued`: 1 if it compiles next, 2 after that, … (on the replica that took the
     /// upload).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +65,45 @@ pub struct NewPluginVersion<'a> {
     pub imports: &'a [String],
     /// Settings JSON.
     pub settings: &'a Value,
+}
+
+/// Where a plugin version is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginStatus {
+    /// Waiting in the compile queue.
+    Queued,
+    /// Being compiled.
+    Compiling,
+    /// Compiled: it can be activated and run.
+    Ready,
+    /// Compilation failed (`error` says why).
+    Failed,
+}
+
+impl PluginStatus {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Compiling => "compiling",
+            Self::Ready => "ready",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Queued, Self::Compiling, Self::Ready, Self::Failed]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for PluginStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Why an upload does not fit the organisation's storage limits.
@@ -150,7 +189,11 @@ fn version_from_row(row: &AnyRow) -> anyhow::Result<PluginVersion> {
         version: row.try_get("version")?,
         sha256: row.try_get("sha256")?,
         size_bytes: row.try_get("size_bytes")?,
-        status: row.try_get("status")?,
+        status: super::parse_stored(
+            &row.try_get::<String, _>("status")?,
+            PluginStatus::parse,
+            "plugin status",
+        )?,
         queue_position: None,
         error: row.try_get("error")?,
         settings: serde_json::from_str(&settings)?,
