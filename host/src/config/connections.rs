@@ -4,20 +4,20 @@
 
 use std::time::Duration;
 
-use super::{ConfigError, Settings, parse_duration};
+use super::{ConfigError, Settings, duration};
 use crate::server::connections::ConnectionLimits;
 
 /// The connection limits of `settings`, defaults filled in.
 pub(super) fn resolve(settings: &Settings) -> Result<ConnectionLimits, ConfigError> {
     let defaults = ConnectionLimits::default();
     let limits = ConnectionLimits {
-        header_read_timeout: duration(
+        header_read_timeout: ranged(
             "header_read_timeout",
             settings.header_read_timeout.as_deref(),
             defaults.header_read_timeout,
             Duration::from_millis(100)..=Duration::from_secs(600),
         )?,
-        request_body_timeout: duration(
+        request_body_timeout: ranged(
             "request_body_timeout",
             settings.request_body_timeout.as_deref(),
             defaults.request_body_timeout,
@@ -51,17 +51,15 @@ pub(super) fn resolve(settings: &Settings) -> Result<ConnectionLimits, ConfigErr
     Ok(limits)
 }
 
-fn duration(
+/// The duration setting `text` (or `default`), which must lie in `range`.
+fn ranged(
     setting: &'static str,
     text: Option<&str>,
     default: Duration,
     range: std::ops::RangeInclusive<Duration>,
 ) -> Result<Duration, ConfigError> {
-    let Some(text) = text else {
-        return Ok(default);
-    };
-    let value = parse_duration(text).map_err(|message| ConfigError::new(setting, message))?;
-    if !range.contains(&value) {
+    let value = duration(setting, text, default)?;
+    if text.is_some() && !range.contains(&value) {
         let message = format!("must be between {:?} and {:?}", range.start(), range.end());
         return Err(ConfigError::new(setting, message));
     }

@@ -10,14 +10,17 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::clock::parse_duration;
 use crate::delivery::{DeliveryConfig, RetrySchedule};
-use crate::mail;
 use crate::plugins::PluginLimits;
 use crate::server::connections::ConnectionLimits;
+use crate::urls::{DatabaseUrl, SecretUrl};
 
 mod connections;
-use crate::clock::parse_duration;
-use crate::urls::{DatabaseUrl, SecretUrl};
+mod delivery;
+mod mail;
+mod plugins;
+
 pub use crate::validation::ConfigError;
 
 /// Default SQLite database, created next to where the service starts.
@@ -275,6 +278,9 @@ impl Settings {
     /// Applies defaults and validates every value.
     pub fn resolve(self) -> Result<Config, ConfigError> {
         let connections = connections::resolve(&self)?;
+        let delivery = delivery::resolve(&self)?;
+        let mail = mail::resolve(&self)?;
+        let plugin_limits = plugins::resolve(&self)?;
         let listen_text = self.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
             ConfigError::new(
@@ -292,122 +298,26 @@ impl Settings {
         if !(1024..=64 * 1024 * 1024).contains(&body_limit_bytes) {
             return Err(ConfigError::new("body_limit_bytes", "must be between 1024 and 67108864"));
         }
-        let demo = self.demo.unwrap_or(false);
-        let defaults = DeliveryConfig::default();
-        let duration = |setting, value: Option<String>, default: Duration| match value {
-            Some(text) => {
-                parse_duration(&text).map_err(|message| ConfigError::new(setting, message))
-            }
-            None => Ok(default),
-        };
-        let schedule = |setting, value: Option<String>, default: RetrySchedule| match value {
-            Some(text) => text.parse().map_err(|message| ConfigError::new(setting, message)),
-            None => Ok(default),
-        };
-        let retry_schedule = schedule(
-            "webhook_retry_schedule",
-            self.webhook_retry_schedule,
-            defaults.retry_schedule.clone(),
+        let pricing_debounce = duration(
+            "pricing_debounce",
+            self.pricing_debounce.as_deref(),
+            Duration::from_millis(250),
         )?;
-        let delivery = DeliveryConfig {
-            timeout: duration("webhook_timeout", self.webhook_timeout, defaults.timeout)?,
-            retry_schedule,
-            disable_after: duration(
-                "webhook_disable_after",
-                self.webhook_disable_after,
-                defaults.disable_after,
-            )?,
-            retention: duration("webhook_retention", self.webhook_retention, defaults.retention)?,
-            poll_interval: duration(
-                "webhook_poll_interval",
-                self.webhook_poll_interval,
-                defaults.poll_interval,
-            )?,
-            concurrency: self.webhook_concurrency.unwrap_or(defaults.concurrency),
-            endpoint_concurrency: self
-                .webhook_endpoint_concurrency
-                .unwrap_or(defaults.endpoint_concurrency),
-            // The demo runs with local receivers; everything else must opt in.
-            allow_private_targets: self.allow_private_webhook_targets.unwrap_or(demo),
-            proxy: self.webhook_proxy_url.as_deref().map(SecretUrl::proxy).transpose()?,
-        };
-        if delivery.timeout.is_zero() || delivery.timeout > Duration::from_secs(60) {
-            return Err(ConfigError::new("webhook_timeout", "must be between 1ms and 60s"));
-        }
-        if delivery.poll_interval.is_zero() {
-            return Err(ConfigError::new("webhook_poll_interval", "must be positive"));
-        }
-        if !(1..=4096).contains(&delivery.concurrency) {
-            return Err(ConfigError::new("webhook_concurrency", "must be between 1 and 4096"));
-        }
-        if !(1..=256).contains(&delivery.endpoint_concurrency) {
-            return Err(ConfigError::new(
-                "webhook_endpoint_concurrency",
-                "must be between 1 and 256",
-            ));
-        }
-        let pricing_debounce =
-            duration("pricing_debounce", self.pricing_debounce, Duration::from_millis(250))?;
         if pricing_debounce > Duration::from_secs(10) {
             return Err(ConfigError::new("pricing_debounce", "at most 10s"));
         }
         let quote_expiry_interval = duration(
             "quote_expiry_interval",
-            self.quote_expiry_interval,
+            self.quote_expiry_interval.as_deref(),
             Duration::from_secs(86_400),
         )?;
         if quote_expiry_interval < Duration::from_millis(10) {
             return Err(ConfigError::new("quote_expiry_interval", "at least 10ms"));
         }
-        let smtp_url = match self.smtp_url {
-            Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
-                Some(SecretUrl::new(&url))
-            }
-            Some(_) => {
-                return Err(ConfigError::new("smtp_url", "must start with smtp:// or smtps://"));
-            }
-            None => None,
-        };
-        let mail_from =
-            self.mail_from.unwrap_or_else(|| "WinFactor <quotes@winfactor.localhost>".into());
-        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(ConfigError::new("mail_from", format!("`{mail_from}` is not a mailbox")));
-        }
-        let mail_timeout = duration("mail_timeout", self.mail_timeout, mail::DEFAULT_TIMEOUT)?;
-        if mail_timeout.is_zero() || mail_timeout > Duration::from_secs(600) {
-            return Err(ConfigError::new("mail_timeout", "must be between 1ms and 10m"));
-        }
-        let mail_retry_schedule =
-            schedule("mail_retry_schedule", self.mail_retry_schedule, mail::default_retries())?;
         let lead_rate_per_minute = self.lead_rate_per_minute.unwrap_or(10);
         if lead_rate_per_minute == 0 {
             return Err(ConfigError::new("lead_rate_per_minute", "must be at least 1"));
         }
-        let defaults = PluginLimits::default();
-        let plugin_limits = PluginLimits {
-            budget: duration("plugin_budget", self.plugin_budget, defaults.budget)?,
-            memory_bytes: self.plugin_memory_mib.map_or(defaults.memory_bytes, |mib| mib << 20),
-            slots: self.plugin_slots.unwrap_or(defaults.slots),
-            org_slots: self.plugin_org_slots.unwrap_or(defaults.org_slots),
-            org_cpu_ms_per_second: self
-                .plugin_org_cpu_ms_per_second
-                .unwrap_or(defaults.org_cpu_ms_per_second),
-            threads: self.plugin_threads.unwrap_or(defaults.threads),
-            compile_timeout: duration(
-                "plugin_compile_timeout",
-                self.plugin_compile_timeout,
-                defaults.compile_timeout,
-            )?,
-            compile_memory_bytes: self
-                .plugin_compile_memory_mib
-                .map_or(defaults.compile_memory_bytes, |mib| mib << 20),
-            org_max_versions: self.plugin_max_versions.unwrap_or(defaults.org_max_versions),
-            org_max_stored_bytes: self
-                .plugin_max_stored_mib
-                .map_or(defaults.org_max_stored_bytes, |mib| mib << 20),
-            ..defaults
-        };
-        validate_plugin_limits(&plugin_limits)?;
         let plugin_cache_dir = self
             .plugin_cache_dir
             .unwrap_or_else(|| std::env::temp_dir().join("winfactor-plugin-cache"));
@@ -415,7 +325,7 @@ impl Settings {
             listen,
             database_url,
             public_url,
-            demo,
+            demo: self.demo.unwrap_or(false),
             body_limit_bytes,
             connections,
             worker: self.worker.unwrap_or(true),
@@ -424,10 +334,10 @@ impl Settings {
             pricing_debounce,
             scheduler: self.scheduler.unwrap_or(true),
             quote_expiry_interval,
-            smtp_url,
-            mail_from,
-            mail_timeout,
-            mail_retry_schedule,
+            smtp_url: mail.smtp_url,
+            mail_from: mail.from,
+            mail_timeout: mail.timeout,
+            mail_retry_schedule: mail.retry_schedule,
             plugin_limits,
             plugin_cache_dir,
             plugin_compiler: None,
@@ -444,51 +354,28 @@ pub fn load(cli: Settings, config_file: Option<&PathBuf>) -> Result<Config, Conf
     cli.or(file).resolve()
 }
 
-/// Each plugin limit within its range, named by its setting when not.
-fn validate_plugin_limits(limits: &PluginLimits) -> Result<(), ConfigError> {
-    let checks: [(&str, bool, &str); 9] = [
-        (
-            "plugin_budget",
-            !limits.budget.is_zero() && limits.budget <= Duration::from_secs(10),
-            "must be between 1ms and 10s",
-        ),
-        (
-            "plugin_memory_mib",
-            (1..=4096).contains(&(limits.memory_bytes >> 20)),
-            "must be between 1 and 4096",
-        ),
-        ("plugin_slots", (1..=1024).contains(&limits.slots), "must be between 1 and 1024"),
-        (
-            "plugin_org_slots",
-            (1..=limits.slots).contains(&limits.org_slots),
-            "must be between 1 and plugin_slots",
-        ),
-        (
-            "plugin_org_cpu_ms_per_second",
-            (1..=100_000).contains(&limits.org_cpu_ms_per_second),
-            "must be between 1 and 100000",
-        ),
-        ("plugin_threads", (0..=256).contains(&limits.threads), "must be between 0 and 256"),
-        (
-            "plugin_compile_timeout",
-            limits.compile_timeout >= Duration::from_millis(100)
-                && limits.compile_timeout <= Duration::from_secs(3600),
-            "must be between 100ms and 1h",
-        ),
-        (
-            "plugin_compile_memory_mib",
-            (32..=65_536).contains(&(limits.compile_memory_bytes >> 20)),
-            "must be between 32 and 65536",
-        ),
-        (
-            "plugin_max_versions",
-            limits.org_max_versions >= 1 && limits.org_max_stored_bytes >= 1 << 20,
-            "plugin_max_versions and plugin_max_stored_mib must be at least 1",
-        ),
-    ];
-    match checks.into_iter().find(|(_, ok, _)| !ok) {
-        Some((setting, _, why)) => Err(ConfigError::new(setting, why)),
-        None => Ok(()),
+/// `text` parsed as a duration (`250ms`, `10s`, `5m`), or `default` when the setting is
+/// unset.
+fn duration(
+    setting: &'static str,
+    text: Option<&str>,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    match text {
+        Some(text) => parse_duration(text).map_err(|message| ConfigError::new(setting, message)),
+        None => Ok(default),
+    }
+}
+
+/// `text` parsed as a retry schedule (`1m,5m,30m`), or `default` when the setting is unset.
+fn schedule(
+    setting: &'static str,
+    text: Option<&str>,
+    default: RetrySchedule,
+) -> Result<RetrySchedule, ConfigError> {
+    match text {
+        Some(text) => text.parse().map_err(|message| ConfigError::new(setting, message)),
+        None => Ok(default),
     }
 }
 
