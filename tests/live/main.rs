@@ -14,7 +14,9 @@ backend_tests!(
     external_answer_confirms_and_callbacks_are_single_use,
     timeout_falls_back_and_a_late_answer_self_heals,
     stale_answers_are_kept_for_their_own_configuration,
-    a_burst_of_changes_keeps_one_request_in_flight,
+    a_new_configuration_is_not_held_back_by_an_unanswered_one,
+    a_burst_fires_for_the_newest_configuration_and_never_twice_for_one,
+    only_an_endpoint_whose_filters_match_makes_a_change_wait,
     submission_freezes_the_matching_adjustment,
     submission_without_answer_gives_the_org_its_chance,
     without_a_rail_base_pricing_is_final_and_bad_input_fires_nothing,
@@ -230,54 +232,125 @@ async fn stale_answers_are_kept_for_their_own_configuration(backend: Backend) {
     assert_eq!(receiver.received().len(), 2, "no request for a configuration already answered");
 }
 
-async fn a_burst_of_changes_keeps_one_request_in_flight(backend: Backend) {
+async fn a_new_configuration_is_not_held_back_by_an_unanswered_one(backend: Backend) {
+    let app = live_app(backend).await;
+    let (status, _) = app.patch("/api/v1/organization", &json!({"pricingTimeoutMs": 2000})).await;
+    assert_eq!(status, StatusCode::OK);
+    let receiver = Receiver::start().await;
+    app.register_webhook(&receiver.url, &["pricing.calculated"], None).await;
+    let session = open_session(&app).await;
+    let id = session["id"].as_str().unwrap();
+    let mut stream = SseClient::connect(session["streamUrl"].as_str().unwrap(), None).await;
+    // The first configuration's request goes out and is not answered; the customer changes
+    // the width at once.
+    let request_a = receiver.wait_for(1, WAIT).await.remove(0);
+    let changed = Instant::now();
+    let (status, pricing_b) = put_configuration(&app, id, &with_width(&session, 2600)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(pricing_b["status"], "pending");
+    let hash_b = pricing_b["configHash"].clone();
+    let settled = stream
+        .until(WAIT, |e| e.data["configHash"] == hash_b && e.data["status"] != "pending")
+        .await;
+    let waited = changed.elapsed();
+    assert_eq!(settled.data["status"], "fallback");
+    assert!(
+        waited <= Duration::from_millis(2000 + 1000),
+        "pending lasted {waited:?} with timeoutMs 2000: the change waited for the earlier request"
+    );
+    let hashes: Vec<Value> =
+        receiver.received().iter().map(|r| r.json()["data"]["configHash"].clone()).collect();
+    assert_eq!(hashes, [session["configHash"].clone(), hash_b.clone()]);
+    // The late answer to the first request still lands, for its own configuration.
+    let (status, receipt) = answer(&app, &request_a, &marked_up(&request_a)).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    assert_eq!(receipt["applied"], false);
+    let (_, back) = put_configuration(&app, id, &session["configuration"]).await;
+    assert_eq!(back["status"], "confirmed");
+    assert_eq!(back["source"], "external");
+}
+
+async fn a_burst_fires_for_the_newest_configuration_and_never_twice_for_one(backend: Backend) {
     let app = live_app(backend).await;
     let receiver = Receiver::start().await;
     app.register_webhook(&receiver.url, &["pricing.calculated"], None).await;
     let session = open_session(&app).await;
     let id = session["id"].as_str().unwrap().to_owned();
     let mut stream = SseClient::connect(session["streamUrl"].as_str().unwrap(), None).await;
-    // 20 changes in about 100 ms.
-    let mut last_hash = Value::Null;
+    receiver.wait_for(1, WAIT).await; // the opening configuration's request, left unanswered
+    // 20 changes in about 100 ms, back and forth between two widths, ending on a third.
+    let mut newest = Value::Null;
     for n in 0..20 {
-        let (status, pricing) = put_configuration(&app, &id, &with_width(&session, 2401 + n)).await;
+        let width = if n == 19 { 2600 } else { 2401 + n % 2 };
+        let (status, pricing) = put_configuration(&app, &id, &with_width(&session, width)).await;
         assert_eq!(status, StatusCode::OK);
-        last_hash = pricing["configHash"].clone();
+        newest = pricing["configHash"].clone();
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    // Answer every request 100 ms after it arrives; a new one may only come after that.
-    let mut answered_at: Vec<Instant> = Vec::new();
-    let mut answered = 0;
-    loop {
-        let received = receiver.wait_for(answered + 1, WAIT).await;
-        let request = &received[answered];
-        if let Some(previous) = answered_at.last() {
-            assert!(
-                request.at >= *previous,
-                "request {answered} was sent while another was in flight"
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        assert_eq!(
-            receiver.received().len(),
-            answered + 1,
-            "a second request while one is in flight"
-        );
-        let (status, _) =
-            answer(&app, request, &request.json()["data"]["basePricing"]["lineItems"]).await;
-        assert_eq!(status, StatusCode::OK);
-        answered_at.push(Instant::now());
-        answered += 1;
-        if request.json()["data"]["configHash"] == last_hash {
-            break;
-        }
-        assert!(answered < 20, "the newest configuration was never requested");
+    // The newest fires after the debounce although earlier requests are still out.
+    let received = receiver.wait_for(2, WAIT).await;
+    let requested = |received: &[Received]| -> Vec<Value> {
+        received.iter().map(|r| r.json()["data"]["configHash"].clone()).collect()
+    };
+    let mut hashes = requested(&received);
+    while hashes.last() != Some(&newest) {
+        hashes = requested(&receiver.wait_for(hashes.len() + 1, WAIT).await);
+        assert!(hashes.len() <= 20, "the newest configuration was never requested");
     }
-    assert!(answered <= 3, "changes were not coalesced: {answered} requests for 20 changes");
+    assert!(
+        hashes.len() <= 4,
+        "changes were not coalesced: {} requests for 20 changes",
+        hashes.len()
+    );
+    let mut distinct = hashes.clone();
+    distinct.sort_by_key(|h| h.to_string());
+    distinct.dedup();
+    assert_eq!(distinct.len(), hashes.len(), "two requests out for one configuration: {hashes:?}");
+    // Back and forth between configurations whose requests are out asks nothing again.
+    put_configuration(&app, &id, &session["configuration"]).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    put_configuration(&app, &id, &with_width(&session, 2600)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let received = receiver.received();
+    assert_eq!(
+        requested(&received),
+        hashes,
+        "a configuration with its request out was asked again"
+    );
+    let request = received.last().unwrap();
+    let (status, _) =
+        answer(&app, request, &request.json()["data"]["basePricing"]["lineItems"]).await;
+    assert_eq!(status, StatusCode::OK);
     let last = stream
-        .until(WAIT, |e| e.data["configHash"] == last_hash && e.data["status"] == "confirmed")
+        .until(WAIT, |e| e.data["configHash"] == newest && e.data["status"] == "confirmed")
         .await;
     assert_eq!(last.data["source"], "external");
+}
+
+async fn only_an_endpoint_whose_filters_match_makes_a_change_wait(backend: Backend) {
+    let app = live_app(backend).await;
+    let receiver = Receiver::start().await;
+    let filters = json!({"data.template.slug": {"in": ["2-panel-lift-slide"]}});
+    app.register_webhook(&receiver.url, &["pricing.calculated"], Some(filters)).await;
+    // No endpoint receives this session's events: base pricing is final at once.
+    let window = app.open_session("tilt-turn-window").await;
+    assert_eq!(window["pricing"]["status"], "confirmed", "{window}");
+    assert_eq!(window["pricing"]["source"], "base");
+    let id = window["id"].as_str().unwrap();
+    let (status, pricing) = put_configuration(&app, id, &with_width(&window, 1000)).await;
+    assert_eq!(status, StatusCode::OK, "{pricing}");
+    assert_eq!(pricing["status"], "confirmed");
+    assert_eq!(pricing["source"], "base");
+    // A session the filters match, on the same organisation, still waits for the answer.
+    let door = open_session(&app).await;
+    assert_eq!(door["pricing"]["status"], "pending");
+    let request = receiver.wait_for(1, WAIT).await.remove(0);
+    assert_eq!(request.json()["data"]["session"]["id"], door["id"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 1, "the filtered-out session fired an event");
+    let (_, events) = app.get("/api/v1/events?eventType=pricing.calculated").await;
+    let fired: Vec<&Value> = events["data"].as_array().unwrap().iter().collect();
+    assert_eq!(fired.len(), 1, "{events}");
 }
 
 async fn submission_freezes_the_matching_adjustment(backend: Backend) {

@@ -151,7 +151,7 @@ impl Pricer {
         }
         let asked_at = now_ms();
         let channel = self.inner.channel(&session.id);
-        self.fire(org, session, request).await?;
+        self.fire(org, session, request, budget(org)).await?;
         let deadline = Instant::now() + budget(org);
         loop {
             let answered = channel.answered.notified();
@@ -190,12 +190,15 @@ impl Pricer {
     }
 
     /// Fires `pricing.calculated` for `request` of a session, with a fresh single-use
-    /// callback token bound to its configHash.
+    /// callback token bound to its configHash. `callback.timeoutMs` is the organisation's
+    /// budget; the delivery expires with what is left of it, `left` (the live loop's
+    /// debounce has spent some).
     pub(super) async fn fire(
         &self,
         org: &Org,
         session: &Session,
         mut request: PricingRequest,
+        left: Duration,
     ) -> anyhow::Result<()> {
         let token = format!("cbt_{}", crate::ids::random_alphanumeric(40));
         let now = now_ms();
@@ -214,7 +217,7 @@ impl Pricer {
             event_type: EventType::PricingCalculated,
             customer_locale: None,
             data: serde_json::to_value(&request)?,
-            expires_at: Some(now + org.pricing_timeout_ms),
+            expires_at: Some(now + i64::try_from(left.as_millis()).unwrap_or(i64::MAX)),
         };
         let mut tx = self.inner.store.begin().await?;
         tx.insert_callback_token(

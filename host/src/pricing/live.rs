@@ -26,6 +26,7 @@ use serde::Serialize;
 use tokio::sync::{Notify, broadcast};
 use tokio::time::Instant;
 
+use super::budget;
 use crate::catalog::{
     self, Configuration, Pricing, PricingContext, PricingRequest, PricingSource, PricingStatus,
     SessionPricing, SessionRef, Template,
@@ -87,12 +88,23 @@ pub(super) struct Channel {
 /// What the session task works on.
 #[derive(Default)]
 pub(super) struct LoopState {
-    /// The newest configuration waiting for the org's price, and when it arrived.
-    pub(super) wanted: Option<(String, Instant)>,
-    /// The configuration whose request is out, and its deadline.
-    pub(super) in_flight: Option<(String, Instant)>,
+    /// The newest configuration waiting for the org's price.
+    pub(super) wanted: Option<Wanted>,
+    /// Requests out, by configHash, with the deadline of their configuration's pending.
+    pub(super) in_flight: HashMap<String, Instant>,
     /// Whether the session task runs.
     pub(super) running: bool,
+}
+
+/// A configuration waiting for the organisation's price.
+#[derive(Debug, Clone)]
+pub(super) struct Wanted {
+    /// Its configHash.
+    pub(super) hash: String,
+    /// When the customer changed to it (the debounce counts from here).
+    pub(super) changed: Instant,
+    /// When its `pending` must end: `timeoutMs` after the change.
+    pub(super) deadline: Instant,
 }
 
 impl Pricer {
@@ -146,7 +158,7 @@ impl Pricer {
             )
             .await?;
         if first.wanted {
-            self.inner.want(&session.id, &hash);
+            self.inner.want(&session.id, &hash, Instant::now() + budget(org));
         }
         Ok(session)
     }
@@ -167,12 +179,13 @@ impl Pricer {
             // Nothing to store: what the screen shows now, as stored (`session` may be a
             // hint older than the latest answer).
             let current = self.inner.store.session(&session.id).await?;
-            return Ok(current
+            let Some(current) = current
                 .filter(|current| current.config_hash == hash && current.submission_id.is_none())
-                .map(|current| {
-                    self.resume_if_orphaned(&current);
-                    current.pricing
-                }));
+            else {
+                return Ok(None);
+            };
+            self.resume_if_orphaned(&current).await?;
+            return Ok(Some(current.pricing));
         }
         let reference = SessionRef { id: session.id.clone(), origin: session.origin.clone() };
         let request = PricingRequest::new(
@@ -198,7 +211,7 @@ impl Pricer {
         };
         self.inner.publish(&session.id, seq, &first.shown);
         if first.wanted {
-            self.inner.want(&session.id, &hash);
+            self.inner.want(&session.id, &hash, Instant::now() + budget(org));
         } else {
             self.inner.channel(&session.id).state.lock().expect("session state").wanted = None;
         }
@@ -207,14 +220,15 @@ impl Pricer {
 
     /// A session still `pending` that no task of this process watches (the process that
     /// fired for it restarted) is priced again, so it cannot stay pending forever.
-    pub fn resume_if_orphaned(&self, session: &Session) {
+    pub async fn resume_if_orphaned(&self, session: &Session) -> anyhow::Result<()> {
         if session.pricing.status != PricingStatus::Pending || session.submission_id.is_some() {
-            return;
+            return Ok(());
         }
         let running = self.inner.channel(&session.id).state.lock().expect("session state").running;
-        if !running {
-            self.inner.want(&session.id, &session.config_hash);
+        if !running && let Some(org) = self.inner.store.org(&session.org_id).await? {
+            self.inner.want(&session.id, &session.config_hash, Instant::now() + budget(&org));
         }
+        Ok(())
     }
 
     /// Stores an answer for (session, configHash) and, if that configuration is on screen,
@@ -237,8 +251,7 @@ impl Pricer {
         let channel = self.inner.channel(&session.id);
         channel.answered.notify_waiters();
         let mut state = channel.state.lock().expect("session state");
-        if state.in_flight.as_ref().is_some_and(|(hash, _)| hash == config_hash) {
-            state.in_flight = None;
+        if state.in_flight.remove(config_hash).is_some() {
             channel.kick.notify_one();
         }
         Ok(seq.is_some())

@@ -1,23 +1,29 @@
-//! The session task of the live loop: per session, wait for the debounce to pass and for
-//! any in-flight request to be answered or time out, then fire `pricing.calculated` for
-//! the newest configuration — never for one already superseded — keeping at most one
-//! request in flight; no answer by `timeoutMs` turns `pending` into `fallback`.
+//! The session task of the live loop. Per session: the newest configuration waiting for the
+//! organisation's price fires `pricing.calculated` once the debounce has passed — whatever
+//! requests for earlier configurations are still out (their answers are stored for their
+//! own hashes) — never while a request for the same configHash is out, and never for a
+//! configuration already superseded. Each pending configuration has a deadline,
+//! `timeoutMs` after the change that produced it; past it, if the screen still shows it
+//! pending, it becomes `fallback`.
 
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, broadcast};
 use tokio::time::Instant;
 
-use super::live::{Channel, Inner, LoopState, PricingEvent};
-use super::{IDLE_EXIT, Pricer, SWEEP_ABOVE, budget};
+use super::live::{Channel, Inner, LoopState, PricingEvent, Wanted};
+use super::{IDLE_EXIT, Pricer, SWEEP_ABOVE};
 use crate::catalog::{
     PricingContext, PricingRequest, PricingSource, PricingStatus, SessionPricing, SessionRef,
 };
 
+/// What the session task does next.
 enum Step {
-    AwaitAnswer(String, Instant),
-    Debounce(Instant),
-    Fire(String),
+    /// Fire for the wanted configuration.
+    Fire(Wanted),
+    /// Sleep until then (or a kick), then look again.
+    Wait(Instant),
+    /// Nothing wanted, nothing out.
     Idle,
 }
 
@@ -52,12 +58,13 @@ impl Inner {
         }
     }
 
-    /// Marks `config_hash` as the configuration awaiting the org's price and makes sure the
-    /// session task runs.
-    pub(super) fn want(self: &Arc<Self>, session_id: &str, config_hash: &str) {
+    /// Marks `config_hash` as the configuration awaiting the org's price — its pending ends
+    /// by `deadline` — and makes sure the session task runs.
+    pub(super) fn want(self: &Arc<Self>, session_id: &str, config_hash: &str, deadline: Instant) {
         let channel = self.channel(session_id);
         let mut state = channel.state.lock().expect("session state");
-        state.wanted = Some((config_hash.to_owned(), Instant::now()));
+        let hash = config_hash.to_owned();
+        state.wanted = Some(Wanted { hash, changed: Instant::now(), deadline });
         if !state.running {
             state.running = true;
             tokio::spawn(self.clone().drive(session_id.to_owned(), channel.clone()));
@@ -65,54 +72,59 @@ impl Inner {
         channel.kick.notify_one();
     }
 
-    fn next_step(&self, state: &LoopState) -> Step {
-        if let Some((hash, deadline)) = &state.in_flight {
-            return Step::AwaitAnswer(hash.clone(), *deadline);
+    /// Takes what is due now out of `state`: the configurations whose deadline passed (to
+    /// fall back), and the next step.
+    fn next_step(&self, state: &mut LoopState, now: Instant) -> (Vec<String>, Step) {
+        let mut expired: Vec<String> = state
+            .in_flight
+            .iter()
+            .filter(|(_, due)| **due <= now)
+            .map(|(h, _)| h.clone())
+            .collect();
+        for hash in &expired {
+            state.in_flight.remove(hash);
         }
-        match &state.wanted {
-            Some((_, changed)) if Instant::now() < *changed + self.debounce => {
-                Step::Debounce(*changed + self.debounce)
+        if let Some(wanted) = state.wanted.take() {
+            if wanted.deadline <= now {
+                expired.push(wanted.hash); // never fired in time
+            } else if state.in_flight.contains_key(&wanted.hash) {
+                // Its request is out already: its answer or its deadline settles it.
+            } else if now >= wanted.changed + self.debounce {
+                return (expired, Step::Fire(wanted));
+            } else {
+                state.wanted = Some(wanted);
             }
-            Some((hash, _)) => Step::Fire(hash.clone()),
-            None => Step::Idle,
         }
+        let debounced = state.wanted.as_ref().map(|w| (w.changed + self.debounce).min(w.deadline));
+        let wake = state.in_flight.values().copied().chain(debounced).min();
+        (expired, wake.map_or(Step::Idle, Step::Wait))
     }
 
-    /// The session task: debounce, fire, await the answer or the deadline, repeat.
+    /// The session task: fire what is wanted once debounced, fall back what is overdue,
+    /// sleep until the next of those, repeat.
     async fn drive(self: Arc<Self>, session_id: String, channel: Arc<Channel>) {
         loop {
-            let step = self.next_step(&channel.state.lock().expect("session state"));
+            let (expired, step) = {
+                let mut state = channel.state.lock().expect("session state");
+                self.next_step(&mut state, Instant::now())
+            };
+            for hash in expired {
+                if let Err(err) = self.fall_back(&session_id, &hash).await {
+                    tracing::warn!(error = %err, session = %session_id, "fallback failed");
+                }
+            }
             match step {
-                Step::AwaitAnswer(hash, deadline) => {
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(deadline) => {
-                            let timed_out = {
-                                let mut state = channel.state.lock().expect("session state");
-                                let same = state.in_flight.as_ref().is_some_and(|(h, _)| *h == hash);
-                                if same {
-                                    state.in_flight = None;
-                                }
-                                same
-                            };
-                            if timed_out
-                                && let Err(err) = self.fall_back(&session_id, &hash).await {
-                                    tracing::warn!(error = %err, session = %session_id, "fallback failed");
-                                }
-                        }
-                        _ = channel.kick.notified() => {}
+                Step::Fire(wanted) => {
+                    let hash = wanted.hash.clone();
+                    if let Err(err) = self.fire_live(&session_id, wanted, &channel).await {
+                        tracing::warn!(error = %err, session = %session_id, "firing pricing.calculated failed");
+                        channel.state.lock().expect("session state").in_flight.remove(&hash);
                     }
                 }
-                Step::Debounce(until) => {
+                Step::Wait(until) => {
                     tokio::select! {
                         _ = tokio::time::sleep_until(until) => {}
                         _ = channel.kick.notified() => {}
-                    }
-                }
-                Step::Fire(hash) => {
-                    if let Err(err) = self.fire_live(&session_id, &hash, &channel).await {
-                        tracing::warn!(error = %err, session = %session_id, "firing pricing.calculated failed");
-                        let mut state = channel.state.lock().expect("session state");
-                        state.in_flight = None;
                     }
                 }
                 Step::Idle => {
@@ -120,7 +132,7 @@ impl Inner {
                         _ = channel.kick.notified() => {}
                         _ = tokio::time::sleep(IDLE_EXIT) => {
                             let mut state = channel.state.lock().expect("session state");
-                            if state.wanted.is_none() && state.in_flight.is_none() {
+                            if state.wanted.is_none() && state.in_flight.is_empty() {
                                 state.running = false;
                                 drop(state);
                                 if channel.events.receiver_count() == 0 {
@@ -136,25 +148,25 @@ impl Inner {
     }
 
     /// Sends `pricing.calculated` (context `live`) for the wanted configuration, unless the
-    /// customer has moved on or an answer for it is already stored.
+    /// customer has moved on or an answer for it is already stored; the organisation is
+    /// given what is left until its deadline.
     async fn fire_live(
         self: &Arc<Self>,
         session_id: &str,
-        hash: &str,
+        wanted: Wanted,
         channel: &Channel,
     ) -> anyhow::Result<()> {
         let store = &self.store;
+        let hash = wanted.hash.as_str();
         let session = store.session(session_id).await?;
         let Some(session) = session.filter(|s| s.config_hash == hash && s.submission_id.is_none())
         else {
-            clear_wanted(channel, hash);
             return Ok(());
         };
         // A plugin's answer does not stop the webhook: the org's system may observe or
         // override it. Any other answer for this configuration does.
         let answers = store.adjustments(session_id, Some(hash)).await?;
         if answers.iter().any(|answer| answer.source != PricingSource::Plugin) {
-            clear_wanted(channel, hash);
             return Ok(());
         }
         let org =
@@ -165,11 +177,13 @@ impl Inner {
             .ok_or_else(|| anyhow::anyhow!("template vanished"))?;
         {
             let mut state = channel.state.lock().expect("session state");
-            if state.wanted.as_ref().is_none_or(|(h, _)| h != hash) {
+            if state.wanted.as_ref().is_some_and(|w| w.hash != hash) {
                 return Ok(()); // superseded while loading: the next step fires the newer one
             }
-            state.wanted = None;
-            state.in_flight = Some((hash.to_owned(), Instant::now() + budget(&org)));
+            if state.in_flight.contains_key(hash) {
+                return Ok(());
+            }
+            state.in_flight.insert(hash.to_owned(), wanted.deadline);
         }
         let reference = SessionRef { id: session.id.clone(), origin: session.origin.clone() };
         let request = PricingRequest::new(
@@ -179,7 +193,8 @@ impl Inner {
             &session.configuration,
             &org.currency,
         );
-        Pricer { inner: self.clone() }.fire(&org, &session, request).await
+        let left = wanted.deadline.saturating_duration_since(Instant::now());
+        Pricer { inner: self.clone() }.fire(&org, &session, request, left).await
     }
 
     /// No answer in time: the pending base price on screen becomes the fallback.
@@ -197,12 +212,5 @@ impl Inner {
             self.publish(session_id, seq, &shown);
         }
         Ok(())
-    }
-}
-
-fn clear_wanted(channel: &Channel, hash: &str) {
-    let mut state = channel.state.lock().expect("session state");
-    if state.wanted.as_ref().is_some_and(|(h, _)| h == hash) {
-        state.wanted = None;
     }
 }

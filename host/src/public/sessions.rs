@@ -235,7 +235,7 @@ async fn stream_pricing(
     let mut events = state.pricer.subscribe(&id);
     let session =
         state.store.session(&id).await?.ok_or(ApiError::NotFound("configuration session"))?;
-    state.pricer.resume_if_orphaned(&session);
+    state.pricer.resume_if_orphaned(&session).await?;
     let resume_from = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
