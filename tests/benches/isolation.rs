@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use winfactor_tests::bench::{StealMeter, percentile, process_cpu_seconds};
+use winfactor_tests::bench::{StealMeter, open_loop, percentile, process_cpu_seconds};
 use winfactor_tests::{Backend, TestApp, postgres_admin_url};
 
 /// The demo's offered rate, changes per second, and how long each phase lasts.
@@ -82,28 +82,19 @@ fn body(session: &Value, width: u64) -> Value {
 /// and how many changes were not priced by the demo's plugin (`confirmed/plugin`).
 async fn demo_load(app: &TestApp, sessions: &[Value], phase: u64) -> (Vec<Duration>, usize) {
     let client = reqwest::Client::new();
-    let total = RATE * PHASE.as_secs();
-    let start = tokio::time::Instant::now() + Duration::from_millis(50);
-    let mut tasks = Vec::with_capacity(total as usize);
-    for n in 0..total {
-        let scheduled = start + Duration::from_micros(n * 1_000_000 / RATE);
+    let answers = open_loop(RATE, PHASE, |n| {
         let session = &sessions[n as usize % sessions.len()];
         let (url, body) = (change_url(app, session), body(session, width(phase * 7 + n)));
         let client = client.clone();
-        tasks.push(tokio::spawn(async move {
-            tokio::time::sleep_until(scheduled).await;
+        async move {
             let answer: Value =
                 client.put(url).json(&body).send().await.unwrap().json().await.unwrap();
-            let priced = answer["status"] == "confirmed" && answer["source"] == "plugin";
-            (scheduled.elapsed(), priced)
-        }));
-    }
-    let (mut latencies, mut unpriced) = (Vec::with_capacity(tasks.len()), 0);
-    for task in tasks {
-        let (latency, priced) = task.await.unwrap();
-        latencies.push(latency);
-        unpriced += usize::from(!priced);
-    }
+            answer["status"] == "confirmed" && answer["source"] == "plugin"
+        }
+    })
+    .await;
+    let unpriced = answers.iter().filter(|(_, priced)| !priced).count();
+    let mut latencies: Vec<Duration> = answers.into_iter().map(|(latency, _)| latency).collect();
     latencies.sort();
     (latencies, unpriced)
 }

@@ -5,11 +5,44 @@
 //! "steals" CPU time and every latency swings by integer factors; each benchmark prints the
 //! steal it saw, so a figure can be told from a bad moment.
 
+use std::future::Future;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// The `p` quantile (0.0–1.0) of sorted samples.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Offered load at a fixed rate (open loop): `change(n)` is started at `start + n / rate`
+/// for `duration`, whatever the earlier ones are doing, so a stall shows in the latencies
+/// instead of slowing the load down. Answers each change's latency — from its *scheduled*
+/// time to the end of its future — with what the future answered, in schedule order.
+pub async fn open_loop<F, Fut, T>(rate: u64, duration: Duration, change: F) -> Vec<(Duration, T)>
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let total = (rate as f64 * duration.as_secs_f64()) as u64;
+    let start = Instant::now() + Duration::from_millis(50);
+    let tasks: Vec<_> = (0..total)
+        .map(|n| {
+            let scheduled = start + Duration::from_micros(n * 1_000_000 / rate);
+            let change = change(n);
+            tokio::spawn(async move {
+                tokio::time::sleep_until(scheduled).await;
+                let answer = change.await;
+                (scheduled.elapsed(), answer)
+            })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        answers.push(task.await.expect("a change of the load"));
+    }
+    answers
 }
 
 /// CPU seconds this process has used (user + system), from `/proc/self/stat`.

@@ -72,6 +72,12 @@ impl SseClient {
             .expect("the stream is open")
     }
 
+    /// The next event, or `None` once the stream has ended (for loads that read many
+    /// streams without a deadline per event).
+    pub async fn recv(&mut self) -> Option<SseEvent> {
+        self.events.recv().await
+    }
+
     /// Skips events until one satisfies `wanted` (panics after `within`).
     pub async fn until(
         &mut self,

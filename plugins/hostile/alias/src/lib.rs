@@ -56,7 +56,10 @@ extern "C" fn price(_request: *mut u8) -> *mut u8 {
         })
         .collect();
     let rows = Box::leak(rows.into_boxed_slice());
-    let answer =
-        Box::leak(Box::new(Answer { discriminant: 0, rows: rows.as_ptr() as u32, count: ROWS as u32 }));
+    let answer = Box::leak(Box::new(Answer {
+        discriminant: 0,
+        rows: rows.as_ptr() as u32,
+        count: ROWS as u32,
+    }));
     (answer as *mut Answer).cast()
 }
