@@ -5,11 +5,19 @@
 //! shape the answer; the scheduled jobs call the same use cases.
 //!
 //! - [`events`] — the typed `data` of every event the use cases emit
+//! - [`quotes`] — create a quote, replace or revise its items, auto-fill it; its PDF
+//! - [`quote_sending`] — send a quote: `quote.sent` and the mail, mail after commit
+//! - [`customer_quotes`] — the customer's side: first view, accept, reject
+//! - [`quote_expiry`] — `quote.expiring_soon` and `quote.expired`
 //!
 //! Failures are [`Error`]s, which name what went wrong in the domain's terms; the HTTP
 //! edge maps them to status codes.
 
+pub mod customer_quotes;
 pub mod events;
+pub mod quote_expiry;
+pub mod quote_sending;
+pub mod quotes;
 
 /// Why a use case did not happen.
 #[derive(Debug, thiserror::Error)]
