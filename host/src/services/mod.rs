@@ -9,15 +9,19 @@
 //! - [`quote_sending`] — send a quote: `quote.sent` and the mail, mail after commit
 //! - [`customer_quotes`] — the customer's side: first view, accept, reject
 //! - [`quote_expiry`] — `quote.expiring_soon` and `quote.expired`
+//! - [`submissions`] — submit a configuration session with its frozen price
+//! - [`leads`] — contact-form intake
 //!
 //! Failures are [`Error`]s, which name what went wrong in the domain's terms; the HTTP
 //! edge maps them to status codes.
 
 pub mod customer_quotes;
 pub mod events;
+pub mod leads;
 pub mod quote_expiry;
 pub mod quote_sending;
 pub mod quotes;
+pub mod submissions;
 
 /// Why a use case did not happen.
 #[derive(Debug, thiserror::Error)]
