@@ -11,6 +11,7 @@
 //! - [`quote_expiry`] — `quote.expiring_soon` and `quote.expired`
 //! - [`submissions`] — submit a configuration session with its frozen price
 //! - [`leads`] — contact-form intake
+//! - [`webhooks`] — the signed test event
 //!
 //! Failures are [`Error`]s, which name what went wrong in the domain's terms; the HTTP
 //! edge maps them to status codes.
@@ -22,6 +23,7 @@ pub mod quote_expiry;
 pub mod quote_sending;
 pub mod quotes;
 pub mod submissions;
+pub mod webhooks;
 
 /// Why a use case did not happen.
 #[derive(Debug, thiserror::Error)]
