@@ -374,16 +374,6 @@ pub struct PricingSubmission {
     pub quote_id: Option<String>,
 }
 
-/// The `data` of a `webhook.test` event (sent directly, never through the outbox).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WebhookTest {
-    /// Always `Test event from WinFactor`.
-    pub message: &'static str,
-    /// The endpoint tested.
-    pub webhook_id: String,
-}
-
 macro_rules! payloads {
     ($($payload:ty => $event:ident),* $(,)?) => {
         $(impl Payload for $payload { const TYPE: EventType = EventType::$event; })*

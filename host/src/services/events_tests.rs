@@ -216,7 +216,4 @@ fn the_other_blocks_match() {
     };
     let old = json!({ "id": "sub_1", "customer": customer(), "notes": "n", "quoteId": "quo_1" });
     assert_eq!(serde_json::to_value(autofill).unwrap(), old);
-    let test = WebhookTest { message: "Test event from WinFactor", webhook_id: "wh_1".into() };
-    let old = json!({ "message": "Test event from WinFactor", "webhookId": "wh_1" });
-    assert_eq!(serde_json::to_value(test).unwrap(), old);
 }

@@ -166,3 +166,22 @@ pub fn frozen_pricing(submission: &Submission) -> Value {
 fn to_value(value: &impl Serialize) -> anyhow::Result<Value> {
     Ok(serde_json::to_value(value)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_customer_block_matches_its_old_json() {
+        let block = SubmittedCustomer {
+            name: "Ann",
+            email: "ann@example.com",
+            phone: None,
+            company_name: Some("Ann BV"),
+        };
+        let old = serde_json::json!({
+            "name": "Ann", "email": "ann@example.com", "phone": null, "companyName": "Ann BV",
+        });
+        assert_eq!(serde_json::to_value(block).unwrap(), old);
+    }
+}

@@ -1,13 +1,24 @@
 //! The signed test event: `webhook.test` sent to one endpoint now, outside the outbox, so
 //! an integrator sees at once whether their receiver verifies and answers.
 
-use super::events::WebhookTest;
+use serde::Serialize;
+
 use crate::clock::now_ms;
 use crate::delivery::{Response, Sender};
 use crate::events::Envelope;
 use crate::ids::new_sortable_id;
 use crate::orgs::Org;
 use crate::store::Endpoint;
+
+/// The `data` of a `webhook.test` event (sent directly, never through the outbox).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookTest {
+    /// Always `Test event from WinFactor`.
+    pub message: &'static str,
+    /// The endpoint tested.
+    pub webhook_id: String,
+}
 
 /// The event type of the test event (not one of the catalog's, never stored).
 const TEST_EVENT: &str = "webhook.test";
@@ -27,4 +38,17 @@ pub async fn send_test(
     let payload = serde_json::to_string(&envelope)?;
     let response = sender.send(endpoint, TEST_EVENT, &event_id, &payload.into(), None).await;
     Ok((event_id, response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_payload_matches_its_old_json() {
+        let test = WebhookTest { message: "Test event from WinFactor", webhook_id: "wh_1".into() };
+        let old =
+            serde_json::json!({ "message": "Test event from WinFactor", "webhookId": "wh_1" });
+        assert_eq!(serde_json::to_value(test).unwrap(), old);
+    }
 }
