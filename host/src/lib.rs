@@ -6,6 +6,8 @@
 //!   with its timeouts and caps on connections and price streams
 //! - [`api`] — REST API v1, one file per resource
 //! - [`public`] — the customer-facing API (lead form, …)
+//! - [`services`] — the use cases (submit, quote lifecycle, lead intake): each owns its
+//!   transaction and emits its typed event inside it
 //! - [`events`] — the ten event types, the envelope, `emit` into the outbox
 //! - [`delivery`] — signed at-least-once webhook delivery, SSRF guard, retries
 //! - [`pricing`] — the live pricing loop: sessions' prices, adjustments, push
@@ -38,6 +40,7 @@ pub mod plugins;
 pub mod pricing;
 pub mod public;
 pub mod server;
+pub mod services;
 pub mod store;
 pub mod urls;
 pub mod validation;

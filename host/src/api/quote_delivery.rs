@@ -4,20 +4,16 @@
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::quotes::{QuoteView, event_data, find, view};
-use crate::clock::now_ms;
-use crate::events::{self, EventType, NewEvent};
-use crate::http::AppState;
+use super::quotes::{QuoteView, find, view};
 use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
-use crate::orgs::Org;
-use crate::store::{OutboxMail, Quote};
+use crate::http::{AppState, pdf_response};
+use crate::services::{quote_sending, quotes};
 use crate::validation::FieldError;
 use crate::validation::is_email;
 
@@ -70,48 +66,9 @@ async fn send_quote(
         return Err(ApiError::Validation(errors));
     }
     let quote = find(&state, &auth.org.id, &id).await?;
-    if !matches!(quote.status.as_str(), "draft" | "sent") {
-        return Err(ApiError::conflict("quote_closed", format!("the quote is {}", quote.status)));
-    }
-    let submission = state.store.submission(&auth.org.id, &quote.submission_id).await?;
-    let customer = submission.as_ref().map(|s| s.customer.clone()).unwrap_or(Value::Null);
-    let view_url = format!("{}/public/v1/quotes/{}", state.public_url, quote.view_token);
-    let mail = OutboxMail {
-        recipients: body.recipients,
-        subject: format!("Your quote {} from {}", quote.number, auth.org.name),
-        body: format!(
-            "Hello,\n\nyour quote {} (version {}) is ready: {view_url}\n\nKind regards,\n{}",
-            quote.number, quote.version, auth.org.name
-        ),
-        quote_id: Some(quote.id.clone()),
-    };
-    // A server that is down fails the request while nothing has changed; the mail itself
-    // leaves only once the send is committed, so no customer gets a quote still a draft.
-    state.mailer.check_server().await.map_err(ApiError::MailFailed)?;
-    let mut tx = state.store.begin().await?;
-    if !tx.mark_quote_sent(&quote.id, quote.version).await? {
-        return Err(ApiError::conflict(
-            "quote_changed",
-            "the quote changed meanwhile: read it again",
-        ));
-    }
-    // With SMTP the mail is queued already claimed for this request's attempt below.
-    let lease_until = state.mailer.smtp().then(|| state.mailer.lease_end(now_ms()));
-    let queued = tx.queue_mail(&auth.org.id, &mail, quote.version, lease_until).await?;
-    let sent = Quote { status: "sent".into(), ..quote };
-    let mut data = event_data(&state.public_url, &auth.org, &sent, &customer);
-    data["urls"]["viewQuote"] = json!(view_url);
-    let event = NewEvent {
-        event_type: EventType::QuoteSent,
-        customer_locale: submission.and_then(|s| s.customer_locale),
-        data,
-        expires_at: None,
-    };
-    events::emit(&mut tx, &auth.org, event).await?;
-    tx.commit().await?;
-    if let Some(claimed) = queued {
-        crate::mail::outbox::deliver_now(state.store.clone(), state.mailer.clone(), claimed).await;
-    }
+    let (store, mailer) = (&state.store, &state.mailer);
+    quote_sending::send(store, mailer, &state.public_url, &auth.org, quote, body.recipients)
+        .await?;
     Ok(Json(view(&state, find(&state, &auth.org.id, &id).await?).await?))
 }
 
@@ -177,8 +134,7 @@ async fn prepare_quote(
     Path(id): Path<String>,
 ) -> ApiResult<Json<QuoteView>> {
     let quote = find(&state, &auth.org.id, &id).await?;
-    quote_pdf(&state, &auth.org, &quote).await?;
-    state.store.mark_quote_pdf_ready(&auth.org.id, &id).await?;
+    quotes::prepare_pdf(&state.store, &auth.org, &quote).await?;
     Ok(Json(view(&state, find(&state, &auth.org.id, &id).await?).await?))
 }
 
@@ -193,29 +149,8 @@ async fn download_quote_pdf(
     Path(id): Path<String>,
 ) -> ApiResult<axum::response::Response> {
     let quote = find(&state, &auth.org.id, &id).await?;
-    if quote.pdf_version != Some(quote.version) {
-        return Err(ApiError::conflict("pdf_not_ready", "prepare or send the quote first"));
-    }
-    Ok(pdf_response(&quote, quote_pdf(&state, &auth.org, &quote).await?))
-}
-
-/// The quote's PDF bytes.
-pub(crate) async fn quote_pdf(state: &AppState, org: &Org, quote: &Quote) -> ApiResult<Vec<u8>> {
-    Ok(crate::pdf::quote_document(&state.store, org, quote).await?)
-}
-
-/// An `application/pdf` answer named after the quote number.
-pub(crate) fn pdf_response(quote: &Quote, pdf: Vec<u8>) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let disposition = format!("inline; filename=\"{}.pdf\"", quote.number);
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-        ],
-        pdf,
-    )
-        .into_response()
+    let pdf = quotes::prepared_pdf(&state.store, &auth.org, &quote).await?;
+    Ok(pdf_response(&quote.number, pdf))
 }
 
 /// An organisation user's auto-fill: fires `pricing.calculated` (context `autofill`) for the
@@ -230,39 +165,6 @@ async fn autofill_quote(
     Path(id): Path<String>,
 ) -> ApiResult<Json<QuoteView>> {
     let quote = find(&state, &auth.org.id, &id).await?;
-    if quote.status != "draft" {
-        return Err(ApiError::conflict(
-            "quote_sent",
-            "only a draft is auto-filled: revise the quote instead",
-        ));
-    }
-    let submission = state
-        .store
-        .submission(&auth.org.id, &quote.submission_id)
-        .await?
-        .ok_or(ApiError::NotFound("submission"))?;
-    let session = state
-        .store
-        .session(&submission.session_id)
-        .await?
-        .ok_or(ApiError::NotFound("configuration session"))?;
-    let template = state
-        .store
-        .template(&auth.org.id, &submission.template_id)
-        .await?
-        .ok_or(ApiError::NotFound("template"))?;
-    let context = json!({ "id": submission.id, "customer": submission.customer, "notes": submission.notes, "quoteId": quote.id });
-    let request = crate::pricing::session_request(
-        &auth.org,
-        &session,
-        &template,
-        &submission.configuration,
-        crate::catalog::PricingContext::Autofill,
-    )
-    .with_submission(context);
-    let (pricing, _) = state.pricer.price_for_autofill(&auth.org, &session, request).await?;
-    let mut tx = state.store.begin().await?;
-    tx.replace_quote_items(&quote, &pricing).await?;
-    tx.commit().await?;
+    quotes::autofill(&state.store, &state.pricer, &auth.org, &quote).await?;
     Ok(Json(view(&state, find(&state, &auth.org.id, &id).await?).await?))
 }

@@ -14,18 +14,14 @@ use crate::catalog::LineItem;
 use crate::catalog::breakdown::{LineItemInput, price_line_items};
 use crate::catalog::money;
 use crate::clock::{now_ms, parse_instant};
-use crate::events::{self, EventType, NewEvent};
 use crate::http::AppState;
 use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query, nullable};
 use crate::http::pagination::{decode_cursor, next_cursor, page_limit};
-use crate::ids::{new_id, random_alphanumeric};
-use crate::orgs::{Org, currency_symbol};
+use crate::orgs::currency_symbol;
+use crate::services::quotes::{self, NewQuote};
 use crate::store::{Quote, Submission};
-
-/// Default validity of a new quote.
-pub const DEFAULT_VALIDITY_MS: i64 = 30 * 86_400_000;
 
 /// Routes of this resource.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -119,36 +115,6 @@ pub(crate) async fn view(state: &AppState, quote: Quote) -> ApiResult<QuoteView>
     })
 }
 
-/// The `quote`/`customer`/`lineItems`/`urls` blocks the quote events carry.
-pub(crate) fn event_data(public_url: &str, org: &Org, quote: &Quote, customer: &Value) -> Value {
-    json!({
-        "quote": {
-            "id": quote.id,
-            "number": quote.number,
-            "version": quote.version,
-            "status": quote.status,
-            "total": money_value(quote.pricing.subtotal),
-            "currency": quote.currency,
-            "currencySymbol": org.currency_symbol(),
-            "validUntil": quote.valid_until,
-            "reference": quote.reference,
-        },
-        "customer": customer,
-        "lineItems": quote.pricing.line_items,
-        "urls": {
-            "quoteDetail": format!("{public_url}/api/v1/quotes/{}", quote.id),
-            "submissionDetail": format!("{public_url}/api/v1/submissions/{}", quote.submission_id),
-        },
-    })
-}
-
-/// A decimal as the JSON number the catalog shows.
-fn money_value(amount: rust_decimal::Decimal) -> Value {
-    #[derive(Serialize)]
-    struct Amount(#[serde(with = "money")] rust_decimal::Decimal);
-    serde_json::to_value(Amount(amount)).unwrap_or_default()
-}
-
 /// A new draft quote.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -199,41 +165,14 @@ async fn create_quote(
         .ok_or(ApiError::NotFound("submission"))?;
     check_reference(body.reference.as_deref())?;
     let valid_until = valid_until(body.valid_until.as_ref())?;
-    let pricing = match body.line_items {
-        Some(items) => price_line_items(items, &auth.org.currency, "lineItems")
-            .map_err(ApiError::Validation)?,
-        None => submission.pricing.clone(),
-    };
-    let now = now_ms();
-    let year = time::OffsetDateTime::now_utc().year();
-    let mut tx = state.store.begin().await?;
-    let quote = Quote {
-        id: new_id("quo"),
-        org_id: auth.org.id.clone(),
-        submission_id: submission.id.clone(),
-        number: tx.next_quote_number(&auth.org.id, year).await?,
-        status: "draft".into(),
-        version: 1,
-        currency: auth.org.currency.clone(),
-        reference: body.reference,
-        valid_until: valid_until.unwrap_or(now + DEFAULT_VALIDITY_MS),
-        external_ref: None,
-        view_token: format!("qv_{}", random_alphanumeric(32)),
-        sent_at: None,
-        pdf_version: None,
-        pricing,
-        created_at: now,
-        updated_at: now,
-    };
-    tx.insert_quote(&quote).await?;
-    let event = NewEvent {
-        event_type: EventType::QuoteCreated,
-        customer_locale: submission.customer_locale.clone(),
-        data: event_data(&state.public_url, &auth.org, &quote, &submission.customer),
-        expires_at: None,
-    };
-    events::emit(&mut tx, &auth.org, event).await?;
-    tx.commit().await?;
+    let pricing = body
+        .line_items
+        .map(|items| price_line_items(items, &auth.org.currency, "lineItems"))
+        .transpose()
+        .map_err(ApiError::Validation)?;
+    let new = NewQuote { pricing, reference: body.reference, valid_until };
+    let quote =
+        quotes::create(&state.store, &state.public_url, &auth.org, &submission, new).await?;
     Ok((StatusCode::CREATED, Json(view(&state, quote).await?)))
 }
 
@@ -391,20 +330,6 @@ async fn replace_line_items(
     let quote = find(&state, &auth.org.id, &id).await?;
     let pricing = price_line_items(body.line_items, &quote.currency, "lineItems")
         .map_err(ApiError::Validation)?;
-    let mut tx = state.store.begin().await?;
-    match (quote.status.as_str(), body.revise) {
-        ("draft", false) => tx.replace_quote_items(&quote, &pricing).await?,
-        ("draft" | "sent", true) => tx.revise_quote(&quote, &pricing).await?,
-        ("sent", false) => {
-            return Err(ApiError::conflict(
-                "quote_sent",
-                "the quote was sent: pass \"revise\": true for a new version",
-            ));
-        }
-        (status, _) => {
-            return Err(ApiError::conflict("quote_closed", format!("the quote is {status}")));
-        }
-    }
-    tx.commit().await?;
+    quotes::replace_line_items(&state.store, &quote, &pricing, body.revise).await?;
     Ok(Json(view(&state, find(&state, &auth.org.id, &id).await?).await?))
 }

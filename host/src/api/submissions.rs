@@ -16,7 +16,7 @@ use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query, nullable};
 use crate::http::pagination::{decode_cursor, next_cursor, page_limit};
-use crate::public::sessions::frozen_pricing;
+use crate::services::submissions::frozen_pricing;
 use crate::store::Submission;
 
 /// Routes of this resource.

@@ -6,19 +6,19 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::clock::{now_ms, parse_instant};
 use crate::delivery::{filters, signing, ssrf};
-use crate::events::{Envelope, EventType};
+use crate::events::EventType;
 use crate::http::AppState;
 use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, nullable, optional_json};
-use crate::ids::new_sortable_id;
+use crate::services::webhooks::send_test;
 use crate::store::{Endpoint, EndpointChanges, NewEndpoint};
 use crate::validation::FieldError;
 
@@ -339,12 +339,7 @@ async fn test_webhook(
     Path(id): Path<String>,
 ) -> ApiResult<Json<TestResult>> {
     let endpoint = find(&state, &auth.org.id, &id).await?;
-    let event_id = new_sortable_id("evt");
-    let data = json!({ "message": "Test event from WinFactor", "webhookId": endpoint.id });
-    let envelope = Envelope::new(&auth.org, "webhook.test", None, &data, now_ms());
-    let payload = serde_json::to_string(&envelope).map_err(anyhow::Error::from)?;
-    let response =
-        state.sender.send(&endpoint, "webhook.test", &event_id, &payload.into(), None).await;
+    let (event_id, response) = send_test(&state.sender, &auth.org, &endpoint).await?;
     Ok(Json(TestResult {
         delivered: response.is_success(),
         event_id,

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::body_deadline::BodyTimedOut;
+use crate::services;
 use crate::validation::FieldError;
 
 /// Everything that can go wrong at the HTTP edge.
@@ -168,6 +169,17 @@ impl From<PathRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         Self::InvalidRequest(rejection.body_text())
+    }
+}
+
+impl From<services::Error> for ApiError {
+    fn from(err: services::Error) -> Self {
+        match err {
+            services::Error::NotFound(what) => Self::NotFound(what),
+            services::Error::Conflict { code, message } => Self::Conflict { code, message },
+            services::Error::MailFailed(reason) => Self::MailFailed(reason),
+            services::Error::Internal(err) => Self::Internal(err),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The HTTP edge shared by the REST API ([`crate::api`]) and the customer-facing API
 //! ([`crate::public`]): the state every handler reaches, THE error type with its one status
 //! mapping, the extractors (JSON, path, query; API-key authentication), idempotency,
-//! input hygiene, pagination, and what bounds requests and streams.
+//! input hygiene, pagination, what bounds requests and streams, and the PDF answer.
 
 pub mod auth;
 pub mod body_deadline;
@@ -15,3 +15,17 @@ pub mod slots;
 mod state;
 
 pub use state::AppState;
+
+/// An inline `application/pdf` answer named after the quote `number`.
+pub fn pdf_response(number: &str, pdf: Vec<u8>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let disposition = format!("inline; filename=\"{number}.pdf\"");
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        pdf,
+    )
+        .into_response()
+}

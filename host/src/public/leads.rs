@@ -1,28 +1,21 @@
-//! `POST /public/v1/orgs/{orgSlug}/leads`: the public contact form. Stores the lead and
-//! emits `lead.created` in the same transaction.
+//! `POST /public/v1/orgs/{orgSlug}/leads`: the public contact form, validated and
+//! rate-limited here, taken in by [`crate::services::leads`].
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::clock::now_ms;
-use crate::events::{self, EventType, NewEvent};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
-use crate::ids::new_id;
-use crate::store::{Lead, LeadStatus};
+use crate::services::leads::{self, NewLead};
 use crate::validation::FieldError;
 use crate::validation::is_email;
-
-/// Characters of the message kept in `messagePreview` before the ellipsis.
-pub const PREVIEW_CHARS: usize = 72;
 
 /// Routes of this resource.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -69,15 +62,6 @@ impl LeadForm {
     }
 }
 
-/// The first [`PREVIEW_CHARS`] characters of a message, with `...` when cut.
-pub fn message_preview(message: &str) -> String {
-    if message.chars().count() <= PREVIEW_CHARS + 3 {
-        return message.to_owned();
-    }
-    let cut: String = message.chars().take(PREVIEW_CHARS).collect();
-    format!("{}...", cut.trim_end())
-}
-
 /// The customer's language from `Accept-Language` (`nl-BE,nl;q=0.9` → `nl`).
 pub fn customer_locale(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
@@ -103,53 +87,13 @@ async fn create_lead(
     if !state.lead_limiter.allow(client.ip()) {
         return Err(ApiError::RateLimited);
     }
-    let now = now_ms();
-    let lead = Lead {
-        id: new_id("lead"),
-        name: form.name.trim().to_owned(),
-        email: form.email.trim().to_owned(),
-        phone: form.phone.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()),
+    let new = NewLead {
+        name: form.name,
+        email: form.email,
+        phone: form.phone,
         message: form.message,
-        status: LeadStatus::New,
-        created_at: now,
-        updated_at: now,
+        locale: customer_locale(&headers),
     };
-    let data = json!({
-        "lead": { "id": lead.id, "createdAt": lead.created_at },
-        "contact": {
-            "name": lead.name,
-            "email": lead.email,
-            "phone": lead.phone,
-            "message": lead.message,
-            "messagePreview": message_preview(&lead.message),
-        },
-        "urls": { "leadsPage": format!("{}/api/v1/leads?status=new", state.public_url) },
-    });
-    let event = NewEvent {
-        event_type: EventType::LeadCreated,
-        customer_locale: Some(customer_locale(&headers).unwrap_or_else(|| org.locale.clone())),
-        data,
-        expires_at: None,
-    };
-    let mut tx = state.store.begin().await?;
-    tx.insert_lead(&org.id, &lead).await?;
-    events::emit(&mut tx, &org, event).await?;
-    tx.commit().await?;
+    let lead = leads::intake(&state.store, &state.public_url, &org, new).await?;
     Ok((StatusCode::CREATED, Json(LeadCreated { id: lead.id })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn preview_matches_the_catalog_example() {
-        let message =
-            "I am interested in custom sliding doors for my showroom. Can you provide a quote?";
-        assert_eq!(
-            message_preview(message),
-            "I am interested in custom sliding doors for my showroom. Can you provide..."
-        );
-        assert_eq!(message_preview("Short note."), "Short note.");
-    }
 }

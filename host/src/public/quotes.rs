@@ -13,13 +13,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::quotes::event_data;
 use crate::clock::{iso8601, now_ms};
-use crate::events::{self, EventType, NewEvent};
-use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
+use crate::http::{AppState, pdf_response};
 use crate::orgs::{Org, currency_symbol};
+use crate::services::customer_quotes::{self, CustomerQuote, Decision};
+use crate::services::events::{Acceptance, Rejection, Visitor};
 use crate::store::Quote;
 
 /// Routes of this resource.
@@ -31,40 +31,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(download_pdf))
 }
 
-struct Visitor {
-    ip: String,
-    user_agent: Option<String>,
-}
-
-impl Visitor {
-    fn new(client: SocketAddr, headers: &HeaderMap) -> Self {
-        let user_agent =
-            headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Self { ip: client.ip().to_string(), user_agent }
-    }
-}
-
-async fn load(state: &AppState, token: &str) -> ApiResult<(Quote, Org, Value, Option<String>)> {
-    let quote = state.store.quote_by_view_token(token).await?.ok_or(ApiError::NotFound("quote"))?;
-    let org = state.store.org(&quote.org_id).await?.ok_or(ApiError::NotFound("quote"))?;
-    let submission = state.store.submission(&org.id, &quote.submission_id).await?;
-    let locale = submission.as_ref().and_then(|s| s.customer_locale.clone());
-    let customer = submission.map(|s| s.customer).unwrap_or(Value::Null);
-    Ok((quote, org, customer, locale))
-}
-
-/// Emits a quote event for the customer's action in `tx`.
-async fn emit(
-    tx: &mut crate::store::Tx,
-    state: &AppState,
-    (quote, org, customer, locale): (&Quote, &Org, &Value, Option<String>),
-    event_type: EventType,
-    block: (&str, Value),
-) -> anyhow::Result<()> {
-    let mut data = event_data(&state.public_url, org, quote, customer);
-    data[block.0] = block.1;
-    let event = NewEvent { event_type, customer_locale: locale, data, expires_at: None };
-    events::emit(tx, org, event).await.map(|_| ())
+/// Who is on the page: the client's address and `User-Agent`.
+fn visitor(client: SocketAddr, headers: &HeaderMap) -> Visitor {
+    let user_agent =
+        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    Visitor { ip_address: client.ip().to_string(), user_agent }
 }
 
 /// The customer's quote page (HTML, or JSON on `Accept: application/json`); the first view
@@ -78,21 +49,10 @@ async fn view_quote(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
-    let (quote, org, customer, locale) = load(&state, &token).await?;
-    let visitor = Visitor::new(client, &headers);
-    let mut tx = state.store.begin().await?;
-    if tx.mark_quote_viewed(&quote.id).await? {
-        let view = json!({ "viewedAt": now_ms(), "ipAddress": visitor.ip, "userAgent": visitor.user_agent });
-        emit(
-            &mut tx,
-            &state,
-            (&quote, &org, &customer, locale),
-            EventType::QuoteViewed,
-            ("view", view),
-        )
-        .await?;
-    }
-    tx.commit().await?;
+    let shown = customer_quotes::by_view_token(&state.store, &token).await?;
+    let visitor = visitor(client, &headers);
+    customer_quotes::record_view(&state.store, &state.public_url, &shown, visitor).await?;
+    let CustomerQuote { quote, org, customer, .. } = shown;
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -125,12 +85,9 @@ async fn download_pdf(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
-    let (quote, org, _, _) = load(&state, &token).await?;
-    if quote.sent_at.is_none() {
-        return Err(ApiError::NotFound("quote"));
-    }
-    let pdf = crate::api::quote_delivery::quote_pdf(&state, &org, &quote).await?;
-    Ok(crate::api::quote_delivery::pdf_response(&quote, pdf))
+    let shown = customer_quotes::by_view_token(&state.store, &token).await?;
+    let pdf = customer_quotes::pdf(&state.store, &shown).await?;
+    Ok(pdf_response(&shown.quote.number, pdf))
 }
 
 /// Acceptance.
@@ -165,12 +122,12 @@ async fn accept_quote(
     if body.name.trim().is_empty() || body.name.len() > 200 {
         return Err(ApiError::invalid_field("name", "1 to 200 characters"));
     }
-    let visitor = Visitor::new(client, &headers);
-    let acceptance = json!({
-        "acceptedAt": now_ms(), "acceptedByName": body.name.trim(),
-        "ipAddress": visitor.ip, "userAgent": visitor.user_agent,
-    });
-    decide(&state, &token, "accepted", EventType::QuoteAccepted, ("acceptance", acceptance)).await
+    let acceptance = Acceptance {
+        accepted_at: now_ms(),
+        accepted_by_name: body.name.trim().to_owned(),
+        visitor: visitor(client, &headers),
+    };
+    decide(&state, &token, Decision::Accept(acceptance)).await
 }
 
 /// Reject the quote (once, while sent and valid); emits `quote.rejected`.
@@ -189,34 +146,18 @@ async fn reject_quote(
     if body.reason.as_ref().is_some_and(|r| r.len() > 2000) {
         return Err(ApiError::invalid_field("reason", "at most 2000 characters"));
     }
-    let visitor = Visitor::new(client, &headers);
-    let rejection = json!({
-        "rejectedAt": now_ms(), "reason": body.reason,
-        "ipAddress": visitor.ip, "userAgent": visitor.user_agent,
-    });
-    decide(&state, &token, "rejected", EventType::QuoteRejected, ("rejection", rejection)).await
+    let rejection = Rejection {
+        rejected_at: now_ms(),
+        reason: body.reason,
+        visitor: visitor(client, &headers),
+    };
+    decide(&state, &token, Decision::Reject(rejection)).await
 }
 
-async fn decide(
-    state: &AppState,
-    token: &str,
-    status: &str,
-    event_type: EventType,
-    block: (&str, Value),
-) -> ApiResult<axum::Json<Value>> {
-    let (quote, org, customer, locale) = load(state, token).await?;
-    let mut tx = state.store.begin().await?;
-    if !tx.decide_quote(&quote.id, status, &block.1).await? {
-        let why = if quote.status == "sent" { "expired".to_owned() } else { quote.status.clone() };
-        return Err(ApiError::conflict(
-            "quote_not_open",
-            format!("this quote can no longer be decided ({why})"),
-        ));
-    }
-    let decided = Quote { status: status.to_owned(), ..quote };
-    emit(&mut tx, state, (&decided, &org, &customer, locale), event_type, block).await?;
-    tx.commit().await?;
-    Ok(axum::Json(json!({ "number": decided.number, "status": status })))
+/// Decides the quote and answers its number and new status.
+async fn decide(state: &AppState, token: &str, decision: Decision) -> ApiResult<axum::Json<Value>> {
+    let decided = customer_quotes::decide(&state.store, &state.public_url, token, decision).await?;
+    Ok(axum::Json(json!({ "number": decided.number, "status": decided.status })))
 }
 
 /// Escapes text for HTML.

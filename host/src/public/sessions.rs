@@ -9,24 +9,22 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::leads::customer_locale;
+use crate::catalog::Configuration;
 use crate::catalog::SessionPricing;
-use crate::catalog::{Configuration, Template};
-use crate::clock::now_ms;
-use crate::events::{self, EventType, NewEvent};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::http::slots::Full;
-use crate::ids::new_id;
-use crate::orgs::Org;
-use crate::store::{ContactDetails, Session, Submission};
+use crate::services::submissions::{
+    self, Customer, NewSubmission, frozen_pricing, org_and_template,
+};
+use crate::store::Session;
 use crate::validation::FieldError;
 use crate::validation::is_email;
 
@@ -92,27 +90,6 @@ impl SessionView {
             submission_id: session.submission_id,
         }
     }
-}
-
-async fn session_org_template(state: &AppState, id: &str) -> ApiResult<(Session, Org, Template)> {
-    let session =
-        state.store.session(id).await?.ok_or(ApiError::NotFound("configuration session"))?;
-    let (org, template) = org_and_template(state, &session).await?;
-    Ok((session, org, template))
-}
-
-async fn org_and_template(state: &AppState, session: &Session) -> ApiResult<(Org, Template)> {
-    let org = state
-        .store
-        .org(&session.org_id)
-        .await?
-        .ok_or(ApiError::NotFound("configuration session"))?;
-    let template = state
-        .store
-        .template(&org.id, &session.template_id)
-        .await?
-        .ok_or(ApiError::NotFound("template"))?;
-    Ok((org, template))
 }
 
 /// Open a configuration session on a template of the organisation.
@@ -181,7 +158,7 @@ async fn update_configuration(
     let not_found = || ApiError::NotFound("configuration session");
     // Started from this process's latest view of the session, which the write checks.
     let mut session = state.store.recent_session(&id).await?.ok_or_else(not_found)?;
-    let (org, template) = org_and_template(&state, &session).await?;
+    let (org, template) = org_and_template(&state.store, &session).await?;
     let submitted = || ApiError::conflict("already_submitted", "this session has been submitted");
     if session.submission_id.is_some() {
         return Err(submitted());
@@ -275,20 +252,6 @@ fn pricing_event(seq: i64, pricing: &SessionPricing) -> Event {
         .unwrap_or_else(|_| Event::default().event("pricing").id(seq.to_string()))
 }
 
-/// The customer's details.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Customer {
-    /// Full name.
-    pub name: String,
-    /// Email (the contact's key).
-    pub email: String,
-    /// Phone.
-    pub phone: Option<String>,
-    /// Company.
-    pub company_name: Option<String>,
-}
-
 /// A submission.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -354,92 +317,18 @@ async fn submit_session(
     Json(body): Json<SubmitSession>,
 ) -> ApiResult<(StatusCode, Json<SubmissionReceipt>)> {
     body.validate()?;
-    let (session, org, template) = session_org_template(&state, &id).await?;
-    if session.submission_id.is_some() {
-        return Err(ApiError::conflict("already_submitted", "this session has been submitted"));
-    }
-    let submission_id = new_id("sub");
-    let customer = body.customer;
-    let preview = json!({ "id": submission_id, "customer": customer, "notes": body.notes });
-    let request = crate::pricing::session_request(
-        &org,
-        &session,
-        &template,
-        &session.configuration,
-        crate::catalog::PricingContext::Submission,
-    )
-    .with_submission(preview);
-    let (pricing, source) = state.pricer.price_for_submission(&org, &session, request).await?;
-    let now = now_ms();
-    let locale = customer_locale(&headers);
-    let mut tx = state.store.begin().await?;
-    let details = ContactDetails {
-        email: customer.email.clone(),
-        name: customer.name.trim().to_owned(),
-        phone: customer.phone.clone(),
-        company_name: customer.company_name.clone(),
-        external_ref: None,
-    };
-    let contact = tx.upsert_contact(&org.id, &details, true).await?;
-    let submission = Submission {
-        id: submission_id,
-        org_id: org.id.clone(),
-        session_id: session.id.clone(),
-        template_id: template.id.clone(),
-        contact_id: contact.id,
-        customer: json!({
-            "name": details.name, "email": details.email.trim(), "phone": customer.phone,
-            "companyName": customer.company_name,
-        }),
-        customer_locale: locale.clone(),
+    let new = NewSubmission {
+        customer: body.customer,
         notes: body.notes,
-        unit_amount: body.unit_amount.unwrap_or(1),
-        configuration: session.configuration.clone(),
-        config_hash: session.config_hash.clone(),
-        pricing,
-        pricing_source: source,
-        external_ref: None,
-        latest_quote_id: None,
-        created_at: now,
-        updated_at: now,
+        unit_amount: body.unit_amount,
+        locale: customer_locale(&headers),
     };
-    if !tx.mark_session_submitted(&session.id, &submission.id).await? {
-        return Err(ApiError::conflict("already_submitted", "this session has been submitted"));
-    }
-    tx.insert_submission(&submission).await?;
-    let frozen = frozen_pricing(&submission);
-    let data = json!({
-        "submission": { "id": submission.id, "createdAt": submission.created_at },
-        "customer": submission.customer,
-        "template": { "id": template.id, "name": template.name, "slug": template.slug },
-        "configuration": {
-            "width": submission.configuration.width,
-            "height": submission.configuration.height,
-            "unitAmount": submission.unit_amount,
-            "componentCount": submission.configuration.components.len(),
-        },
-        "pricing": frozen,
-        "urls": { "submissionDetail": format!("{}/api/v1/submissions/{}", state.public_url, submission.id) },
-    });
-    let event = NewEvent {
-        event_type: EventType::SubmissionCreated,
-        customer_locale: Some(locale.unwrap_or_else(|| org.locale.clone())),
-        data,
-        expires_at: None,
-    };
-    events::emit(&mut tx, &org, event).await?;
-    tx.commit().await?;
+    let submission =
+        submissions::submit(&state.store, &state.pricer, &state.public_url, &id, new).await?;
     let receipt = SubmissionReceipt {
+        pricing: frozen_pricing(&submission),
         id: submission.id,
         config_hash: submission.config_hash,
-        pricing: frozen,
     };
     Ok((StatusCode::CREATED, Json(receipt)))
-}
-
-/// `{source, currency, subtotal, lineItems}` of a submission's frozen price.
-pub fn frozen_pricing(submission: &Submission) -> serde_json::Value {
-    let mut value = serde_json::to_value(&submission.pricing).unwrap_or_default();
-    value["source"] = json!(submission.pricing_source);
-    value
 }
