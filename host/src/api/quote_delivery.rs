@@ -11,12 +11,12 @@ use utoipa_axum::routes;
 
 use super::quotes::{QuoteView, event_data, find, view};
 use crate::clock::now_ms;
-use crate::events::{self, EventType, NewEvent};
 use crate::http::AppState;
 use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::orgs::Org;
+use crate::outbox::{self, EventType, NewEvent};
 use crate::store::{OutboxMail, Quote};
 use crate::validation::FieldError;
 use crate::validation::is_email;
@@ -107,7 +107,7 @@ async fn send_quote(
         data,
         expires_at: None,
     };
-    events::emit(&mut tx, &auth.org, event).await?;
+    outbox::emit(&mut tx, &auth.org, event).await?;
     tx.commit().await?;
     if let Some(claimed) = queued {
         crate::mail::outbox::deliver_now(state.store.clone(), state.mailer.clone(), claimed).await;

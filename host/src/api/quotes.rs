@@ -14,7 +14,6 @@ use crate::catalog::LineItem;
 use crate::catalog::breakdown::{LineItemInput, price_line_items};
 use crate::catalog::money;
 use crate::clock::{now_ms, parse_instant};
-use crate::events::{self, EventType, NewEvent};
 use crate::http::AppState;
 use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
@@ -22,6 +21,7 @@ use crate::http::extract::{Json, Path, Query, nullable};
 use crate::http::pagination::{decode_cursor, next_cursor, page_limit};
 use crate::ids::{new_id, random_alphanumeric};
 use crate::orgs::{Org, currency_symbol};
+use crate::outbox::{self, EventType, NewEvent};
 use crate::store::{Quote, Submission};
 
 /// Default validity of a new quote.
@@ -232,7 +232,7 @@ async fn create_quote(
         data: event_data(&state.public_url, &auth.org, &quote, &submission.customer),
         expires_at: None,
     };
-    events::emit(&mut tx, &auth.org, event).await?;
+    outbox::emit(&mut tx, &auth.org, event).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view(&state, quote).await?)))
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::delivery::{DeliveryConfig, RetrySchedule};
 use crate::mail;
+use crate::outbox::{DeliveryConfig, RetrySchedule};
 use crate::plugins::PluginLimits;
 use crate::server::connections::ConnectionLimits;
 

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::api::quotes::event_data;
 use crate::clock::now_ms;
-use crate::events::{self, EventType, NewEvent};
+use crate::outbox::{self, EventType, NewEvent};
 use crate::store::{Quote, Store};
 
 /// How far ahead the expiring-soon notice looks.
@@ -60,7 +60,7 @@ async fn notify(
     let mut data = event_data(public_url, &org, &shown, &customer);
     data["expiry"] = expiry;
     let locale = submission.and_then(|s| s.customer_locale);
-    events::emit(
+    outbox::emit(
         &mut tx,
         &org,
         NewEvent { event_type, customer_locale: locale, data, expires_at: None },

@@ -12,11 +12,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::clock::now_ms;
-use crate::events::{self, EventType, NewEvent};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::ids::new_id;
+use crate::outbox::{self, EventType, NewEvent};
 use crate::store::{Lead, LeadStatus};
 use crate::validation::FieldError;
 use crate::validation::is_email;
@@ -133,7 +133,7 @@ async fn create_lead(
     };
     let mut tx = state.store.begin().await?;
     tx.insert_lead(&org.id, &lead).await?;
-    events::emit(&mut tx, &org, event).await?;
+    outbox::emit(&mut tx, &org, event).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(LeadCreated { id: lead.id })))
 }

@@ -15,11 +15,11 @@ use utoipa_axum::routes;
 
 use crate::api::quotes::event_data;
 use crate::clock::{iso8601, now_ms};
-use crate::events::{self, EventType, NewEvent};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::orgs::{Org, currency_symbol};
+use crate::outbox::{self, EventType, NewEvent};
 use crate::store::Quote;
 
 /// Routes of this resource.
@@ -64,7 +64,7 @@ async fn emit(
     let mut data = event_data(&state.public_url, org, quote, customer);
     data[block.0] = block.1;
     let event = NewEvent { event_type, customer_locale: locale, data, expires_at: None };
-    events::emit(tx, org, event).await.map(|_| ())
+    outbox::emit(tx, org, event).await.map(|_| ())
 }
 
 /// The customer's quote page (HTML, or JSON on `Accept: application/json`); the first view

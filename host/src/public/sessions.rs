@@ -19,13 +19,13 @@ use super::leads::customer_locale;
 use crate::catalog::SessionPricing;
 use crate::catalog::{Configuration, Template};
 use crate::clock::now_ms;
-use crate::events::{self, EventType, NewEvent};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::http::slots::Full;
 use crate::ids::new_id;
 use crate::orgs::Org;
+use crate::outbox::{self, EventType, NewEvent};
 use crate::store::{ContactDetails, Session, Submission};
 use crate::validation::FieldError;
 use crate::validation::is_email;
@@ -427,7 +427,7 @@ async fn submit_session(
         data,
         expires_at: None,
     };
-    events::emit(&mut tx, &org, event).await?;
+    outbox::emit(&mut tx, &org, event).await?;
     tx.commit().await?;
     let receipt = SubmissionReceipt {
         id: submission.id,
