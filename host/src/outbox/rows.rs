@@ -78,7 +78,7 @@ pub struct DeliveryRow {
     /// Attempts made so far.
     pub attempts: i64,
     /// When the next attempt is due (pending only); while an attempt is in flight under a
-    /// lease per row, when it is retried should its worker never report (see `claims`).
+    /// lease per row, when it is retried should its worker never report (see `claim`).
     pub next_attempt_at: Option<i64>,
     /// Fast path: when the callback budget ends.
     pub expires_at: Option<i64>,
