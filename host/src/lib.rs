@@ -8,14 +8,16 @@
 //! - [`public`] — the customer-facing API (lead form, …)
 //! - [`services`] — the use cases (submit, quote lifecycle, lead intake): each owns its
 //!   transaction and emits its typed event inside it
-//! - [`events`] — the ten event types, the envelope, `emit` into the outbox
-//! - [`delivery`] — signed at-least-once webhook delivery, SSRF guard, retries
+//! - [`outbox`] — the webhook engine: the ten event types and `emit` into the outbox in the
+//!   caller's transaction, its tables' SQL, claiming, signed at-least-once delivery, SSRF
+//!   guard, retries, the delivery log
 //! - [`pricing`] — the live pricing loop: sessions' prices, adjustments, push
 //! - [`jobs`] — scheduled work (quote expiry)
 //! - [`pdf`] — the quote PDF writer
 //! - [`mail`] — outgoing mail: the outbox, SMTP after commit (when configured), retries
 //! - [`catalog`] — templates, canonical configuration, configHash, base pricing
-//! - [`store`] — all SQL (SQLite and Postgres), migrations
+//! - [`store`] — the database core (pools, transactions, migrations) and the business
+//!   resources' SQL (SQLite and Postgres)
 //! - [`orgs`] — organisations, plans, API keys
 //! - [`demo`] — the demo organisations and catalog
 //! - [`error`] — the one HTTP error type
@@ -26,15 +28,14 @@ pub mod api;
 pub mod catalog;
 pub mod clock;
 pub mod config;
-pub mod delivery;
 pub mod demo;
-pub mod events;
 pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod layering;
 pub mod mail;
 pub mod orgs;
+pub mod outbox;
 pub mod pdf;
 pub mod plugins;
 pub mod pricing;
@@ -51,9 +52,9 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::delivery::Sender;
 use crate::http::AppState;
 use crate::http::rate_limit::RateLimiter;
+use crate::outbox::Sender;
 use crate::pricing::Pricer;
 
 pub use config::Config;
@@ -104,12 +105,7 @@ pub async fn serve(
     // the graceful drain of in-flight requests can complete.
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let worker = config.worker.then(|| {
-        delivery::start_worker(
-            store.clone(),
-            sender.clone(),
-            config.delivery.clone(),
-            stopping.clone(),
-        )
+        outbox::start(store.clone(), sender.clone(), config.delivery.clone(), stopping.clone())
     });
     let scheduler = config.scheduler.then(|| {
         jobs::start(

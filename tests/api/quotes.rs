@@ -444,7 +444,7 @@ mod smtp {
         let app = TestApp::start_with(backend, |config| {
             config.smtp_url = Some(SecretUrl::new(&server.url()));
             config.mail_retry_schedule =
-                winfactor::delivery::RetrySchedule(vec![Duration::from_secs(1); 2]);
+                winfactor::outbox::RetrySchedule(vec![Duration::from_secs(1); 2]);
             config.delivery.poll_interval = Duration::from_millis(50);
         })
         .await;

@@ -20,9 +20,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 use serde_json::json;
-use winfactor::events::{EventType, NewEvent, emit};
 use winfactor::orgs::Org;
-use winfactor::store::NewEndpoint;
+use winfactor::outbox::{DeliveryLog, EventType, NewEndpoint, NewEvent, WebhookEndpoints, emit};
 use winfactor::{Config, Store, demo};
 use winfactor_tests::bench::{
     StealMeter, percentile, process_bytes_written, process_cpu_seconds, threads_cpu_seconds,
@@ -144,7 +143,7 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>) {
         events: vec!["*".into()],
         filters: None,
         enabled: true,
-        secret: winfactor::delivery::signing::generate_secret(),
+        secret: winfactor::outbox::signing::generate_secret(),
     };
     store.insert_endpoint(&org.id, &endpoint).await.unwrap();
 

@@ -491,10 +491,10 @@ pub fn pdf_text(pdf: &[u8]) -> String {
 }
 
 /// A `lead.created` event carrying `data`, for tests that emit events in their own
-/// transaction (`winfactor::events::emit`).
-pub fn lead_created(data: Value) -> winfactor::events::NewEvent {
-    winfactor::events::NewEvent {
-        event_type: winfactor::events::EventType::LeadCreated,
+/// transaction (`winfactor::outbox::emit`).
+pub fn lead_created(data: Value) -> winfactor::outbox::NewEvent {
+    winfactor::outbox::NewEvent {
+        event_type: winfactor::outbox::EventType::LeadCreated,
         customer_locale: None,
         data,
         expires_at: None,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::json;
-use winfactor::events::emit;
+use winfactor::outbox::{LaneLeases, emit};
 use winfactor_tests::signatures::{
     python_standardwebhooks_verifies, standard_signature_valid, winfactor_signature_valid,
 };
@@ -28,7 +28,7 @@ const WAIT: Duration = Duration::from_secs(10);
 
 async fn fast_app(backend: Backend) -> TestApp {
     TestApp::start_with(backend, |config| {
-        config.delivery.retry_schedule = winfactor::delivery::RetrySchedule(vec![
+        config.delivery.retry_schedule = winfactor::outbox::RetrySchedule(vec![
             Duration::from_millis(50),
             Duration::from_millis(100),
             Duration::from_millis(150),
@@ -197,7 +197,7 @@ async fn timeouts_and_retry_after_are_honoured(backend: Backend) {
 async fn gone_and_continuous_failure_disable_the_endpoint(backend: Backend) {
     let app = TestApp::start_with(backend, |config| {
         config.delivery.retry_schedule =
-            winfactor::delivery::RetrySchedule(vec![Duration::from_millis(100); 5]);
+            winfactor::outbox::RetrySchedule(vec![Duration::from_millis(100); 5]);
         config.delivery.disable_after = Duration::from_millis(250);
     })
     .await;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use winfactor::store::NewEndpoint;
+use winfactor::outbox::{NewEndpoint, WebhookEndpoints};
 use winfactor_tests::{Backend, Receiver, Reply, TestApp, backend_tests};
 
 backend_tests!(
@@ -149,7 +149,7 @@ async fn test_sends_report_the_receivers_answer(backend: Backend) {
 
 async fn recover_requeues_failures_since_a_time(backend: Backend) {
     let app = TestApp::start_with(backend, |config| {
-        config.delivery.retry_schedule = winfactor::delivery::RetrySchedule(vec![]);
+        config.delivery.retry_schedule = winfactor::outbox::RetrySchedule(vec![]);
     })
     .await;
     let receiver = Receiver::scripted(|_, _| Reply::status(502)).await;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use winfactor::events::emit;
+use winfactor::outbox::emit;
 use winfactor_tests::{Backend, Receiver, Reply, TestApp, backend_tests, lead_created};
 
 backend_tests!(

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use winfactor::store::NewEndpoint;
+use winfactor::outbox::{NewEndpoint, WebhookEndpoints};
 use winfactor::urls::SecretUrl;
 use winfactor_tests::{Backend, Proxy, Receiver, TestApp, backend_tests};
 

@@ -14,7 +14,7 @@ use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query, optional_json};
 use crate::http::pagination::{decode_cursor, next_cursor, page_limit};
-use crate::store::{AttemptRow, DeliveryRow, DeliveryStatus, EventFilter, EventRow};
+use crate::outbox::{AttemptRow, DeliveryLog, DeliveryRow, DeliveryStatus, EventFilter, EventRow};
 
 /// Routes of this resource.
 pub fn router() -> OpenApiRouter<AppState> {

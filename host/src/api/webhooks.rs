@@ -12,14 +12,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::clock::{now_ms, parse_instant};
-use crate::delivery::{filters, signing, ssrf};
-use crate::events::EventType;
 use crate::http::AppState;
 use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, nullable, optional_json};
+use crate::outbox::{
+    DeliveryLog, Endpoint, EndpointChanges, EventType, NewEndpoint, WebhookEndpoints, filters,
+    signing, ssrf,
+};
 use crate::services::webhooks::send_test;
-use crate::store::{Endpoint, EndpointChanges, NewEndpoint};
 use crate::validation::FieldError;
 
 /// Most endpoints one organisation may register.

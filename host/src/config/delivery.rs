@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::{ConfigError, Settings, duration, schedule};
-use crate::delivery::DeliveryConfig;
+use crate::outbox::DeliveryConfig;
 use crate::urls::SecretUrl;
 
 /// The delivery tuning of `settings`, defaults filled in.

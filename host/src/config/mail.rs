@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::{ConfigError, Settings, duration, schedule};
-use crate::delivery::RetrySchedule;
+use crate::outbox::RetrySchedule;
 use crate::urls::SecretUrl;
 
 /// What the mail settings resolve to (the [`super::Config`] fields `smtp_url`, `mail_*`).

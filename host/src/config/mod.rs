@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::clock::parse_duration;
-use crate::delivery::{DeliveryConfig, RetrySchedule};
+use crate::outbox::{DeliveryConfig, RetrySchedule};
 use crate::plugins::PluginLimits;
 use crate::server::connections::ConnectionLimits;
 use crate::urls::{DatabaseUrl, SecretUrl};

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::delivery::Sender;
 use crate::http::rate_limit::RateLimiter;
+use crate::outbox::Sender;
 use crate::pricing::Pricer;
 use crate::store::Store;
 

@@ -13,7 +13,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::delivery::RetrySchedule;
+use crate::outbox::RetrySchedule;
 use crate::store::OutboxMail;
 use crate::urls::SecretUrl;
 

@@ -9,7 +9,8 @@ use tokio::sync::watch;
 
 use super::{MailAttachment, Mailer, SendError};
 use crate::clock::now_ms;
-use crate::store::{ClaimedMail, MailResult, Outcome, Store};
+use crate::outbox::Outcome;
+use crate::store::{ClaimedMail, MailResult, Store};
 
 /// Mails one worker round claims (and sends concurrently).
 const BATCH: usize = 8;
@@ -107,7 +108,7 @@ async fn attachment(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delivery::RetrySchedule;
+    use crate::outbox::RetrySchedule;
 
     fn mailer(retries: &[u64]) -> Mailer {
         let schedule = RetrySchedule(retries.iter().map(|&s| Duration::from_secs(s)).collect());

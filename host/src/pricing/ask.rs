@@ -13,8 +13,8 @@ use crate::catalog::{
     Callback, Pricing, PricingContext, PricingRequest, PricingSource, PricingStatus, SessionPricing,
 };
 use crate::clock::now_ms;
-use crate::events::{self, EventType, NewEvent};
 use crate::orgs::Org;
+use crate::outbox::{self, EventType, NewEvent, WebhookEndpoints};
 use crate::plugins::PricingInput;
 use crate::store::Session;
 
@@ -228,7 +228,7 @@ impl Pricer {
             now + CALLBACK_TOKEN_TTL_MS,
         )
         .await?;
-        events::emit(&mut tx, org, event).await?;
+        outbox::emit(&mut tx, org, event).await?;
         tx.commit().await
     }
 }

@@ -13,8 +13,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalog::{LineItem, Template, money};
-use crate::events::{self, EventType, NewEvent};
 use crate::orgs::Org;
+use crate::outbox::{self, EventType, NewEvent};
 use crate::store::{Quote, Tx};
 
 /// The `data` of one event type.
@@ -37,7 +37,7 @@ pub async fn emit<P: Payload>(
         data: serde_json::to_value(payload)?,
         expires_at: None,
     };
-    events::emit(tx, org, event).await.map(|_| ())
+    outbox::emit(tx, org, event).await.map(|_| ())
 }
 
 /// The `quote`, `customer`, `lineItems` and `urls` blocks every quote event carries.

@@ -4,11 +4,9 @@
 use serde::Serialize;
 
 use crate::clock::now_ms;
-use crate::delivery::{Response, Sender};
-use crate::events::Envelope;
 use crate::ids::new_sortable_id;
 use crate::orgs::Org;
-use crate::store::Endpoint;
+use crate::outbox::{Endpoint, Envelope, Response, Sender};
 
 /// The `data` of a `webhook.test` event (sent directly, never through the outbox).
 #[derive(Debug, Serialize)]

@@ -1,9 +1,11 @@
 //! A per-process read cache of the rarely changing rows that every live price reads
-//! (organisations, templates, active plugins and who subscribes to which event type) and
-//! that every delivery claim reads (the endpoints).
+//! (organisations, templates, active plugins), and the mechanism the layers above read
+//! their own such rows through (who subscribes to which event type, the endpoints every
+//! delivery claim reads: kinds kept in their [`Attachment`](super::Attachment)s).
 //!
 //! Every write of those rows through this [`Store`](super::Store) clears the cache once it
-//! has committed, so this process always reads its own writes. A change made by another
+//! has committed ([`Store::clear_cache`](super::Store::clear_cache): every kind, the
+//! attachments' too), so this process always reads its own writes. A change made by another
 //! process (a second replica, a CLI run against the same database) is seen once the entry
 //! expires, after at most [`TTL`].
 //!
@@ -13,7 +15,6 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use moka::sync::Cache;
 
 use crate::catalog::Template;
 use crate::orgs::Org;
-use crate::store::{Endpoint, PluginVersion};
+use crate::store::{PluginVersion, Store};
 
 /// How long an entry is trusted without a write of this process clearing it.
 pub const TTL: Duration = Duration::from_secs(1);
@@ -40,10 +41,6 @@ pub(super) struct ReadCache {
     pub(super) templates: Cache<(String, String), Option<Template>>,
     /// Active plugin version by org id.
     pub(super) active_plugins: Cache<String, Option<PluginVersion>>,
-    /// Whether an enabled endpoint subscribes, by (org id, event type).
-    pub(super) subscribers: Cache<(String, String), bool>,
-    /// Webhook endpoints by id, as delivery claims attach them.
-    pub(super) endpoints: Cache<String, Option<Arc<Endpoint>>>,
 }
 
 impl std::fmt::Debug for ReadCache {
@@ -52,23 +49,24 @@ impl std::fmt::Debug for ReadCache {
     }
 }
 
+/// An empty cache of one kind, bounded and expiring like every other: for the kinds an
+/// attachment reads through [`Store::cached`](super::Store::cached).
+pub fn kind<K, V>() -> Cache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build()
+}
+
 impl Default for ReadCache {
     fn default() -> Self {
-        fn cache<K, V>() -> Cache<K, V>
-        where
-            K: Hash + Eq + Send + Sync + 'static,
-            V: Clone + Send + Sync + 'static,
-        {
-            Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build()
-        }
         Self {
             generation: AtomicU64::new(0),
-            orgs: cache(),
-            orgs_by_slug: cache(),
-            templates: cache(),
-            active_plugins: cache(),
-            subscribers: cache(),
-            endpoints: cache(),
+            orgs: kind(),
+            orgs_by_slug: kind(),
+            templates: kind(),
+            active_plugins: kind(),
         }
     }
 }
@@ -155,8 +153,47 @@ impl ReadCache {
         self.orgs_by_slug.invalidate_all();
         self.templates.invalidate_all();
         self.active_plugins.invalidate_all();
-        self.subscribers.invalidate_all();
-        self.endpoints.invalidate_all();
+    }
+}
+
+impl Store {
+    /// The cached value of `key` in `kind` (a [`kind`] an attachment keeps), else
+    /// what `load` reads; cleared with the store's own kinds.
+    pub(crate) async fn cached<K, V, F>(
+        &self,
+        kind: &Cache<K, V>,
+        key: K,
+        load: F,
+    ) -> anyhow::Result<V>
+    where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+        F: Future<Output = anyhow::Result<V>>,
+    {
+        self.cache.get(kind, key, load).await
+    }
+
+    /// [`Store::cached`] for many keys, the missing ones read with one call of `load`.
+    pub(crate) async fn cached_many<K, V, F, L>(
+        &self,
+        kind: &Cache<K, V>,
+        keys: &[K],
+        load: L,
+    ) -> anyhow::Result<HashMap<K, V>>
+    where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+        L: FnOnce(Vec<K>) -> F,
+        F: Future<Output = anyhow::Result<HashMap<K, V>>>,
+    {
+        self.cache.get_many(kind, keys, load).await
+    }
+
+    /// Forgets every cached row, the attachments' too: after every committed write of a
+    /// cached kind.
+    pub(crate) fn clear_cache(&self) {
+        self.cache.clear();
+        self.attached.clear_caches();
     }
 }
 
@@ -187,6 +224,7 @@ mod tests {
     #[tokio::test]
     async fn a_batch_loads_only_what_is_missing_and_not_across_a_write() {
         let cache = ReadCache::default();
+        let endpoints: Cache<String, Option<()>> = kind();
         let keys = ["whe_1".to_owned(), "whe_2".to_owned()];
         let absent = |missing: Vec<String>| async move {
             Ok(missing.into_iter().map(|key| (key, None)).collect())
@@ -195,17 +233,17 @@ mod tests {
             cache.clear(); // a write commits while the rows are being read
             absent(missing).await
         };
-        let found = cache.get_many(&cache.endpoints, &keys, racing).await.unwrap();
+        let found = cache.get_many(&endpoints, &keys, racing).await.unwrap();
         assert_eq!(found.len(), 2, "every key is answered");
-        assert!(cache.endpoints.get(&keys[0]).is_none(), "a possibly stale load was kept");
+        assert!(endpoints.get(&keys[0]).is_none(), "a possibly stale load was kept");
 
-        cache.get_many(&cache.endpoints, &keys[..1], absent).await.unwrap();
+        cache.get_many(&endpoints, &keys[..1], absent).await.unwrap();
         let asked = std::sync::Mutex::new(Vec::new());
         let recording = |missing: Vec<String>| {
             asked.lock().unwrap().extend(missing.clone());
             absent(missing)
         };
-        let found = cache.get_many(&cache.endpoints, &keys, recording).await.unwrap();
+        let found = cache.get_many(&endpoints, &keys, recording).await.unwrap();
         assert_eq!(found.len(), 2);
         assert_eq!(*asked.lock().unwrap(), vec![keys[1].clone()], "only the missing key is read");
     }

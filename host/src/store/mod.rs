@@ -1,7 +1,12 @@
-//! All SQL lives here. One [`Store`] facade over SQLite or Postgres through sqlx's `Any`
+//! The database core: one [`Store`] facade over SQLite or Postgres through sqlx's `Any`
 //! driver: the schema keeps to portable types (TEXT, 64-bit integers; instants as epoch
 //! milliseconds, booleans 0/1, JSON as TEXT) so one SQL text with `$n` placeholders runs on
 //! both. Migrations are per backend (`host/migrations/{sqlite,postgres}`).
+//!
+//! Besides pools, transactions ([`Tx`], with hooks that run once it has committed) and
+//! migrations, the store holds the plain data access of the business resources. The
+//! engines above keep their own SQL (the webhook outbox's is in `outbox`), built on the
+//! helpers here, and keep per-store state as [`Attachment`]s.
 //!
 //! Every tenant method takes the organisation id first: a record of another org is simply
 //! not found.
@@ -16,24 +21,21 @@
 //! cache ([`cache`]) that this store's own writes clear.
 
 mod adjustments;
-mod cache;
+mod attached;
+pub mod cache;
 mod checkpoint;
-mod claims;
 mod contacts;
-mod delivery_log;
 mod idempotency;
 mod keys;
 mod leads;
 mod mail;
 mod orgs;
-mod outbox;
 mod plugins;
 mod quotes;
 mod sessions;
 mod submissions;
 mod templates;
 pub mod text;
-mod webhooks;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -43,29 +45,23 @@ use anyhow::Context;
 use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Connection, Executor};
-use tokio::sync::Notify;
 
 use crate::urls::{Backend, DatabaseUrl};
 
 pub use adjustments::{Adjustment, CallbackToken, Redeemed};
-pub use claims::DueDelivery;
+pub use attached::Attachment;
 pub use contacts::{Contact, ContactChanges, ContactDetails};
 pub use idempotency::IdempotencyClaim;
 pub use keys::NewApiKey;
 pub use leads::{Lead, LeadStatus};
 pub use mail::{ClaimedMail, MailRecord, MailResult, MailStatus, OutboxMail};
 pub use orgs::{NewOrg, OrgChanges};
-pub use outbox::{
-    AttemptRecord, AttemptRow, ClaimedDelivery, DeliveryRow, DeliveryStatus, EventFilter, EventRow,
-    Outcome,
-};
 pub use plugins::{
     NewPluginVersion, PluginRun, PluginStatus, PluginVersion, RUNS_KEPT, StorageRefusal,
 };
 pub use quotes::Quote;
 pub use sessions::{HistoryEntry, Session};
 pub use submissions::Submission;
-pub use webhooks::{Endpoint, EndpointChanges, NewEndpoint};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -78,61 +74,13 @@ pub struct Store {
     writer: AnyPool,
     /// Runs plain reads; the same pool as `writer` on Postgres.
     reader: AnyPool,
-    /// Poked when a transaction that wrote deliveries commits.
-    outbox: OutboxSignal,
-    /// Organisations, templates, active plugins and subscriptions, read through.
+    /// What the layers above keep per store.
+    attached: Arc<attached::Attachments>,
+    /// Organisations, templates and active plugins, read through.
     cache: Arc<cache::ReadCache>,
     /// Sessions as this process last read or wrote them: hints for the live loop, see
     /// [`Store::recent_session`].
     recent_sessions: moka::sync::Cache<String, Arc<sessions::Session>>,
-}
-
-/// Wakes the delivery workers of this process when new deliveries are committed; other
-/// processes find them by polling. Fast-path deliveries can be handed to this process's
-/// fast lane directly (already leased by the transaction that wrote them), so they leave
-/// without a claim round trip.
-#[derive(Clone, Debug, Default)]
-pub struct OutboxSignal {
-    /// Business events (queued cadence).
-    pub queued: Arc<Notify>,
-    /// `pricing.calculated` (fast path), when no hand-off is attached.
-    pub fast: Arc<Notify>,
-    /// The fast lane's inbox and lease (ms), attached by a running worker.
-    handoff: Arc<std::sync::Mutex<Option<FastHandoff>>>,
-}
-
-#[derive(Debug, Clone)]
-struct FastHandoff {
-    inbox: tokio::sync::mpsc::UnboundedSender<ClaimedDelivery>,
-    lease_ms: i64,
-}
-
-impl OutboxSignal {
-    /// Routes fast-path deliveries committed from now on to `inbox`, leased for `lease_ms`.
-    pub fn attach_fast_lane(
-        &self,
-        inbox: tokio::sync::mpsc::UnboundedSender<ClaimedDelivery>,
-        lease_ms: i64,
-    ) {
-        *self.handoff.lock().expect("handoff slot") = Some(FastHandoff { inbox, lease_ms });
-    }
-
-    fn fast_lease(&self) -> Option<i64> {
-        self.handoff.lock().expect("handoff slot").as_ref().map(|h| h.lease_ms)
-    }
-
-    fn hand_off(&self, deliveries: Vec<ClaimedDelivery>) {
-        let slot = self.handoff.lock().expect("handoff slot");
-        match slot.as_ref() {
-            Some(handoff) => {
-                for delivery in deliveries {
-                    // A closed inbox (worker stopped) leaves the leased row to be polled later.
-                    let _ = handoff.inbox.send(delivery);
-                }
-            }
-            None => self.fast.notify_one(),
-        }
-    }
 }
 
 /// Postgres: a pooled connection idle at least this long is pinged before it is used.
@@ -140,7 +88,7 @@ const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// How a [`Store::atomic`] write commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Commit {
+pub(crate) enum Commit {
     /// Like every [`Store::begin`] transaction: on disk (`fsync`ed) when it returns.
     Flushed,
     /// In SQLite's WAL (in the OS's hands) but not `fsync`ed: it survives a crash of this
@@ -158,27 +106,29 @@ enum Commit {
 /// A database transaction; changes and the events they cause commit together.
 pub struct Tx {
     inner: sqlx::Transaction<'static, Any>,
-    outbox: OutboxSignal,
-    /// Whether queued-lane deliveries were written.
-    wrote_queued: bool,
-    /// Fast-path deliveries written (already leased when a fast lane is attached).
-    fast: Vec<ClaimedDelivery>,
+    attached: Arc<attached::Attachments>,
+    /// Run, in order, once the transaction has committed.
+    after_commit: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 impl Tx {
-    /// Commits, then wakes the delivery workers (and hands fast-path deliveries over).
+    /// Commits, then runs the [`Tx::after_commit`] hooks (none if the commit fails).
     pub async fn commit(self) -> anyhow::Result<()> {
         self.inner.commit().await?;
-        if self.wrote_queued {
-            self.outbox.queued.notify_one();
-        }
-        if !self.fast.is_empty() {
-            self.outbox.hand_off(self.fast);
+        for hook in self.after_commit {
+            hook();
         }
         Ok(())
     }
 
-    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+    /// Runs `hook` once this transaction has committed; never if it rolls back or is
+    /// dropped (say, to wake a worker for the rows it wrote).
+    pub fn after_commit(&mut self, hook: Box<dyn FnOnce() + Send>) {
+        self.after_commit.push(hook);
+    }
+
+    /// The connection, for the SQL of this transaction.
+    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.inner
     }
 }
@@ -222,7 +172,7 @@ impl Store {
                     backend: Backend::Sqlite,
                     writer,
                     reader,
-                    outbox: OutboxSignal::default(),
+                    attached: Arc::default(),
                     cache: Arc::default(),
                     recent_sessions: recent_sessions(),
                 }
@@ -248,12 +198,11 @@ impl Store {
                     .connect_with(options)
                     .await
                     .with_context(|| format!("cannot connect to {url}"))?;
-                let outbox = OutboxSignal::default();
                 Self {
                     backend: Backend::Postgres,
                     writer: pool.clone(),
                     reader: pool,
-                    outbox,
+                    attached: Arc::default(),
                     cache: Arc::default(),
                     recent_sessions: recent_sessions(),
                 }
@@ -287,7 +236,7 @@ impl Store {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.writer.begin().await?,
         };
-        Ok(Tx { inner, outbox: self.outbox.clone(), wrote_queued: false, fast: Vec::new() })
+        Ok(Tx { inner, attached: self.attached.clone(), after_commit: Vec::new() })
     }
 
     /// Runs `statements`, in order, as one transaction, and returns every row they return
@@ -303,7 +252,7 @@ impl Store {
     /// `bind` adds (called once per statement on Postgres).
     ///
     /// [`Commit::Unflushed`] is only for what can be redone, see there.
-    async fn atomic<F>(
+    pub(crate) async fn atomic<F>(
         &self,
         commit: Commit,
         statements: &[&str],
@@ -368,7 +317,7 @@ impl Store {
     /// A `FROM` item with one row per element of the JSON array bound as `$param`, in a
     /// column `value` that `->>` reads fields of: many rows through one parameter and one
     /// statement text, whatever their number.
-    fn json_elements(&self, param: usize) -> String {
+    pub(crate) fn json_elements(&self, param: usize) -> String {
         match self.backend {
             Backend::Sqlite => format!("json_each(${param})"),
             Backend::Postgres => {
@@ -380,7 +329,7 @@ impl Store {
     /// A subquery with one row per id of the JSON array of strings bound as `$param` (an
     /// [`id_list`]), for `IN (…)`. On SQLite each id is the element itself: no JSON object
     /// to render and read a field out of per row.
-    fn json_ids(&self, param: usize) -> String {
+    pub(crate) fn json_ids(&self, param: usize) -> String {
         match self.backend {
             Backend::Sqlite => format!("SELECT value FROM json_each(${param})"),
             Backend::Postgres => {
@@ -389,9 +338,28 @@ impl Store {
         }
     }
 
-    /// The signal delivery workers wait on.
-    pub fn outbox_signal(&self) -> &OutboxSignal {
-        &self.outbox
+    /// The pool that runs every write (one connection on SQLite).
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// The pool that runs plain reads (the writer's on Postgres).
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// `columns` of the rows of `table` whose `id` is among `ids`, read on a reader
+    /// connection through one fixed statement text.
+    pub(crate) async fn read_by_ids(
+        &self,
+        columns: &str,
+        table: &str,
+        ids: &[&str],
+    ) -> anyhow::Result<Vec<AnyRow>> {
+        let sql = format!("SELECT {columns} FROM {table} WHERE id IN ({})", self.json_ids(1));
+        let rows =
+            sqlx::query(&sql).bind(id_list(ids.iter().copied())).fetch_all(&self.reader).await?;
+        Ok(rows)
     }
 
     /// The backend in use.
@@ -422,17 +390,21 @@ fn recent_sessions() -> moka::sync::Cache<String, Arc<sessions::Session>> {
 }
 
 /// Ids as a JSON array of strings, each once, for a [`Store::json_ids`] subquery.
-fn id_list<'a>(ids: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn id_list<'a>(ids: impl Iterator<Item = &'a str>) -> String {
     let ids: std::collections::BTreeSet<&str> = ids.collect();
     serde_json::to_string(&ids).expect("ids serialize")
 }
 
 /// `$first, $first+1, …` placeholders for an `IN (…)` list of `count` values.
-fn placeholders(first: usize, count: usize) -> String {
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Maps a stored enum name back to its type, failing loudly on a corrupt value.
-fn parse_stored<T>(value: &str, parse: fn(&str) -> Option<T>, what: &str) -> anyhow::Result<T> {
+pub(crate) fn parse_stored<T>(
+    value: &str,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+) -> anyhow::Result<T> {
     parse(value).with_context(|| format!("stored {what} `{value}` is not valid"))
 }

@@ -76,7 +76,7 @@ impl Store {
         .bind(now_ms())
         .execute(&self.writer)
         .await?;
-        self.cache.clear();
+        self.clear_cache();
         self.org(&id).await?.ok_or_else(|| anyhow::anyhow!("inserted org {id} vanished"))
     }
 
@@ -135,7 +135,7 @@ impl Store {
         .bind(org_id)
         .execute(&self.writer)
         .await?;
-        self.cache.clear();
+        self.clear_cache();
         self.org(org_id).await?.ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))
     }
 }

@@ -378,7 +378,7 @@ impl Store {
         .bind(id)
         .execute(&self.writer)
         .await?;
-        self.cache.clear();
+        self.clear_cache();
         Ok(())
     }
 
@@ -398,7 +398,7 @@ impl Store {
         .bind(id)
         .execute(&self.writer)
         .await?;
-        self.cache.clear();
+        self.clear_cache();
         Ok(done.rows_affected() == 1)
     }
 
@@ -412,7 +412,7 @@ impl Store {
         .bind(org_id)
         .execute(&self.writer)
         .await?;
-        self.cache.clear();
+        self.clear_cache();
         Ok(done.rows_affected() == 1)
     }
 
@@ -422,7 +422,7 @@ impl Store {
             .bind(org_id)
             .execute(&self.writer)
             .await?;
-        self.cache.clear();
+        self.clear_cache();
         Ok(())
     }
 

@@ -27,7 +27,7 @@ impl Store {
         .bind(now_ms())
         .execute(&self.writer)
         .await?;
-        self.cache.clear();
+        self.clear_cache();
         Ok(())
     }
 

@@ -1,13 +1,21 @@
-//! Webhook endpoints (subscriptions) and their signing secrets.
+//! Webhook endpoints (subscriptions) and their signing secrets: the SQL of
+//! `webhook_endpoints`, [`WebhookEndpoints`] on the store for the API, and what emitting
+//! and claiming read (who subscribes, the endpoints of claimed deliveries) through a
+//! per-store read cache.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use moka::sync::Cache;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use url::{ParseError, Url};
 
-use super::{Store, Tx};
 use crate::clock::now_ms;
 use crate::ids::new_id;
+use crate::store::{Attachment, Store, Tx, cache};
 
 /// A subscription: where to POST which events, signed with which secret.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +30,7 @@ pub struct Endpoint {
     pub description: Option<String>,
     /// Subscribed event types (`*` for all).
     pub events: Vec<String>,
-    /// Content filters on the envelope (see `delivery::filters`).
+    /// Content filters on the envelope (see [`super::filters`]).
     pub filters: Option<Value>,
     /// Disabled endpoints get no new deliveries.
     pub enabled: bool,
@@ -104,7 +112,7 @@ pub struct EndpointChanges {
 const COLUMNS: &str = "id, org_id, url, description, events, filters, enabled, disabled_reason, \
     secret, previous_secret, previous_secret_expires_at, failing_since, created_at, updated_at";
 
-pub(super) fn endpoint_from_row(row: &AnyRow) -> anyhow::Result<Endpoint> {
+fn endpoint_from_row(row: &AnyRow) -> anyhow::Result<Endpoint> {
     let events: String = row.try_get("events")?;
     let filters: Option<String> = row.try_get("filters")?;
     let url: String = row.try_get("url")?;
@@ -127,13 +135,63 @@ pub(super) fn endpoint_from_row(row: &AnyRow) -> anyhow::Result<Endpoint> {
     })
 }
 
-impl Store {
+/// The webhook endpoints of an organisation, on the [`Store`]: what the API manages.
+pub trait WebhookEndpoints {
     /// Creates an endpoint.
-    pub async fn insert_endpoint(
+    fn insert_endpoint(
         &self,
         org_id: &str,
         new: &NewEndpoint,
-    ) -> anyhow::Result<Endpoint> {
+    ) -> impl Future<Output = anyhow::Result<Endpoint>> + Send;
+
+    /// The org's endpoints, oldest first.
+    fn list_endpoints(
+        &self,
+        org_id: &str,
+    ) -> impl Future<Output = anyhow::Result<Vec<Endpoint>>> + Send;
+
+    /// One endpoint of the org.
+    fn endpoint(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<Endpoint>>> + Send;
+
+    /// Applies changes; `None` when the org has no such endpoint.
+    fn update_endpoint(
+        &self,
+        org_id: &str,
+        id: &str,
+        changes: &EndpointChanges,
+    ) -> impl Future<Output = anyhow::Result<Option<Endpoint>>> + Send;
+
+    /// Deletes an endpoint; its pending deliveries fail. False when not found.
+    fn delete_endpoint(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Whether any enabled endpoint of the org would receive events of `event_type`
+    /// (cached, see [`cache`]).
+    fn has_subscribers(
+        &self,
+        org_id: &str,
+        event_type: &str,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Replaces the secret; the old one keeps signing until `grace_until` (epoch ms).
+    fn rotate_endpoint_secret(
+        &self,
+        org_id: &str,
+        id: &str,
+        new_secret: &str,
+        grace_until: i64,
+    ) -> impl Future<Output = anyhow::Result<Option<Endpoint>>> + Send;
+}
+
+impl WebhookEndpoints for Store {
+    async fn insert_endpoint(&self, org_id: &str, new: &NewEndpoint) -> anyhow::Result<Endpoint> {
         let id = new_id("whe");
         let now = now_ms();
         sqlx::query(
@@ -149,30 +207,27 @@ impl Store {
         .bind(i64::from(new.enabled))
         .bind(&new.secret)
         .bind(now)
-        .execute(&self.writer)
+        .execute(self.writer())
         .await?;
-        self.cache.clear();
+        self.clear_cache();
         self.endpoint(org_id, &id).await?.ok_or_else(|| anyhow::anyhow!("endpoint {id} vanished"))
     }
 
-    /// The org's endpoints, oldest first.
-    pub async fn list_endpoints(&self, org_id: &str) -> anyhow::Result<Vec<Endpoint>> {
+    async fn list_endpoints(&self, org_id: &str) -> anyhow::Result<Vec<Endpoint>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM webhook_endpoints WHERE org_id = $1 ORDER BY created_at, id"
         );
-        let rows = sqlx::query(&sql).bind(org_id).fetch_all(&self.reader).await?;
+        let rows = sqlx::query(&sql).bind(org_id).fetch_all(self.reader()).await?;
         rows.iter().map(endpoint_from_row).collect()
     }
 
-    /// One endpoint of the org.
-    pub async fn endpoint(&self, org_id: &str, id: &str) -> anyhow::Result<Option<Endpoint>> {
+    async fn endpoint(&self, org_id: &str, id: &str) -> anyhow::Result<Option<Endpoint>> {
         let sql = format!("SELECT {COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND id = $2");
-        let row = sqlx::query(&sql).bind(org_id).bind(id).fetch_optional(&self.reader).await?;
+        let row = sqlx::query(&sql).bind(org_id).bind(id).fetch_optional(self.reader()).await?;
         row.as_ref().map(endpoint_from_row).transpose()
     }
 
-    /// Applies changes; `None` when the org has no such endpoint.
-    pub async fn update_endpoint(
+    async fn update_endpoint(
         &self,
         org_id: &str,
         id: &str,
@@ -199,14 +254,13 @@ impl Store {
         .bind(now_ms())
         .bind(org_id)
         .bind(id)
-        .execute(&self.writer)
+        .execute(self.writer())
         .await?;
-        self.cache.clear();
+        self.clear_cache();
         self.endpoint(org_id, id).await
     }
 
-    /// Deletes an endpoint; its pending deliveries fail. False when not found.
-    pub async fn delete_endpoint(&self, org_id: &str, id: &str) -> anyhow::Result<bool> {
+    async fn delete_endpoint(&self, org_id: &str, id: &str) -> anyhow::Result<bool> {
         let mut tx = self.begin().await?;
         let now = now_ms();
         sqlx::query(
@@ -225,19 +279,17 @@ impl Store {
             .execute(tx.conn())
             .await?;
         tx.commit().await?;
-        self.cache.clear();
+        self.clear_cache();
         Ok(done.rows_affected() == 1)
     }
 
-    /// Whether any enabled endpoint of the org would receive events of `event_type` (cached,
-    /// see [`super::cache`]).
-    pub async fn has_subscribers(&self, org_id: &str, event_type: &str) -> anyhow::Result<bool> {
+    async fn has_subscribers(&self, org_id: &str, event_type: &str) -> anyhow::Result<bool> {
         let load = async {
             let rows = sqlx::query(
                 "SELECT events FROM webhook_endpoints WHERE org_id = $1 AND enabled = 1",
             )
             .bind(org_id)
-            .fetch_all(&self.reader)
+            .fetch_all(self.reader())
             .await?;
             for row in rows {
                 let events: Vec<String> =
@@ -249,11 +301,10 @@ impl Store {
             Ok(false)
         };
         let key = (org_id.to_owned(), event_type.to_owned());
-        self.cache.get(&self.cache.subscribers, key, load).await
+        self.cached(&self.attached::<EndpointCache>().subscribers, key, load).await
     }
 
-    /// Replaces the secret; the old one keeps signing until `grace_until` (epoch ms).
-    pub async fn rotate_endpoint_secret(
+    async fn rotate_endpoint_secret(
         &self,
         org_id: &str,
         id: &str,
@@ -269,27 +320,69 @@ impl Store {
         .bind(now_ms())
         .bind(org_id)
         .bind(id)
-        .execute(&self.writer)
+        .execute(self.writer())
         .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        self.cache.clear();
+        self.clear_cache();
         self.endpoint(org_id, id).await
     }
 }
 
-impl Tx {
-    /// The org's enabled endpoints subscribed to `event_type`, read inside the transaction.
-    pub async fn subscribed_endpoints(
-        &mut self,
-        org_id: &str,
-        event_type: &str,
-    ) -> anyhow::Result<Vec<Endpoint>> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND enabled = 1");
-        let rows = sqlx::query(&sql).bind(org_id).fetch_all(self.conn()).await?;
-        let endpoints = rows.iter().map(endpoint_from_row).collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(endpoints.into_iter().filter(|e| e.subscribes_to(event_type)).collect())
+/// The org's enabled endpoints subscribed to `event_type`, read inside `tx`.
+pub(super) async fn subscribed(
+    tx: &mut Tx,
+    org_id: &str,
+    event_type: &str,
+) -> anyhow::Result<Vec<Endpoint>> {
+    let sql = format!("SELECT {COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND enabled = 1");
+    let rows = sqlx::query(&sql).bind(org_id).fetch_all(tx.conn()).await?;
+    let endpoints = rows.iter().map(endpoint_from_row).collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(endpoints.into_iter().filter(|e| e.subscribes_to(event_type)).collect())
+}
+
+/// The endpoints of `ids` (`None` for one deleted), as claims attach them, through the read
+/// cache: a claim batch every few milliseconds would otherwise read the same rows again
+/// each time. Every endpoint write of this process clears the cache; another process's
+/// change (a second replica) reaches these deliveries within the cache's one-second TTL.
+pub(super) async fn by_ids(
+    store: &Store,
+    ids: &[&str],
+) -> anyhow::Result<HashMap<String, Option<Arc<Endpoint>>>> {
+    let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+    let load = |missing: Vec<String>| async move {
+        let ids: Vec<&str> = missing.iter().map(String::as_str).collect();
+        let rows = store.read_by_ids("*", "webhook_endpoints", &ids).await?;
+        // Deleted ones are remembered as such.
+        let mut loaded: HashMap<String, Option<Arc<Endpoint>>> =
+            missing.into_iter().map(|id| (id, None)).collect();
+        for row in rows {
+            let endpoint = endpoint_from_row(&row)?;
+            loaded.insert(endpoint.id.clone(), Some(Arc::new(endpoint)));
+        }
+        Ok(loaded)
+    };
+    store.cached_many(&store.attached::<EndpointCache>().endpoints, &ids, load).await
+}
+
+/// What emitting and claiming read of the endpoints, cached per store (see [`cache`]).
+struct EndpointCache {
+    /// Whether an enabled endpoint subscribes, by (org id, event type).
+    subscribers: Cache<(String, String), bool>,
+    /// Webhook endpoints by id, as delivery claims attach them.
+    endpoints: Cache<String, Option<Arc<Endpoint>>>,
+}
+
+impl Default for EndpointCache {
+    fn default() -> Self {
+        Self { subscribers: cache::kind(), endpoints: cache::kind() }
+    }
+}
+
+impl Attachment for EndpointCache {
+    fn clear_cache(&self) {
+        self.subscribers.invalidate_all();
+        self.endpoints.invalidate_all();
     }
 }

@@ -1,24 +1,5 @@
-//! Signed, at-least-once webhook delivery from the transactional outbox.
-//!
-//! - [`signing`]: `X-WinFactor-Signature` and Standard Webhooks signatures
-//! - [`filters`]: per-endpoint content filters
-//! - [`ssrf`]: which targets may be called, at registration and at connect time
-//! - [`addresses`]: the table of address blocks no webhook may reach
-//! - [`schedule`]: retry timing, `Retry-After`, fast-path expiry
-//! - [`worker`]: the lanes that claim due deliveries, send them and record the results
-//! - [`lane_lease`]: the queued lane under one lease per process on SQLite
-//!
-//! Two lanes: the *fast* lane (`pricing.calculated`) is woken on commit and never waits
-//! behind the *queued* lane's backlog; each has its own concurrency budget, and each
-//! endpoint is capped so one slow receiver cannot starve the others.
-
-pub mod addresses;
-pub mod filters;
-mod lane_lease;
-pub mod schedule;
-pub mod signing;
-pub mod ssrf;
-mod worker;
+//! Sending one signed webhook request: the [`Sender`] (the service's one outgoing HTTP
+//! client, behind the SSRF guard), its headers, and what the receiver answered.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,64 +9,15 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, InvalidHeaderValue};
 use reqwest::redirect::Policy;
 
-pub use schedule::RetrySchedule;
-pub use worker::WorkerHandle;
-
+use super::endpoints::Endpoint;
+use super::{DeliveryConfig, signing, ssrf};
 use crate::clock::now_ms;
-use crate::store::{Endpoint, Store};
 use crate::urls::SecretUrl;
 
 /// `User-Agent` of every delivery.
 pub const USER_AGENT: &str = concat!("WinFactor-Webhooks/", env!("CARGO_PKG_VERSION"));
 /// Bytes of a receiver's response body kept in the attempt log.
 pub const SNIPPET_BYTES: usize = 1024;
-
-/// Delivery tuning (see the README's configuration table).
-#[derive(Debug, Clone)]
-pub struct DeliveryConfig {
-    /// Per-attempt timeout.
-    pub timeout: Duration,
-    /// Queued-lane retry delays.
-    pub retry_schedule: RetrySchedule,
-    /// Disable an endpoint failing continuously for this long.
-    pub disable_after: Duration,
-    /// Keep payloads and attempts this long.
-    pub retention: Duration,
-    /// How often to look for work committed by other processes.
-    pub poll_interval: Duration,
-    /// Concurrent deliveries per lane.
-    pub concurrency: usize,
-    /// Concurrent deliveries per endpoint.
-    pub endpoint_concurrency: usize,
-    /// Allow loopback/private targets.
-    pub allow_private_targets: bool,
-    /// Send every delivery through this HTTP(S) proxy (never one from the environment).
-    pub proxy: Option<SecretUrl>,
-}
-
-impl Default for DeliveryConfig {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(10),
-            retry_schedule: RetrySchedule::default(),
-            disable_after: Duration::from_secs(3 * 86_400),
-            retention: Duration::from_secs(30 * 86_400),
-            poll_interval: Duration::from_secs(1),
-            concurrency: 64,
-            endpoint_concurrency: 8,
-            allow_private_targets: false,
-            proxy: None,
-        }
-    }
-}
-
-impl DeliveryConfig {
-    /// How long a claimed delivery stays reserved for its worker: past it, another worker
-    /// (or this one after a restart) takes it over.
-    pub fn lease(&self) -> Duration {
-        self.timeout * 2 + Duration::from_secs(5)
-    }
-}
 
 /// What a receiver answered to one request.
 #[derive(Debug, Clone, Default)]
@@ -274,15 +206,4 @@ fn describe(err: &reqwest::Error) -> String {
         source = inner.source();
     }
     if detail.is_empty() { kind.to_owned() } else { format!("{kind}: {detail}") }
-}
-
-/// Starts the delivery worker (both lanes, the result recorder and log pruning) until
-/// `shutdown` flips to true.
-pub fn start_worker(
-    store: Store,
-    sender: Sender,
-    config: DeliveryConfig,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-) -> WorkerHandle {
-    worker::start(store, sender, config, shutdown)
 }

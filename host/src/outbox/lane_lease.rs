@@ -1,16 +1,24 @@
-//! The queued lane under one lease for the whole lane (SQLite, see the store's `claims`):
+//! The queued lane under one lease for the whole lane (SQLite, see [`super::claim`]):
 //! the lease this process holds, where its next read starts, and which deliveries it has
 //! read but whose results have not committed yet — those are still pending in the
 //! database, so every read returns them again until then, and the lane must not send them
 //! twice.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use super::attach::{DueDelivery, attach_events};
+use super::claim::ClaimedDelivery;
 use crate::clock::now_ms;
 use crate::ids::new_id;
-use crate::store::{ClaimedDelivery, Store};
+use crate::store::{Store, id_list};
+use crate::urls::Backend;
+
+/// The lane this lease is for in `outbox_leases` (the queued lane; the fast lane leases
+/// rows).
+const QUEUED_LANE: &str = "queued";
 
 /// This process's hold on the queued lane.
 pub(super) struct LaneLease {
@@ -99,7 +107,7 @@ impl LaneLease {
             }
             (reads.cursor.unwrap_or(START), reads.recorded, reads.rewinds)
         };
-        let due = store.read_due_deliveries(after, limit, passed_over).await?;
+        let due = read_due_deliveries(store, after, limit, passed_over).await?;
         let more = i64::try_from(due.len()).unwrap_or(i64::MAX) >= limit;
         let fresh: Vec<_> = {
             let mut reads = self.reads.lock().expect("lane reads");
@@ -131,7 +139,7 @@ impl LaneLease {
                 .collect()
         };
         let ids: Vec<String> = fresh.iter().map(|d| d.id.clone()).collect();
-        match store.attach_events(fresh, self.until()).await {
+        match attach_events(store, fresh, self.until()).await {
             Ok(claimed) => Ok((claimed, more)),
             Err(err) => {
                 ids.iter().for_each(|id| self.forget(id));
@@ -173,4 +181,86 @@ impl LaneLease {
             tracing::warn!(error = %err, "releasing the queued lane's lease failed");
         }
     }
+}
+
+/// The queued lane's lease in `outbox_leases`, on the [`Store`] (see [`LaneLease`]).
+pub trait LaneLeases {
+    /// Whether this backend's queued lane is claimed under one lease for the whole lane
+    /// rather than one per row: the choice `claim` makes its queued lane's strategy by.
+    fn leases_whole_queued_lane(&self) -> bool;
+
+    /// Takes the queued lane's lease for `holder` until `until`, or extends it if `holder`
+    /// has it already; `false` while another holder's lease runs.
+    fn take_lane_lease(
+        &self,
+        holder: &str,
+        until: i64,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Gives the queued lane's lease up (a clean shutdown), so a successor need not wait for
+    /// it to run out.
+    fn release_lane_lease(&self, holder: &str) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+impl LaneLeases for Store {
+    fn leases_whole_queued_lane(&self) -> bool {
+        // One writer: one process sends at a time anyway.
+        self.backend() == Backend::Sqlite
+    }
+
+    async fn take_lane_lease(&self, holder: &str, until: i64) -> anyhow::Result<bool> {
+        let taken = sqlx::query(
+            "INSERT INTO outbox_leases (lane, holder, leased_until) VALUES ($1, $2, $3) \
+                 ON CONFLICT (lane) DO UPDATE SET holder = excluded.holder, \
+                 leased_until = excluded.leased_until \
+                 WHERE outbox_leases.holder = excluded.holder OR outbox_leases.leased_until <= $4 \
+                 RETURNING holder",
+        )
+        .bind(QUEUED_LANE)
+        .bind(holder)
+        .bind(until)
+        .bind(now_ms())
+        .fetch_optional(self.writer())
+        .await?;
+        Ok(taken.is_some())
+    }
+
+    async fn release_lane_lease(&self, holder: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM outbox_leases WHERE lane = $1 AND holder = $2")
+            .bind(QUEUED_LANE)
+            .bind(holder)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+}
+
+/// Reads (on a reader connection, writing nothing) up to `limit` due queued-lane
+/// deliveries after `after` in due order, skipping the `passed_over` endpoints, each
+/// with its event (one read for both). For the holder of the lane's lease, which skips
+/// the ones it has in flight itself.
+async fn read_due_deliveries(
+    store: &Store,
+    after: (i64, i64),
+    limit: i64,
+    passed_over: &[String],
+) -> anyhow::Result<Vec<DueDelivery>> {
+    let read = format!(
+        "SELECT d.rowid AS position, d.id, d.event_id, d.endpoint_id, d.attempts, \
+             d.retry_step, d.fast, d.expires_at, d.next_attempt_at, e.event_type, e.payload \
+             FROM deliveries d JOIN events e ON e.id = d.event_id \
+             WHERE d.status = 'pending' AND d.fast = 0 AND d.next_attempt_at <= $1 \
+             AND (d.next_attempt_at, d.rowid) > ($2, $3) AND d.endpoint_id NOT IN ({}) \
+             ORDER BY d.next_attempt_at, d.rowid LIMIT $5",
+        store.json_ids(4)
+    );
+    let rows = sqlx::query(&read)
+        .bind(now_ms())
+        .bind(after.0)
+        .bind(after.1)
+        .bind(id_list(passed_over.iter().map(String::as_str)))
+        .bind(limit)
+        .fetch_all(store.reader())
+        .await?;
+    rows.iter().map(DueDelivery::with_event_from_row).collect()
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use crate::store::Outcome;
+use super::record::Outcome;
 
 /// Longest `Retry-After` the platform honours.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);

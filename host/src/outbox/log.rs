@@ -1,18 +1,63 @@
 //! The delivery log as integrators read it (events with deliveries and attempts, newest
-//! first) and the recovery tools: redelivery, endpoint recovery, retention pruning.
+//! first) and the recovery tools: redelivery, endpoint recovery. [`DeliveryLog`] on the
+//! store, for the API.
+
+use std::collections::HashMap;
+use std::future::Future;
 
 use sqlx::Row;
 
-use super::outbox::{
+use super::rows::{
     AttemptRow, DELIVERY_COLUMNS, DeliveryRow, EventFilter, EventRow, delivery_from_row,
     event_from_row,
 };
-use super::{Store, placeholders};
+use super::signal::wake_queued_on_commit;
 use crate::clock::now_ms;
+use crate::store::{Store, placeholders};
 
-impl Store {
+/// The delivery log of an organisation, on the [`Store`]: what the API shows and recovers.
+pub trait DeliveryLog {
     /// A page of the org's events, newest first, with their deliveries.
-    pub async fn list_events(
+    fn list_events(
+        &self,
+        org_id: &str,
+        filter: &EventFilter,
+    ) -> impl Future<Output = anyhow::Result<Vec<(EventRow, Vec<DeliveryRow>)>>> + Send;
+
+    /// One event of the org with its deliveries.
+    fn event(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<(EventRow, Vec<DeliveryRow>)>>> + Send;
+
+    /// Every attempt of the event's deliveries, in order: the earlier ones from
+    /// `delivery_attempts`, each delivery's latest from its own row.
+    fn attempts_of_event(
+        &self,
+        event_id: &str,
+    ) -> impl Future<Output = anyhow::Result<Vec<AttemptRow>>> + Send;
+
+    /// Re-queues the event's finished deliveries (optionally to one endpoint) with a fresh
+    /// retry schedule; returns how many.
+    fn redeliver_event(
+        &self,
+        org_id: &str,
+        event_id: &str,
+        endpoint_id: Option<&str>,
+    ) -> impl Future<Output = anyhow::Result<u64>> + Send;
+
+    /// Re-queues an endpoint's failed deliveries created at or after `since`.
+    fn recover_endpoint(
+        &self,
+        org_id: &str,
+        endpoint_id: &str,
+        since: i64,
+    ) -> impl Future<Output = anyhow::Result<u64>> + Send;
+}
+
+impl DeliveryLog for Store {
+    async fn list_events(
         &self,
         org_id: &str,
         filter: &EventFilter,
@@ -63,10 +108,10 @@ impl Store {
                 Bind::Int(int) => query.bind(int),
             };
         }
-        let events = query.fetch_all(&self.reader).await?;
+        let events = query.fetch_all(self.reader()).await?;
         let events: Vec<EventRow> =
             events.iter().map(event_from_row).collect::<anyhow::Result<_>>()?;
-        let mut deliveries = self.deliveries_of(events.iter().map(|e| e.id.as_str())).await?;
+        let mut deliveries = deliveries_of(self, events.iter().map(|e| e.id.as_str())).await?;
         Ok(events
             .into_iter()
             .map(|event| {
@@ -76,8 +121,7 @@ impl Store {
             .collect())
     }
 
-    /// One event of the org with its deliveries.
-    pub async fn event(
+    async fn event(
         &self,
         org_id: &str,
         id: &str,
@@ -85,19 +129,17 @@ impl Store {
         let row = sqlx::query("SELECT * FROM events WHERE org_id = $1 AND id = $2")
             .bind(org_id)
             .bind(id)
-            .fetch_optional(&self.reader)
+            .fetch_optional(self.reader())
             .await?;
         let Some(event) = row.as_ref().map(event_from_row).transpose()? else {
             return Ok(None);
         };
         let deliveries =
-            self.deliveries_of([event.id.as_str()]).await?.remove(&event.id).unwrap_or_default();
+            deliveries_of(self, [event.id.as_str()]).await?.remove(&event.id).unwrap_or_default();
         Ok(Some((event, deliveries)))
     }
 
-    /// Every attempt of the event's deliveries, in order: the earlier ones from
-    /// `delivery_attempts`, each delivery's latest from its own row.
-    pub async fn attempts_of_event(&self, event_id: &str) -> anyhow::Result<Vec<AttemptRow>> {
+    async fn attempts_of_event(&self, event_id: &str) -> anyhow::Result<Vec<AttemptRow>> {
         let rows = sqlx::query(
             "SELECT a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.status_code, \
              a.error, a.response_snippet \
@@ -109,7 +151,7 @@ impl Store {
              ORDER BY started_at, attempt",
         )
         .bind(event_id)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|row| {
@@ -126,33 +168,7 @@ impl Store {
             .collect()
     }
 
-    async fn deliveries_of<'a>(
-        &self,
-        event_ids: impl IntoIterator<Item = &'a str>,
-    ) -> anyhow::Result<std::collections::HashMap<String, Vec<DeliveryRow>>> {
-        let ids: Vec<&str> = event_ids.into_iter().collect();
-        let mut grouped = std::collections::HashMap::new();
-        if ids.is_empty() {
-            return Ok(grouped);
-        }
-        let sql = format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE event_id IN ({}) ORDER BY created_at, id",
-            placeholders(1, ids.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in ids {
-            query = query.bind(id);
-        }
-        for row in query.fetch_all(&self.reader).await? {
-            let delivery = delivery_from_row(&row)?;
-            grouped.entry(delivery.event_id.clone()).or_insert_with(Vec::new).push(delivery);
-        }
-        Ok(grouped)
-    }
-
-    /// Re-queues the event's finished deliveries (optionally to one endpoint) with a fresh
-    /// retry schedule; returns how many.
-    pub async fn redeliver_event(
+    async fn redeliver_event(
         &self,
         org_id: &str,
         event_id: &str,
@@ -178,13 +194,14 @@ impl Store {
             .bind(event_id)
             .execute(tx.conn())
             .await?;
-        tx.wrote_queued = done.rows_affected() > 0;
+        if done.rows_affected() > 0 {
+            wake_queued_on_commit(&mut tx);
+        }
         tx.commit().await?;
         Ok(done.rows_affected())
     }
 
-    /// Re-queues an endpoint's failed deliveries created at or after `since`.
-    pub async fn recover_endpoint(
+    async fn recover_endpoint(
         &self,
         org_id: &str,
         endpoint_id: &str,
@@ -203,27 +220,37 @@ impl Store {
         .bind(since)
         .execute(tx.conn())
         .await?;
-        tx.wrote_queued = done.rows_affected() > 0;
+        if done.rows_affected() > 0 {
+            wake_queued_on_commit(&mut tx);
+        }
         tx.commit().await?;
         Ok(done.rows_affected())
     }
+}
 
-    /// Deletes attempts, and events whose deliveries are all finished, older than `cutoff`.
-    /// A delivery's latest attempt lives on its row and goes with its event.
-    pub async fn prune_delivery_log(&self, cutoff: i64) -> anyhow::Result<u64> {
-        let attempts = sqlx::query("DELETE FROM delivery_attempts WHERE started_at < $1")
-            .bind(cutoff)
-            .execute(&self.writer)
-            .await?;
-        let events = sqlx::query(
-            "DELETE FROM events WHERE created_at < $1 AND NOT EXISTS \
-             (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status = 'pending')",
-        )
-        .bind(cutoff)
-        .execute(&self.writer)
-        .await?;
-        Ok(attempts.rows_affected() + events.rows_affected())
+/// The deliveries of `event_ids`, by event, oldest first.
+async fn deliveries_of<'a>(
+    store: &Store,
+    event_ids: impl IntoIterator<Item = &'a str>,
+) -> anyhow::Result<HashMap<String, Vec<DeliveryRow>>> {
+    let ids: Vec<&str> = event_ids.into_iter().collect();
+    let mut grouped = HashMap::new();
+    if ids.is_empty() {
+        return Ok(grouped);
     }
+    let sql = format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE event_id IN ({}) ORDER BY created_at, id",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    for row in query.fetch_all(store.reader()).await? {
+        let delivery = delivery_from_row(&row)?;
+        grouped.entry(delivery.event_id.clone()).or_insert_with(Vec::new).push(delivery);
+    }
+    Ok(grouped)
 }
 
 enum Bind {

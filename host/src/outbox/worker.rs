@@ -1,7 +1,7 @@
-//! The delivery worker. Per lane, a claimer takes due deliveries into a ready queue, a
-//! sender loop sends them (each on its own task, capped per lane and per endpoint), and one
-//! recorder writes the results in batches (group commit), so the database sees a few
-//! transactions per batch, not several per delivery.
+//! The delivery worker and its lanes. Per lane, a claim loop takes due deliveries (through
+//! the lane's [`Claimer`]) into a ready queue, a sender loop sends them (each on its own
+//! task, capped per lane and per endpoint), and one recorder writes the results in batches
+//! ([`super::record`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -10,27 +10,19 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::lane_lease::LaneLease;
+use super::claim::{ClaimedDelivery, Claimer, claimers};
+use super::record::{AttemptRecord, Outcome, record_results};
+use super::retention::prune_log;
 use super::{DeliveryConfig, Sender};
 use crate::clock::now_ms;
-use crate::store::{AttemptRecord, ClaimedDelivery, Outcome, Store};
-
-/// Most results written in one transaction.
-const RECORD_BATCH: usize = 512;
-/// How long the recorder waits for more results before writing a batch.
-const RECORD_LINGER: Duration = Duration::from_millis(5);
-/// Most deliveries one claim reads: fewer than the rows sqlx buffers per SQLite query (50).
-/// Past that buffer the connection thread blocks until the async side takes a row, then
-/// wakes for each one taken: a context switch per row on both sides (a 64-row claim made
-/// the drain switch four times as often). Several smaller claims cost less.
-const ROWS_PER_CLAIM: usize = 48;
+use crate::store::Store;
 
 /// The running worker; `join` waits until it has drained after shutdown.
-pub struct WorkerHandle {
+pub struct Handle {
     tasks: JoinSet<()>,
 }
 
-impl WorkerHandle {
+impl Handle {
     /// Waits for the lanes to finish their in-flight deliveries and the recorder to flush.
     pub async fn join(mut self) {
         while self.tasks.join_next().await.is_some() {}
@@ -38,8 +30,8 @@ impl WorkerHandle {
 }
 
 struct Lane {
-    fast: bool,
-    store: Store,
+    /// How the lane takes due deliveries.
+    claimer: Arc<Claimer>,
     sender: Sender,
     config: DeliveryConfig,
     records: mpsc::UnboundedSender<AttemptRecord>,
@@ -50,44 +42,36 @@ struct Lane {
     /// Poked when an endpoint's load stops being full: a claim may have passed it over,
     /// and its deliveries wait in the database.
     endpoint_room: Notify,
-    /// Fast lane: deliveries leased by the committing transaction, sent without a claim.
-    handoff: Option<tokio::sync::Mutex<mpsc::UnboundedReceiver<ClaimedDelivery>>>,
-    /// Queued lane on SQLite: one lease for the lane instead of one per delivery.
-    lane_lease: Option<Arc<LaneLease>>,
 }
 
-pub(super) fn start(
+/// Starts the delivery worker (both lanes, the result recorder and log pruning) until
+/// `shutdown` flips to true.
+pub fn start(
     store: Store,
     sender: Sender,
     config: DeliveryConfig,
     shutdown: watch::Receiver<bool>,
-) -> WorkerHandle {
+) -> Handle {
     let lease_ms = i64::try_from(config.lease().as_millis()).unwrap_or(i64::MAX);
-    let lane_lease = store.leases_whole_queued_lane().then(|| Arc::new(LaneLease::new(lease_ms)));
+    let claimers = claimers(&store, lease_ms);
     let (records, results) = mpsc::unbounded_channel();
     let mut tasks = JoinSet::new();
-    let recorder = record_results(store.clone(), results, config.disable_after, lane_lease.clone());
+    let recorder = record_results(store.clone(), results, config.disable_after, claimers.clone());
     tasks.spawn(recorder);
-    tasks.spawn(prune_log(store.clone(), config.retention, shutdown.clone()));
-    let (inbox, handoff) = mpsc::unbounded_channel();
-    store.outbox_signal().attach_fast_lane(inbox, lease_ms);
-    let mut handoff = Some(handoff);
-    for fast in [true, false] {
+    tasks.spawn(prune_log(store, config.retention, shutdown.clone()));
+    for claimer in claimers {
         let lane = Arc::new(Lane {
-            fast,
-            store: store.clone(),
+            claimer,
             sender: sender.clone(),
             config: config.clone(),
             records: records.clone(),
             loads: Mutex::new(HashMap::new()),
             refill: Notify::new(),
             endpoint_room: Notify::new(),
-            handoff: if fast { handoff.take().map(tokio::sync::Mutex::new) } else { None },
-            lane_lease: if fast { None } else { lane_lease.clone() },
         });
         tasks.spawn(lane.run(shutdown.clone()));
     }
-    WorkerHandle { tasks }
+    Handle { tasks }
 }
 
 impl Lane {
@@ -98,10 +82,7 @@ impl Lane {
     async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let (ready_tx, mut ready) = mpsc::channel(self.config.concurrency * 4);
         let claimer = tokio::spawn(self.clone().claim(ready_tx, shutdown.clone()));
-        let mut handoff = match &self.handoff {
-            Some(inbox) => Some(inbox.lock().await),
-            None => None,
-        };
+        let mut handoff = self.claimer.inbox().await;
         let mut parked: HashMap<String, VecDeque<ClaimedDelivery>> = HashMap::new();
         let mut sending = Sending::default();
         let refill_at = ready.max_capacity().saturating_sub(self.claim_batch());
@@ -182,8 +163,6 @@ impl Lane {
         ready: mpsc::Sender<ClaimedDelivery>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let signal = self.store.outbox_signal();
-        let wake = if self.fast { signal.fast.clone() } else { signal.queued.clone() };
         let batch = self.claim_batch();
         let (mut must_look, mut sweep) = (true, true);
         // The last claim passed these full endpoints over and came back short, or filled
@@ -194,10 +173,8 @@ impl Lane {
         // slots, nothing queued: say a slow endpoint's deliveries all parked) is.
         let mut blocked_by: Vec<String> = Vec::new();
         loop {
-            if let Some(lane_lease) = &self.lane_lease {
-                // Renewed even while the ready queue stays full and nothing is claimed.
-                lane_lease.hold(&self.store).await;
-            }
+            // Renewed even while the ready queue stays full and nothing is claimed.
+            self.claimer.renew().await;
             let space = ready.capacity();
             let full = self.full_endpoints();
             let starved =
@@ -209,8 +186,7 @@ impl Lane {
             let look = space > 0 && (must_look || (space >= batch && !pointless));
             must_look = false;
             if look {
-                let limit = i64::try_from(space.min(ROWS_PER_CLAIM)).unwrap_or(i64::MAX);
-                match self.take_due(limit, &full, std::mem::take(&mut sweep)).await {
+                match self.claimer.take_due(space, &full, std::mem::take(&mut sweep)).await {
                     Ok((claimed, more)) => {
                         more_due = more;
                         claimed.iter().for_each(|delivery| self.hold(delivery));
@@ -229,7 +205,8 @@ impl Lane {
                         }
                     }
                     Err(err) => {
-                        tracing::warn!(error = %err, fast = self.fast, "claiming deliveries failed")
+                        let fast = self.claimer.is_fast();
+                        tracing::warn!(error = %err, fast, "claiming deliveries failed")
                     }
                 }
             }
@@ -237,7 +214,7 @@ impl Lane {
                 continue;
             }
             tokio::select! {
-                _ = wake.notified() => {
+                _ = self.claimer.woken() => {
                     must_look = true;
                     blocked_by.clear();
                 }
@@ -251,23 +228,6 @@ impl Lane {
                 _ = shutdown.changed() => return,
             }
         }
-    }
-
-    /// Up to `limit` due deliveries to send, and whether more may be due behind them.
-    /// `sweep`: look behind the lane lease's read cursor too (see [`LaneLease::claim`]).
-    async fn take_due(
-        &self,
-        limit: i64,
-        passed_over: &[String],
-        sweep: bool,
-    ) -> anyhow::Result<(Vec<ClaimedDelivery>, bool)> {
-        if let Some(lane_lease) = &self.lane_lease {
-            return lane_lease.claim(&self.store, limit, passed_over, sweep).await;
-        }
-        let lease = i64::try_from(self.config.lease().as_millis()).unwrap_or(i64::MAX);
-        let claimed = self.store.claim_due_deliveries(self.fast, limit, passed_over, lease).await?;
-        let more = i64::try_from(claimed.len()).unwrap_or(i64::MAX) >= limit;
-        Ok((claimed, more))
     }
 
     /// Deliveries of `endpoint` being sent right now.
@@ -315,9 +275,7 @@ impl Lane {
         }
         drop(loads);
         if room_again {
-            if let Some(lane_lease) = &self.lane_lease {
-                lane_lease.rewind();
-            }
+            self.claimer.rewind();
             self.endpoint_room.notify_one();
         }
     }
@@ -325,15 +283,13 @@ impl Lane {
     /// Sends one delivery and queues its result (the sender loop releases it).
     async fn deliver(self: Arc<Self>, delivery: ClaimedDelivery) {
         let timeout_ms = i64::try_from(self.config.timeout.as_millis()).unwrap_or(i64::MAX);
-        let leased_until = self.lane_lease.as_ref().map_or(delivery.leased_until, |l| l.until());
+        let leased_until = self.claimer.leased_until(&delivery);
         if now_ms().saturating_add(timeout_ms) > leased_until {
             // Waited in the queue so long that its lease could end mid-request, and another
             // claim could send it too: it is left to that claim (due again once the lease
             // ends).
             tracing::debug!(delivery = %delivery.id, "lease nearly over; left for the next claim");
-            if let Some(lane_lease) = &self.lane_lease {
-                lane_lease.forget(&delivery.id);
-            }
+            self.claimer.forget(&delivery.id);
             return;
         }
         let record = self.attempt(&delivery).await;
@@ -421,52 +377,4 @@ struct Load {
 
 fn endpoint_key(delivery: &ClaimedDelivery) -> String {
     delivery.endpoint.as_ref().map_or_else(String::new, |e| e.id.clone())
-}
-
-/// Writes attempt results in batches: the first result starts a short linger, and whatever
-/// arrived by its end (up to [`RECORD_BATCH`]) goes into one transaction. The recorder does
-/// not listen while it lingers or writes, so a finishing delivery never wakes it.
-async fn record_results(
-    store: Store,
-    mut results: mpsc::UnboundedReceiver<AttemptRecord>,
-    disable_after: Duration,
-    lane_lease: Option<Arc<LaneLease>>,
-) {
-    let disable_after_ms = i64::try_from(disable_after.as_millis()).unwrap_or(i64::MAX);
-    let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while results.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-        tokio::time::sleep(RECORD_LINGER).await;
-        let room = RECORD_BATCH.saturating_sub(batch.len());
-        if room > 0 && !results.is_empty() {
-            results.recv_many(&mut batch, room).await;
-        }
-        while let Err(err) = store.record_attempts(&batch, disable_after_ms).await {
-            tracing::warn!(error = %err, "recording delivery results failed; retrying");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        if let Some(lane_lease) = &lane_lease {
-            lane_lease.recorded(batch.iter().map(|r| r.delivery_id.as_str()));
-        }
-        batch.clear();
-    }
-    // Every lane has stopped and its last results are in: a successor may take over.
-    if let Some(lane_lease) = &lane_lease {
-        lane_lease.release(&store).await;
-    }
-}
-
-/// Prunes the delivery log past its retention, hourly.
-async fn prune_log(store: Store, retention: Duration, mut shutdown: watch::Receiver<bool>) {
-    let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-    loop {
-        match store.prune_delivery_log(now_ms().saturating_sub(retention_ms)).await {
-            Ok(0) => {}
-            Ok(pruned) => tracing::info!(pruned, "pruned the delivery log"),
-            Err(err) => tracing::warn!(error = %err, "pruning the delivery log failed"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
 }

@@ -1,5 +1,4 @@
-//! The ten event types, the common envelope, and [`emit`]: the one way an event enters the
-//! transactional outbox.
+//! The ten event types and the common envelope every delivery of an event carries.
 //!
 //! The envelope is exactly the events catalog's: `version`, `event`, `eventType`,
 //! `timestamp` (ISO-8601), `orgLocale`, `customerLocale`, `organization`, `data`. Times
@@ -8,11 +7,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::clock::{iso8601, now_ms};
-use crate::delivery::filters;
-use crate::ids::new_sortable_id;
+use crate::clock::iso8601;
 use crate::orgs::Org;
-use crate::store::{EventRow, Tx};
 
 /// Envelope `version`.
 pub const ENVELOPE_VERSION: &str = "1.0";
@@ -174,30 +170,4 @@ impl<'a> Envelope<'a> {
             data,
         }
     }
-}
-
-/// Writes the event and one delivery per enabled, subscribed endpoint whose filters match,
-/// inside `tx`: it commits (and is delivered) exactly when the change that caused it does.
-/// Returns the event id.
-pub async fn emit(tx: &mut Tx, org: &Org, event: NewEvent) -> anyhow::Result<String> {
-    let created_at = now_ms();
-    let name = event.event_type.as_str();
-    let envelope =
-        Envelope::new(org, name, event.customer_locale.as_deref(), &event.data, created_at);
-    let payload = serde_json::to_string(&envelope)?;
-    let body = serde_json::to_value(&envelope)?;
-    let endpoints = tx.subscribed_endpoints(&org.id, event.event_type.as_str()).await?;
-    let targets: Vec<_> = endpoints
-        .into_iter()
-        .filter(|endpoint| endpoint.filters.as_ref().is_none_or(|f| filters::matches(f, &body)))
-        .collect();
-    let row = EventRow {
-        id: new_sortable_id("evt"),
-        org_id: org.id.clone(),
-        event_type: event.event_type.as_str().to_owned(),
-        payload,
-        created_at,
-    };
-    tx.insert_event(&row, &targets, event.event_type.is_fast(), event.expires_at).await?;
-    Ok(row.id)
 }
