@@ -1,20 +1,23 @@
 //! Webhook endpoints (subscriptions) and their signing secrets: the SQL of
 //! `webhook_endpoints`, [`WebhookEndpoints`] on the store for the API, and what emitting
-//! and claiming read (who subscribes, the endpoints of claimed deliveries) through a
-//! per-store read cache.
+//! and claiming read (who subscribes, with which filters; the endpoints of claimed
+//! deliveries) through a per-store read cache.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
 use moka::sync::Cache;
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use url::{ParseError, Url};
 
+use super::{Envelope, EventType, filters};
 use crate::clock::now_ms;
 use crate::ids::new_id;
+use crate::orgs::Org;
 use crate::store::{Attachment, Store, Tx, cache};
 
 /// A subscription: where to POST which events, signed with which secret.
@@ -172,14 +175,6 @@ pub trait WebhookEndpoints {
         id: &str,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
-    /// Whether any enabled endpoint of the org would receive events of `event_type`
-    /// (cached, see [`cache`]).
-    fn has_subscribers(
-        &self,
-        org_id: &str,
-        event_type: &str,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
-
     /// Replaces the secret; the old one keeps signing until `grace_until` (epoch ms).
     fn rotate_endpoint_secret(
         &self,
@@ -283,27 +278,6 @@ impl WebhookEndpoints for Store {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn has_subscribers(&self, org_id: &str, event_type: &str) -> anyhow::Result<bool> {
-        let load = async {
-            let rows = sqlx::query(
-                "SELECT events FROM webhook_endpoints WHERE org_id = $1 AND enabled = 1",
-            )
-            .bind(org_id)
-            .fetch_all(self.reader())
-            .await?;
-            for row in rows {
-                let events: Vec<String> =
-                    serde_json::from_str(&row.try_get::<String, _>("events")?)?;
-                if events.iter().any(|e| e == "*" || e == event_type) {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        };
-        let key = (org_id.to_owned(), event_type.to_owned());
-        self.cached(&self.attached::<EndpointCache>().subscribers, key, load).await
-    }
-
     async fn rotate_endpoint_secret(
         &self,
         org_id: &str,
@@ -328,6 +302,57 @@ impl WebhookEndpoints for Store {
         self.clear_cache();
         self.endpoint(org_id, id).await
     }
+}
+
+/// Whether an event of `event_type` with `data` for `org` would reach at least one
+/// enabled, subscribed endpoint whose filters match it — decided now, through the read
+/// cache, before anything is emitted (the envelope is stamped with the current time, and
+/// `data` is serialized only when every subscriber has filters).
+pub async fn would_deliver(
+    store: &Store,
+    org: &Org,
+    event_type: EventType,
+    data: &impl Serialize,
+) -> anyhow::Result<bool> {
+    let filters = subscriber_filters(store, &org.id, event_type.as_str()).await?;
+    if filters.iter().any(Option::is_none) {
+        return Ok(true);
+    }
+    if filters.is_empty() {
+        return Ok(false);
+    }
+    let data = serde_json::to_value(data)?;
+    let envelope = Envelope::new(org, event_type.as_str(), None, &data, now_ms());
+    let envelope = serde_json::to_value(&envelope)?;
+    Ok(filters.iter().flatten().any(|filter| filters::matches(filter, &envelope)))
+}
+
+/// The filters (`None`: none, everything matches) of each enabled endpoint of the org
+/// subscribed to `event_type`, through the read cache.
+async fn subscriber_filters(
+    store: &Store,
+    org_id: &str,
+    event_type: &str,
+) -> anyhow::Result<Arc<[Option<Value>]>> {
+    let load = async {
+        let rows = sqlx::query(
+            "SELECT events, filters FROM webhook_endpoints WHERE org_id = $1 AND enabled = 1",
+        )
+        .bind(org_id)
+        .fetch_all(store.reader())
+        .await?;
+        let mut subscribers = Vec::new();
+        for row in rows {
+            let events: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("events")?)?;
+            if events.iter().any(|e| e == "*" || e == event_type) {
+                let filters: Option<String> = row.try_get("filters")?;
+                subscribers.push(filters.map(|f| serde_json::from_str(&f)).transpose()?);
+            }
+        }
+        Ok(subscribers.into())
+    };
+    let key = (org_id.to_owned(), event_type.to_owned());
+    store.cached(&store.attached::<EndpointCache>().subscribers, key, load).await
 }
 
 /// The org's enabled endpoints subscribed to `event_type`, read inside `tx`.
@@ -368,8 +393,8 @@ pub(super) async fn by_ids(
 
 /// What emitting and claiming read of the endpoints, cached per store (see [`cache`]).
 struct EndpointCache {
-    /// Whether an enabled endpoint subscribes, by (org id, event type).
-    subscribers: Cache<(String, String), bool>,
+    /// The filters of the enabled endpoints subscribed, by (org id, event type).
+    subscribers: Cache<(String, String), Arc<[Option<Value>]>>,
     /// Webhook endpoints by id, as delivery claims attach them.
     endpoints: Cache<String, Option<Arc<Endpoint>>>,
 }

@@ -43,7 +43,7 @@ mod worker;
 use std::time::Duration;
 
 pub use emit::emit;
-pub use endpoints::{Endpoint, EndpointChanges, NewEndpoint, WebhookEndpoints};
+pub use endpoints::{Endpoint, EndpointChanges, NewEndpoint, WebhookEndpoints, would_deliver};
 pub use events::{Envelope, EventType, NewEvent};
 pub use lane_lease::LaneLeases;
 pub use log::DeliveryLog;

@@ -14,7 +14,7 @@ use crate::catalog::{
 };
 use crate::clock::now_ms;
 use crate::orgs::Org;
-use crate::outbox::{self, EventType, NewEvent, WebhookEndpoints};
+use crate::outbox::{self, EventType, NewEvent};
 use crate::plugins::PricingInput;
 use crate::store::Session;
 
@@ -39,14 +39,13 @@ enum PluginAnswer {
 }
 
 impl Pricer {
-    /// Whether configurations of `org` await an external price (a subscribed endpoint).
-    pub async fn has_rail(&self, org: &Org) -> anyhow::Result<bool> {
-        Ok(org.features().api_access
-            && self
-                .inner
-                .store
-                .has_subscribers(&org.id, EventType::PricingCalculated.as_str())
-                .await?)
+    /// Whether `request` awaits an external price: `pricing.calculated` for it would reach
+    /// an enabled, subscribed endpoint whose filters match it.
+    pub async fn has_rail(&self, org: &Org, request: &PricingRequest) -> anyhow::Result<bool> {
+        if !org.features().api_access {
+            return Ok(false);
+        }
+        outbox::would_deliver(&self.inner.store, org, EventType::PricingCalculated, request).await
     }
 
     /// What a live configuration shows first: a stored answer of the organisation's system
@@ -76,7 +75,7 @@ impl Pricer {
                 return Ok(FirstPricing { shown, wanted: false, plugin_answer: None });
             }
         }
-        let rail = self.has_rail(org).await?;
+        let rail = self.has_rail(org, &request).await?;
         let base = request.base_pricing.clone();
         let (status, source, pricing, plugin_answer) = match self.plugin_price(org, request).await?
         {
@@ -146,7 +145,7 @@ impl Pricer {
                 .await?;
             return Ok((pricing, PricingSource::Plugin));
         }
-        if !self.has_rail(org).await? {
+        if !self.has_rail(org, &request).await? {
             return Ok((base, PricingSource::Base));
         }
         let asked_at = now_ms();
