@@ -1,26 +1,27 @@
 //! `winfactor`: the WinFactor Deep API & Events service.
 //!
-//! Module map:
-//! - [`config`] — settings from flags, environment and file, validated at start
-//! - [`server`] — HTTP assembly: routers, probes, OpenAPI, middleware; the accept loop
-//!   with its timeouts and caps on connections and price streams
-//! - [`api`] — REST API v1, one file per resource
-//! - [`public`] — the customer-facing API (lead form, …)
-//! - [`services`] — the use cases (submit, quote lifecycle, lead intake): each owns its
-//!   transaction and emits its typed event inside it
-//! - [`outbox`] — the webhook engine: the ten event types and `emit` into the outbox in the
-//!   caller's transaction, its tables' SQL, claiming, signed at-least-once delivery, SSRF
-//!   guard, retries, the delivery log
-//! - [`pricing`] — the live pricing loop: sessions' prices, adjustments, push
-//! - [`jobs`] — scheduled work (quote expiry)
-//! - [`pdf`] — the quote PDF writer
-//! - [`mail`] — outgoing mail: the outbox, SMTP after commit (when configured), retries
-//! - [`catalog`] — templates, canonical configuration, configHash, base pricing
-//! - [`store`] — the database core (pools, transactions, migrations) and the business
-//!   resources' SQL (SQLite and Postgres)
-//! - [`orgs`] — organisations, plans, API keys
-//! - [`demo`] — the demo organisations and catalog
-//! - [`error`] — the one HTTP error type
+//! Module map, by layer (top to bottom; a module imports only its own layer or below, with
+//! no cycles — [`layering`] enforces it):
+//!
+//! - assembly: [`config`] (settings from flags, environment and file, validated at start),
+//!   [`server`] (routers, probes, OpenAPI, middleware; the accept loop with its timeouts and
+//!   caps), [`layering`] (this map, and the test that holds the code to it)
+//! - HTTP edge: [`http`] (the state handlers reach, the one error type, extractors, auth,
+//!   idempotency, input hygiene, rate limits), [`api`] (REST API v1, one file per
+//!   resource), [`public`] (the customer-facing API: configurator sessions, quotes, leads)
+//! - services: [`services`] (the use cases — submit, quote lifecycle, lead intake — each
+//!   owning its transaction and emitting its typed event inside it), [`jobs`] (scheduled
+//!   work: quote expiry), [`demo`] (the demo organisations and catalog)
+//! - engines: [`pricing`] (the live pricing loop and the one fallback chain plugin →
+//!   webhook → base), [`plugins`] (Wasm pricing plugins: sandbox, limits, shares,
+//!   compilation), [`outbox`] (the webhook engine: events, emit, claiming, signed
+//!   at-least-once delivery, SSRF guard, retries, the delivery log), [`mail`] (outgoing
+//!   mail after commit), [`pdf`] (the quote PDF)
+//! - store: [`store`] (the database core — pools, transactions, migrations, read cache —
+//!   and the business resources' SQL, SQLite and Postgres)
+//! - domain: [`catalog`] (templates, configuration, configHash, base pricing, pricing
+//!   types), [`orgs`] (organisations, plans, API keys), [`validation`], [`urls`], [`ids`],
+//!   [`clock`]
 //!
 //! [`run`] takes a bound listener so tests start the real server on `127.0.0.1:0`.
 
