@@ -14,7 +14,7 @@ use crate::http::AppState;
 use crate::http::auth::ApiAuth;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
-use crate::store::Redeemed;
+use crate::pricing::Redeemed;
 
 /// Routes of this resource.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::Session;
 use super::{CALLBACK_TOKEN_TTL_MS, Pricer};
 use crate::catalog::{
     Callback, Pricing, PricingContext, PricingRequest, PricingSource, PricingStatus, SessionPricing,
@@ -16,7 +17,6 @@ use crate::clock::now_ms;
 use crate::orgs::Org;
 use crate::outbox::{self, EventType, NewEvent};
 use crate::plugins::PricingInput;
-use crate::store::Session;
 
 /// What to show first for a configuration of the live loop.
 pub(super) struct FirstPricing {

@@ -26,6 +26,7 @@ use serde::Serialize;
 use tokio::sync::{Notify, broadcast};
 use tokio::time::Instant;
 
+use super::Session;
 use super::budget;
 use crate::catalog::{
     self, Configuration, Pricing, PricingContext, PricingRequest, PricingSource, PricingStatus,
@@ -33,7 +34,7 @@ use crate::catalog::{
 };
 use crate::orgs::Org;
 use crate::plugins::Plugins;
-use crate::store::{Session, Store};
+use crate::store::Store;
 
 /// Above this many live sessions, idle ones are dropped from memory.
 pub(super) const SWEEP_ABOVE: usize = 1024;

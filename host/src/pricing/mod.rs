@@ -1,12 +1,18 @@
 //! The live pricing loop: the per-session coordinator ([`live::Pricer`]) that debounces
-//! changes, keeps one `pricing.calculated` in flight, falls back after the timeout and
-//! pushes every change; and the organisation's price at submission and auto-fill.
+//! changes, keeps at most one `pricing.calculated` in flight per configuration, falls back
+//! after the timeout and pushes every change; the organisation's price at submission and
+//! auto-fill; and the SQL it owns — configuration sessions ([`sessions`]), adjustments and
+//! callback tokens ([`adjustments`]), as methods of the [`Store`](crate::store::Store).
 
+mod adjustments;
 mod ask;
 pub mod live;
 mod session_task;
+mod sessions;
 
+pub use adjustments::{Adjustment, CallbackToken, Redeemed};
 pub use live::{Pricer, PricingEvent};
+pub use sessions::{HistoryEntry, Session};
 
 use ask::budget;
 use live::{IDLE_EXIT, SWEEP_ABOVE};
@@ -16,7 +22,6 @@ pub const CALLBACK_TOKEN_TTL_MS: i64 = 3_600_000;
 
 use crate::catalog::{Configuration, PricingContext, PricingRequest, SessionRef, Template};
 use crate::orgs::Org;
-use crate::store::Session;
 
 /// The request for `configuration` (of `template`) of a stored session, in `context`.
 pub fn session_request(

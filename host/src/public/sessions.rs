@@ -21,10 +21,10 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::http::slots::Full;
+use crate::pricing::Session;
 use crate::services::submissions::{
     self, Customer, NewSubmission, frozen_pricing, org_and_template,
 };
-use crate::store::Session;
 use crate::validation::FieldError;
 use crate::validation::is_email;
 

@@ -16,7 +16,8 @@ use crate::clock::now_ms;
 use crate::ids::new_id;
 use crate::orgs::Org;
 use crate::pricing::Pricer;
-use crate::store::{ContactDetails, Session, Store, Submission};
+use crate::pricing::Session;
+use crate::store::{ContactDetails, Store, Submission};
 
 /// The customer's details.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

@@ -5,8 +5,9 @@
 //!
 //! Besides pools, transactions ([`Tx`], with hooks that run once it has committed) and
 //! migrations, the store holds the plain data access of the business resources. The
-//! engines above keep their own SQL (the webhook outbox's is in `outbox`), built on the
-//! helpers here, and keep per-store state as [`Attachment`]s.
+//! engines above keep their own SQL (the webhook outbox's in `outbox`, the configuration
+//! sessions' and adjustments' in `pricing`), built on the helpers here, and keep per-store
+//! state as [`Attachment`]s.
 //!
 //! Every tenant method takes the organisation id first: a record of another org is simply
 //! not found.
@@ -17,10 +18,9 @@
 //! write waits for that.
 //!
 //! What every live price reads and almost nothing writes (organisations, templates, the
-//! active plugin, who subscribes to `pricing.calculated`) is read through a per-process
+//! active plugin, who subscribes to `pricing.calculated` and with which filters) is read through a per-process
 //! cache ([`cache`]) that this store's own writes clear.
 
-mod adjustments;
 mod attached;
 pub mod cache;
 mod checkpoint;
@@ -32,7 +32,6 @@ mod mail;
 mod orgs;
 mod plugins;
 mod quotes;
-mod sessions;
 mod submissions;
 mod templates;
 pub mod text;
@@ -48,7 +47,6 @@ use sqlx::{Any, AnyPool, Connection, Executor};
 
 use crate::urls::{Backend, DatabaseUrl};
 
-pub use adjustments::{Adjustment, CallbackToken, Redeemed};
 pub use attached::Attachment;
 pub use contacts::{Contact, ContactChanges, ContactDetails};
 pub use idempotency::IdempotencyClaim;
@@ -60,7 +58,6 @@ pub use plugins::{
     NewPluginVersion, PluginRun, PluginStatus, PluginVersion, RUNS_KEPT, StorageRefusal,
 };
 pub use quotes::Quote;
-pub use sessions::{HistoryEntry, Session};
 pub use submissions::Submission;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -78,9 +75,6 @@ pub struct Store {
     attached: Arc<attached::Attachments>,
     /// Organisations, templates and active plugins, read through.
     cache: Arc<cache::ReadCache>,
-    /// Sessions as this process last read or wrote them: hints for the live loop, see
-    /// [`Store::recent_session`].
-    recent_sessions: moka::sync::Cache<String, Arc<sessions::Session>>,
 }
 
 /// Postgres: a pooled connection idle at least this long is pinged before it is used.
@@ -174,7 +168,6 @@ impl Store {
                     reader,
                     attached: Arc::default(),
                     cache: Arc::default(),
-                    recent_sessions: recent_sessions(),
                 }
             }
             Backend::Postgres => {
@@ -204,7 +197,6 @@ impl Store {
                     reader: pool,
                     attached: Arc::default(),
                     cache: Arc::default(),
-                    recent_sessions: recent_sessions(),
                 }
             }
         };
@@ -378,15 +370,6 @@ impl Store {
         self.reader.close().await;
         self.writer.close().await;
     }
-}
-
-/// Sessions kept as hints: the ones being configured right now (a session is a few
-/// kilobytes), each dropped after a quarter of an hour without a change.
-fn recent_sessions() -> moka::sync::Cache<String, Arc<sessions::Session>> {
-    moka::sync::Cache::builder()
-        .max_capacity(4_096)
-        .time_to_idle(Duration::from_secs(15 * 60))
-        .build()
 }
 
 /// Ids as a JSON array of strings, each once, for a [`Store::json_ids`] subquery.

@@ -3,11 +3,12 @@
 
 use sqlx::Row;
 
-use super::{Session, Store, Tx};
+use super::Session;
 use crate::catalog::Pricing;
 use crate::catalog::PricingSource;
 use crate::clock::now_ms;
 use crate::ids::new_id;
+use crate::store::{Store, Tx};
 
 /// A stored replacement breakdown.
 #[derive(Debug, Clone)]
@@ -74,7 +75,7 @@ impl Store {
         .bind(source.as_str())
         .bind(serde_json::to_string(pricing)?)
         .bind(now_ms())
-        .execute(&self.writer)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -91,7 +92,7 @@ impl Store {
         )
         .bind(session_id)
         .bind(config_hash.unwrap_or(""))
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|row| {
@@ -100,7 +101,7 @@ impl Store {
                     id: row.try_get("id")?,
                     config_hash: row.try_get("config_hash")?,
                     context: row.try_get("context")?,
-                    source: super::parse_stored(
+                    source: crate::store::parse_stored(
                         row.try_get("source")?,
                         PricingSource::parse,
                         "source",

@@ -1,4 +1,6 @@
-//! Configuration sessions and their configuration history; the live change's write.
+//! Configuration sessions and their configuration history, the live change's write, and
+//! this process's hints of the sessions being configured — the SQL the live loop owns,
+//! as methods of the [`Store`] declared beside it.
 
 use std::sync::Arc;
 
@@ -6,12 +8,28 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, Row};
 
-use super::{Commit, Store, Tx};
 use crate::catalog::SessionPricing;
 use crate::catalog::{Configuration, Pricing};
 use crate::clock::now_ms;
 use crate::ids::new_id;
+use crate::store::{Attachment, Commit, Store, Tx};
 use crate::urls::Backend;
+
+/// Sessions kept as hints, per store: the ones being configured right now (a session is a
+/// few kilobytes), each dropped after a quarter of an hour without a change.
+struct RecentSessions(moka::sync::Cache<String, Arc<Session>>);
+
+impl Default for RecentSessions {
+    fn default() -> Self {
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(4_096)
+            .time_to_idle(std::time::Duration::from_secs(15 * 60))
+            .build();
+        Self(cache)
+    }
+}
+
+impl Attachment for RecentSessions {}
 
 // The live change's writes, as pieces `concat!` assembles into SQLite's script and into
 // Postgres's one statement (parameters as [`SessionWrite`] binds them).
@@ -179,7 +197,7 @@ impl Store {
             move |query| write.bind(query),
         )
         .await?;
-        self.recent_sessions.insert(session.id.clone(), Arc::new(session.clone()));
+        self.attached::<RecentSessions>().0.insert(session.id.clone(), Arc::new(session.clone()));
         Ok(session)
     }
 
@@ -190,10 +208,12 @@ impl Store {
              WHERE a.session_id = s.id AND a.source = 'external') THEN 1 ELSE 0 END AS BIGINT) \
              AS answered_externally FROM configuration_sessions s WHERE s.id = $1"
         );
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.reader).await?;
+        let row = sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?;
         let session = row.as_ref().map(session_from_row).transpose()?;
         if let Some(session) = &session {
-            self.recent_sessions.insert(session.id.clone(), Arc::new(session.clone()));
+            self.attached::<RecentSessions>()
+                .0
+                .insert(session.id.clone(), Arc::new(session.clone()));
         }
         Ok(session)
     }
@@ -204,7 +224,7 @@ impl Store {
     /// which [`Store::change_session_configuration`] checks in the write itself; everything
     /// else reads [`Store::session`].
     pub async fn recent_session(&self, id: &str) -> anyhow::Result<Option<Session>> {
-        match self.recent_sessions.get(id) {
+        match self.attached::<RecentSessions>().0.get(id) {
             Some(session) => Ok(Some(Session::clone(&session))),
             None => self.session(id).await,
         }
@@ -212,10 +232,10 @@ impl Store {
 
     /// Updates this process's hint of a session it has just written.
     fn remember_write(&self, id: &str, write: impl FnOnce(&mut Session)) {
-        if let Some(session) = self.recent_sessions.get(id) {
+        if let Some(session) = self.attached::<RecentSessions>().0.get(id) {
             let mut session = Session::clone(&session);
             write(&mut session);
-            self.recent_sessions.insert(id.to_owned(), Arc::new(session));
+            self.attached::<RecentSessions>().0.insert(id.to_owned(), Arc::new(session));
         }
     }
 
@@ -269,7 +289,7 @@ impl Store {
         );
         let now = now_ms();
         let write = SessionWrite::new(session, configuration, pricing, plugin_answer, now)?;
-        let rows = match self.backend {
+        let rows = match self.backend() {
             Backend::Sqlite => {
                 self.atomic(Commit::Unflushed, &CHANGE_SESSION_SQLITE, move |query| {
                     write.bind(query)
@@ -277,11 +297,11 @@ impl Store {
                 .await?
             }
             Backend::Postgres => {
-                write.bind(sqlx::query(CHANGE_SESSION_POSTGRES)).fetch_all(&self.writer).await?
+                write.bind(sqlx::query(CHANGE_SESSION_POSTGRES)).fetch_all(self.writer()).await?
             }
         };
         let Some(row) = rows.first() else {
-            self.recent_sessions.invalidate(&session.id);
+            self.attached::<RecentSessions>().0.invalidate(&session.id);
             return Ok(None);
         };
         let seq: i64 = row.try_get("pricing_seq")?;
@@ -315,7 +335,7 @@ impl Store {
         .bind(id)
         .bind(&pricing.config_hash)
         .bind(expected)
-        .fetch_optional(&self.writer)
+        .fetch_optional(self.writer())
         .await?;
         let seq: Option<i64> = row.map(|row| row.try_get("pricing_seq")).transpose()?;
         if let Some(seq) = seq {
@@ -333,7 +353,7 @@ impl Store {
             "SELECT seq, config_hash, created_at FROM session_configurations WHERE session_id = $1 ORDER BY seq",
         )
         .bind(id)
-        .fetch_all(&self.reader)
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|row| {
@@ -496,7 +516,7 @@ mod tests {
         let _ = tokio::time::timeout(std::time::Duration::ZERO, abandoned).await;
 
         let synchronous: i64 = sqlx::query("PRAGMA synchronous")
-            .fetch_one(&store.writer)
+            .fetch_one(store.writer())
             .await
             .unwrap()
             .try_get(0)
