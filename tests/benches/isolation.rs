@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use winfactor_tests::bench::{StealMeter, open_loop, percentile, process_cpu_seconds};
-use winfactor_tests::{Backend, TestApp, postgres_admin_url};
+use winfactor_tests::bench::{on_each_backend, open_loop, percentile, process_cpu_seconds};
+use winfactor_tests::{Backend, TestApp};
 
 /// The demo's offered rate, changes per second, and how long each phase lasts.
 const RATE: u64 = 200;
@@ -216,13 +216,5 @@ async fn measure(backend: Backend) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let steal = StealMeter::start();
-    runtime.block_on(async {
-        measure(Backend::Sqlite).await;
-        if postgres_admin_url().is_some() {
-            measure(Backend::Postgres).await;
-        }
-    });
-    println!("{}", steal.report());
+    on_each_backend(measure);
 }

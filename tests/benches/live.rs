@@ -10,38 +10,13 @@
 
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
 use serde_json::{Value, json};
-use winfactor_tests::bench::{StealMeter, percentile};
+use winfactor_tests::bench::{StealMeter, answering_receiver, percentile};
 use winfactor_tests::plugins::IMPERIAL_ORG_SLUG;
 use winfactor_tests::sse::SseClient;
 use winfactor_tests::{Backend, TestApp, postgres_admin_url};
 
 const SAMPLES: usize = 1_000;
-
-async fn answering_receiver() -> String {
-    let client = reqwest::Client::new();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: Bytes| {
-            let client = client.clone();
-            async move {
-                let event: Value = serde_json::from_slice(&body).unwrap();
-                let data = &event["data"];
-                let answer = json!({ "configHash": data["configHash"], "lineItems": data["basePricing"]["lineItems"] });
-                let url = data["callback"]["url"].as_str().unwrap().to_owned();
-                tokio::spawn(async move {
-                    client.put(url).json(&answer).send().await.unwrap();
-                });
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Rail {

@@ -25,13 +25,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
-use winfactor_tests::bench::{StealMeter, open_loop, percentile, process_cpu_seconds};
+use winfactor_tests::bench::{
+    answering_receiver, on_each_backend, open_loop, percentile, process_cpu_seconds,
+};
 use winfactor_tests::sse::SseClient;
-use winfactor_tests::{Backend, TestApp, postgres_admin_url};
+use winfactor_tests::{Backend, TestApp};
 
 /// How long each phase offers load.
 const PHASE: Duration = Duration::from_secs(5);
@@ -93,29 +94,6 @@ impl Confirmations {
         };
         tokio::time::timeout(Duration::from_secs(10), receiver).await.ok()?.ok()
     }
-}
-
-/// A receiver that answers every `pricing.calculated` at once with the base line items.
-async fn answering_receiver() -> String {
-    let client = reqwest::Client::new();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: Bytes| {
-            let client = client.clone();
-            async move {
-                let event: Value = serde_json::from_slice(&body).unwrap();
-                let data = &event["data"];
-                let answer = json!({ "configHash": data["configHash"], "lineItems": data["basePricing"]["lineItems"] });
-                let url = data["callback"]["url"].as_str().unwrap().to_owned();
-                tokio::spawn(async move { _ = client.put(url).json(&answer).send().await });
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
 }
 
 /// One session under load: its change URL and default configuration.
@@ -326,13 +304,5 @@ async fn measure(backend: Backend) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let steal = StealMeter::start();
-    runtime.block_on(async {
-        measure(Backend::Sqlite).await;
-        if postgres_admin_url().is_some() {
-            measure(Backend::Postgres).await;
-        }
-    });
-    println!("{}", steal.report());
+    on_each_backend(measure);
 }

@@ -36,6 +36,16 @@ async fn open_session(app: &TestApp) -> Value {
     app.open_session("2-panel-lift-slide").await
 }
 
+/// A pricing receiver registered for `pricing.calculated`, a session on the lift-slide door
+/// and its price stream.
+async fn session_with_receiver(app: &TestApp) -> (Receiver, Value, SseClient) {
+    let receiver = Receiver::start().await;
+    app.register_webhook(&receiver.url, &["pricing.calculated"], None).await;
+    let session = open_session(app).await;
+    let stream = SseClient::connect(session["streamUrl"].as_str().unwrap(), None).await;
+    (receiver, session, stream)
+}
+
 /// The session's configuration with another overall width.
 fn with_width(session: &Value, width: u64) -> Value {
     let mut configuration = session["configuration"].clone();
@@ -174,10 +184,7 @@ async fn timeout_falls_back_and_a_late_answer_self_heals(backend: Backend) {
     let app = live_app(backend).await;
     let (status, _) = app.patch("/api/v1/organization", &json!({"pricingTimeoutMs": 600})).await;
     assert_eq!(status, StatusCode::OK);
-    let receiver = Receiver::start().await;
-    app.register_webhook(&receiver.url, &["pricing.calculated"], None).await;
-    let session = open_session(&app).await;
-    let mut stream = SseClient::connect(session["streamUrl"].as_str().unwrap(), None).await;
+    let (receiver, session, mut stream) = session_with_receiver(&app).await;
     let request = receiver.wait_for(1, WAIT).await.remove(0);
     assert_eq!(request.json()["data"]["callback"]["timeoutMs"], 600);
     let fallback = stream.until(WAIT, |e| e.data["status"] != "pending").await;
@@ -205,11 +212,8 @@ async fn timeout_falls_back_and_a_late_answer_self_heals(backend: Backend) {
 
 async fn stale_answers_are_kept_for_their_own_configuration(backend: Backend) {
     let app = live_app(backend).await;
-    let receiver = Receiver::start().await;
-    app.register_webhook(&receiver.url, &["pricing.calculated"], None).await;
-    let session = open_session(&app).await;
+    let (receiver, session, mut stream) = session_with_receiver(&app).await;
     let id = session["id"].as_str().unwrap();
-    let mut stream = SseClient::connect(session["streamUrl"].as_str().unwrap(), None).await;
     let request_a = receiver.wait_for(1, WAIT).await.remove(0);
     let (_, pricing_b) = put_configuration(&app, id, &with_width(&session, 2600)).await;
     let hash_b = pricing_b["configHash"].clone();
@@ -236,11 +240,8 @@ async fn a_new_configuration_is_not_held_back_by_an_unanswered_one(backend: Back
     let app = live_app(backend).await;
     let (status, _) = app.patch("/api/v1/organization", &json!({"pricingTimeoutMs": 2000})).await;
     assert_eq!(status, StatusCode::OK);
-    let receiver = Receiver::start().await;
-    app.register_webhook(&receiver.url, &["pricing.calculated"], None).await;
-    let session = open_session(&app).await;
+    let (receiver, session, mut stream) = session_with_receiver(&app).await;
     let id = session["id"].as_str().unwrap();
-    let mut stream = SseClient::connect(session["streamUrl"].as_str().unwrap(), None).await;
     // The first configuration's request goes out and is not answered; the customer changes
     // the width at once.
     let request_a = receiver.wait_for(1, WAIT).await.remove(0);
@@ -272,11 +273,8 @@ async fn a_new_configuration_is_not_held_back_by_an_unanswered_one(backend: Back
 
 async fn a_burst_fires_for_the_newest_configuration_and_never_twice_for_one(backend: Backend) {
     let app = live_app(backend).await;
-    let receiver = Receiver::start().await;
-    app.register_webhook(&receiver.url, &["pricing.calculated"], None).await;
-    let session = open_session(&app).await;
+    let (receiver, session, mut stream) = session_with_receiver(&app).await;
     let id = session["id"].as_str().unwrap().to_owned();
-    let mut stream = SseClient::connect(session["streamUrl"].as_str().unwrap(), None).await;
     receiver.wait_for(1, WAIT).await; // the opening configuration's request, left unanswered
     // 20 changes in about 100 ms, back and forth between two widths, ending on a third.
     let mut newest = Value::Null;

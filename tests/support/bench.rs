@@ -8,7 +8,53 @@
 use std::future::Future;
 use std::time::Duration;
 
+use axum::body::Bytes;
+use serde_json::{Value, json};
 use tokio::time::Instant;
+
+use crate::{Backend, postgres_admin_url};
+
+/// Runs `measure` on SQLite, then on Postgres when `WINFACTOR_TEST_POSTGRES_URL` is set, on
+/// a multi-threaded runtime, and ends with the steal report.
+pub fn on_each_backend<F, Fut>(measure: F)
+where
+    F: Fn(Backend) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let steal = StealMeter::start();
+    runtime.block_on(async {
+        measure(Backend::Sqlite).await;
+        if postgres_admin_url().is_some() {
+            measure(Backend::Postgres).await;
+        }
+    });
+    println!("{}", steal.report());
+}
+
+/// Starts an organisation's pricing system that answers every `pricing.calculated` at once
+/// by PUTting the base line items to the callback; answers its webhook URL.
+pub async fn answering_receiver() -> String {
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: Bytes| {
+            let client = client.clone();
+            async move {
+                let event: Value = serde_json::from_slice(&body).unwrap();
+                let data = &event["data"];
+                let answer = json!({ "configHash": data["configHash"], "lineItems": data["basePricing"]["lineItems"] });
+                let url = data["callback"]["url"].as_str().unwrap().to_owned();
+                tokio::spawn(async move { _ = client.put(url).json(&answer).send().await });
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
 
 /// The `p` quantile (0.0–1.0) of sorted samples.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
