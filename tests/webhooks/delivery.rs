@@ -400,8 +400,8 @@ async fn an_endpoint_never_has_more_than_its_cap_in_flight(backend: Backend) {
     assert_eq!(receiver.most_in_flight(), 2, "the endpoint's cap is 2");
 }
 
-/// SQLite's queued lane is held by one process at a time (one lease for the lane, see the
-/// store's `claims`): a second holder is refused while the first's lease runs, and takes
+/// SQLite's queued lane is held by one process at a time (one lease for the lane, see
+/// `outbox/lane_lease.rs`): a second holder is refused while the first's lease runs, and takes
 /// the lane once it runs out or at once after a release.
 #[tokio::test]
 async fn the_queued_lane_has_one_holder_at_a_time_on_sqlite() {
