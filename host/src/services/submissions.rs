@@ -15,8 +15,7 @@ use crate::catalog::{PricingContext, Template};
 use crate::clock::now_ms;
 use crate::ids::new_id;
 use crate::orgs::Org;
-use crate::pricing::Pricer;
-use crate::pricing::Session;
+use crate::pricing::{Pricer, Session};
 use crate::store::{ContactDetails, Store, Submission};
 
 /// The customer's details.
