@@ -13,7 +13,7 @@ use super::rows::{
 };
 use super::signal::wake_queued_on_commit;
 use crate::clock::now_ms;
-use crate::store::{Store, placeholders};
+use crate::store::{Store, Tx, placeholders};
 
 /// The delivery log of an organisation, on the [`Store`]: what the API shows and recovers.
 pub trait DeliveryLog {
@@ -194,11 +194,7 @@ impl DeliveryLog for Store {
             .bind(event_id)
             .execute(tx.conn())
             .await?;
-        if done.rows_affected() > 0 {
-            wake_queued_on_commit(&mut tx);
-        }
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        commit_requeued(tx, done.rows_affected()).await
     }
 
     async fn recover_endpoint(
@@ -220,12 +216,17 @@ impl DeliveryLog for Store {
         .bind(since)
         .execute(tx.conn())
         .await?;
-        if done.rows_affected() > 0 {
-            wake_queued_on_commit(&mut tx);
-        }
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        commit_requeued(tx, done.rows_affected()).await
     }
+}
+
+/// Commits `requeued` deliveries put back in the queued lane, waking it if there are any.
+async fn commit_requeued(mut tx: Tx, requeued: u64) -> anyhow::Result<u64> {
+    if requeued > 0 {
+        wake_queued_on_commit(&mut tx);
+    }
+    tx.commit().await?;
+    Ok(requeued)
 }
 
 /// The deliveries of `event_ids`, by event, oldest first.
