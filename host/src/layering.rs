@@ -5,8 +5,8 @@
 
 /// The layers, top to bottom, and the top-level modules in each.
 pub const LAYERS: &[(&str, &[&str])] = &[
-    ("assembly", &["lib", "main", "config", "server", "layering"]),
-    ("http edge", &["api", "public", "http"]),
+    ("assembly", &["lib", "main", "commands", "config", "server", "layering"]),
+    ("http edge", &["api", "admin", "public", "http"]),
     ("services", &["services", "jobs", "demo"]),
     ("engines", &["pricing", "plugins", "outbox", "mail", "pdf"]),
     ("store", &["store"]),

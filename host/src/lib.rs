@@ -8,10 +8,12 @@
 //!   caps), [`layering`] (this map, and the test that holds the code to it)
 //! - HTTP edge: [`http`] (the state handlers reach, the one error type, extractors, auth,
 //!   idempotency, input hygiene, rate limits), [`api`] (REST API v1, one file per
-//!   resource), [`public`] (the customer-facing API: configurator sessions, quotes, leads)
-//! - services: [`services`] (the use cases — submit, quote lifecycle, lead intake — each
-//!   owning its transaction and emitting its typed event inside it), [`jobs`] (scheduled
-//!   work: quote expiry), [`demo`] (the demo organisations and catalog)
+//!   resource), [`admin`] (the operator API: organisations, plans, keys, catalogs),
+//!   [`public`] (the customer-facing API: configurator sessions, quotes, leads)
+//! - services: [`services`] (the use cases — submit, quote lifecycle, lead intake,
+//!   provisioning organisations and catalogs — each owning its transaction and emitting
+//!   its typed event inside it), [`jobs`] (scheduled work: quote expiry), [`demo`] (the
+//!   demo organisations, made like any other from the bundled catalog file)
 //! - engines: [`pricing`] (the live pricing loop and the one fallback chain plugin →
 //!   webhook → base), [`plugins`] (Wasm pricing plugins: sandbox, limits, shares,
 //!   compilation), [`outbox`] (the webhook engine: events, emit, claiming, signed
@@ -25,6 +27,7 @@
 //!
 //! [`run`] takes a bound listener so tests start the real server on `127.0.0.1:0`.
 
+pub mod admin;
 pub mod api;
 pub mod catalog;
 pub mod clock;
@@ -160,6 +163,7 @@ pub async fn serve(
         mailer,
         stopping,
         streams,
+        operator_token_sha256: config.operator_token_sha256,
     };
     tracing::info!(addr = %listener.local_addr()?, database = %config.database_url,
         max_connections = caps.max_connections, open_file_limit = descriptors, "serving");

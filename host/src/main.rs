@@ -1,5 +1,7 @@
-//! The `winfactor` command: `serve`, `migrate`, `keys create|list|revoke` and
-//! `plugin check|run`.
+//! The `winfactor` command: `serve`, `migrate`, `orgs …`, `catalog import|export`,
+//! `keys create|list|revoke`, `operator-token` and `plugin check|run`.
+
+mod commands;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,9 +32,17 @@ enum Command {
     Serve(Settings),
     /// Apply pending database migrations and exit.
     Migrate(Settings),
+    /// Provision organisations (operators).
+    #[command(subcommand)]
+    Orgs(commands::OrgsCommand),
+    /// Import or export an organisation's catalog file.
+    #[command(subcommand)]
+    Catalog(commands::CatalogCommand),
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Print a new operator token for `/admin/v1` (and, on stderr, the hash to configure).
+    OperatorToken,
     /// Check and run pricing plugins locally, as production would.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -130,7 +140,13 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             eprintln!("migrations applied to {}", config.database_url);
             Ok(())
         }
+        Command::Orgs(command) => commands::orgs(command, load).await,
+        Command::Catalog(command) => commands::catalog(command, load).await,
         Command::Keys(command) => keys(command, load).await,
+        Command::OperatorToken => {
+            commands::operator_token();
+            Ok(())
+        }
         Command::Plugin(command) => plugin(command).await,
     }
 }

@@ -3,27 +3,25 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// A subscription plan; features follow from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+/// A subscription plan; features follow from it ([`Plan::features`], the one table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
-    /// No API access, no webhooks.
+    /// Configurator and quotes; no API access, no webhooks, no plugins.
     Free,
-    /// API access, webhooks, live pricing.
+    /// API access, webhooks, live pricing, plugins.
     Pro,
-    /// Everything in Pro.
+    /// Pro with larger limits.
     Enterprise,
 }
 
 impl Plan {
+    /// Every plan, cheapest first.
+    pub const ALL: [Plan; 3] = [Self::Free, Self::Pro, Self::Enterprise];
+
     /// Parses the stored name.
     pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "free" => Some(Self::Free),
-            "pro" => Some(Self::Pro),
-            "enterprise" => Some(Self::Enterprise),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|plan| plan.as_str() == name)
     }
 
     /// The stored name.
@@ -35,18 +33,54 @@ impl Plan {
         }
     }
 
-    /// What this plan unlocks.
+    /// What this plan unlocks: the table every gate reads. Plugin storage is further capped
+    /// by the server's own `plugin_max_versions` / `plugin_max_stored_mib`.
     pub fn features(self) -> PlanFeatures {
-        PlanFeatures { api_access: self != Self::Free }
+        match self {
+            Self::Free => PlanFeatures {
+                api_access: false,
+                pricing_plugins: false,
+                max_templates: 10,
+                max_webhook_endpoints: 0,
+                max_plugin_versions: 0,
+                max_plugin_stored_bytes: 0,
+            },
+            Self::Pro => PlanFeatures {
+                api_access: true,
+                pricing_plugins: true,
+                max_templates: 100,
+                max_webhook_endpoints: 20,
+                max_plugin_versions: 20,
+                max_plugin_stored_bytes: 128 << 20,
+            },
+            Self::Enterprise => PlanFeatures {
+                api_access: true,
+                pricing_plugins: true,
+                max_templates: 500,
+                max_webhook_endpoints: 50,
+                max_plugin_versions: 50,
+                max_plugin_stored_bytes: 512 << 20,
+            },
+        }
     }
 }
 
-/// Features unlocked by a plan.
+/// Features and limits unlocked by a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanFeatures {
     /// REST API v1, webhooks, live pricing hooks (Pro and above).
     pub api_access: bool,
+    /// Uploading and running Wasm pricing plugins.
+    pub pricing_plugins: bool,
+    /// Templates in the catalog (deleted ones do not count).
+    pub max_templates: u32,
+    /// Webhook endpoints.
+    pub max_webhook_endpoints: u32,
+    /// Stored plugin versions.
+    pub max_plugin_versions: u32,
+    /// Bytes of stored plugin components.
+    pub max_plugin_stored_bytes: u64,
 }
 
 /// Metric (millimetres) or imperial display; configurations are always integer millimetres.
@@ -106,12 +140,21 @@ pub struct Org {
     pub pricing_timeout_ms: i64,
     /// Epoch milliseconds.
     pub created_at: i64,
+    /// Epoch milliseconds, while an operator has disabled the organisation: its keys are
+    /// refused, its public pages are gone and its deliveries wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<i64>,
 }
 
 impl Org {
     /// The features of the org's plan.
     pub fn features(&self) -> PlanFeatures {
         self.plan.features()
+    }
+
+    /// Not disabled by an operator.
+    pub fn is_active(&self) -> bool {
+        self.disabled_at.is_none()
     }
 
     /// The symbol customers see next to amounts.
@@ -134,7 +177,7 @@ pub fn currency_symbol(code: &str) -> &'static str {
 }
 
 /// What an API key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// GET only.

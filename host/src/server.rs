@@ -20,14 +20,15 @@ use tower_http::trace::TraceLayer;
 
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::{api, http, public};
+use crate::{admin, api, http, public};
 
 /// Header carrying the request id, in both directions.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The complete application for `state`, with request bodies up to `body_limit` bytes.
 pub fn app(state: AppState, body_limit: usize) -> Router {
-    let (api, openapi) = api::router().merge(public::router()).split_for_parts();
+    let (api, openapi) =
+        api::router().merge(public::router()).merge(admin::router()).split_for_parts();
     let openapi_yaml = openapi.to_yaml().expect("the OpenAPI document serializes");
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serializes");
     Router::new()

@@ -15,6 +15,7 @@ use serde_json::json;
 use winfactor_tests::{Backend, Receiver, Reply, TestDatabase, backend_tests};
 
 mod egress;
+mod onboarding;
 mod plugins;
 
 const BIN: &str = env!("CARGO_BIN_EXE_winfactor");

@@ -583,7 +583,7 @@ async fn a_session_left_pending_by_another_process_is_priced_again(backend: Back
         .insert_session(
             &winfactor::Store::new_session_id(),
             &app.seeded.org.id,
-            &template.id,
+            &template,
             "configurator",
             &configuration,
             &pending,
@@ -668,10 +668,10 @@ async fn a_change_starts_from_what_another_process_stored(backend: Backend) {
         PricingSource::Base,
         base_pricing(&template, &configuration, "EUR"),
     );
-    let changed = other.change_session_configuration(&stored, &configuration, &pricing, None);
+    let changed = other.change_session_configuration(&stored, 1, &configuration, &pricing, None);
     assert!(changed.await.unwrap().is_some());
     // The same view again is stale now: refused, nothing written.
-    let again = other.change_session_configuration(&stored, &configuration, &pricing, None);
+    let again = other.change_session_configuration(&stored, 1, &configuration, &pricing, None);
     assert_eq!(again.await.unwrap(), None);
 
     let (status, answer) = put_configuration(&app, id, &with_width(&session, 2700)).await;

@@ -49,7 +49,7 @@ pub enum AuthErrors {
     /// Plan or scope insufficient.
     #[response(
         status = 403,
-        description = "`plan_required` (no apiAccess) or `insufficient_scope`"
+        description = "`plan_required` (no apiAccess), `insufficient_scope` or `organization_disabled`"
     )]
     Forbidden(ErrorBody),
 }

@@ -12,8 +12,8 @@ use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, nullable};
 use crate::orgs::{Org, PlanFeatures};
+use crate::services::orgs::ProfileCheck;
 use crate::store::OrgChanges;
-use crate::validation::{FieldError, is_email};
 
 /// The organisation profile: locale, unit system and currency drive integrators' formatting.
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,34 +70,26 @@ pub struct UpdateOrganization {
 
 impl UpdateOrganization {
     fn validate(self) -> Result<OrgChanges, ApiError> {
-        let mut errors = Vec::new();
-        let mut check = |ok: bool, path: &str, message: &str| {
-            if !ok {
-                errors.push(FieldError::new(path, message));
-            }
-        };
+        let mut check = ProfileCheck::default();
         if let Some(name) = &self.name {
-            check(!name.trim().is_empty() && name.len() <= 200, "name", "1 to 200 characters");
+            check.name(name);
         }
         if let Some(email) = &self.email {
-            check(is_email(email), "email", "not an email address");
+            check.email(email);
         }
         if let Some(Some(phone)) = &self.phone {
-            check(phone.len() <= 50, "phone", "at most 50 characters");
+            check.phone(phone);
         }
         if let Some(Some(url)) = &self.logo_url {
-            let web = url.starts_with("https://") || url.starts_with("http://");
-            check(web && url.len() <= 2048, "logoUrl", "an http(s) URL of at most 2048 characters");
+            check.logo_url(url);
         }
         if let Some(locale) = &self.locale {
-            check(is_locale(locale), "locale", "a locale such as `en` or `nl-BE`");
+            check.locale(locale);
         }
         if let Some(timeout) = self.pricing_timeout_ms {
-            check((500..=60_000).contains(&timeout), "pricingTimeoutMs", "between 500 and 60000");
+            check.pricing_timeout_ms(timeout);
         }
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
+        check.finish()?;
         Ok(OrgChanges {
             name: self.name.map(|name| name.trim().to_owned()),
             email: self.email,
@@ -105,16 +97,9 @@ impl UpdateOrganization {
             logo_url: self.logo_url,
             locale: self.locale,
             pricing_timeout_ms: self.pricing_timeout_ms,
+            ..OrgChanges::default()
         })
     }
-}
-
-fn is_locale(text: &str) -> bool {
-    let (language, region) = text.split_once('-').unwrap_or((text, "AA"));
-    language.len() == 2
-        && language.bytes().all(|b| b.is_ascii_lowercase())
-        && region.len() == 2
-        && region.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 /// Update the organisation profile (e.g. `pricingTimeoutMs`, the live-pricing budget).

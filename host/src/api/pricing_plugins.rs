@@ -192,6 +192,9 @@ async fn upload_plugin(
     Query(query): Query<UploadQuery>,
     request: Request,
 ) -> ApiResult<(StatusCode, Json<PluginVersion>)> {
+    if !auth.org.features().pricing_plugins {
+        return Err(ApiError::PlanRequired("Pro"));
+    }
     let upload = read_upload(query, request, &state).await?;
     let name = upload.name.as_deref().map(str::trim).unwrap_or_default();
     if name.is_empty() || name.len() > MAX_NAME {
@@ -205,7 +208,7 @@ async fn upload_plugin(
     let info =
         check_component(&upload.wasm, limit).map_err(|why| ApiError::invalid_field("wasm", why))?;
     let version =
-        state.plugins.upload(&auth.org.id, name, &upload.wasm, &info, &settings).await.map_err(
+        state.plugins.upload(&auth.org, name, &upload.wasm, &info, &settings).await.map_err(
             |err| match err {
                 UploadError::Storage(refusal) => {
                     ApiError::conflict("plugin_storage_full", refusal.to_string())
@@ -452,7 +455,7 @@ async fn session_input(
         .ok_or(ApiError::NotFound("configuration session"))?;
     let template = state
         .store
-        .template(&org.id, &session.template_id)
+        .template_version(&org.id, &session.template_id, session.template_version)
         .await?
         .ok_or(ApiError::NotFound("template"))?;
     let request = crate::pricing::session_request(

@@ -70,7 +70,10 @@ pub struct SubmissionView {
 }
 
 async fn view(state: &AppState, submission: Submission) -> ApiResult<SubmissionView> {
-    let template = state.store.template(&submission.org_id, &submission.template_id).await?;
+    let template = state
+        .store
+        .template_version(&submission.org_id, &submission.template_id, submission.template_version)
+        .await?;
     let template =
         template.ok_or_else(|| anyhow::anyhow!("template of {} vanished", submission.id))?;
     let pricing = frozen_pricing(&submission);

@@ -23,8 +23,6 @@ use crate::outbox::{
 use crate::services::webhooks::send_test;
 use crate::validation::FieldError;
 
-/// Most endpoints one organisation may register.
-pub const MAX_ENDPOINTS: usize = 50;
 /// Default grace period of a secret rotation.
 pub const DEFAULT_ROTATION_GRACE: Duration = Duration::from_secs(24 * 3600);
 
@@ -202,10 +200,11 @@ async fn create_webhook(
     check_filters(body.filters.as_ref(), &mut errors);
     check_description(body.description.as_deref(), &mut errors);
     finish(errors)?;
-    if state.store.list_endpoints(&auth.org.id).await?.len() >= MAX_ENDPOINTS {
+    let limit = auth.org.features().max_webhook_endpoints;
+    if state.store.list_endpoints(&auth.org.id).await?.len() >= limit as usize {
         return Err(ApiError::conflict(
             "endpoint_limit",
-            format!("at most {MAX_ENDPOINTS} endpoints"),
+            format!("the {} plan allows {limit} endpoints", auth.org.plan.as_str()),
         ));
     }
     let new = NewEndpoint {

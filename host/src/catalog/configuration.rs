@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ColorSide, DimensionRange, Template};
+use super::{ColorSide, DimensionRange, TemplateDefinition};
 use crate::validation::FieldError;
 
 /// What a customer built from a template.
@@ -60,7 +60,11 @@ pub const MAX_COMPONENTS: usize = 32;
 impl Configuration {
     /// Validates against `template`; `base` is the JSON path of the configuration in the
     /// request body (e.g. `configuration`). Returns the canonical form.
-    pub fn validate(mut self, template: &Template, base: &str) -> Result<Self, Vec<FieldError>> {
+    pub fn validate(
+        mut self,
+        template: &TemplateDefinition,
+        base: &str,
+    ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         check_range(&mut errors, base, self.width, self.height, &template.dimensions);
         if self.components.is_empty() {
@@ -99,7 +103,7 @@ impl Configuration {
 
 fn validate_component(
     errors: &mut Vec<FieldError>,
-    template: &Template,
+    template: &TemplateDefinition,
     path: &str,
     part: &ComponentConfig,
     overall_width: u32,

@@ -3,10 +3,12 @@
 //! platform's deterministic base pricing, the organisation's replacement breakdowns
 //! ([`breakdown`]) and the state of the price a configuration shows ([`price_state`]).
 //!
-//! A template is stored as one JSON document; this module owns its shape.
+//! A template is stored as one JSON document per version (its [`TemplateDefinition`]);
+//! this module owns its shape and [`definition`] its validation.
 
 pub mod breakdown;
 pub mod configuration;
+pub mod definition;
 pub mod hash;
 pub mod money;
 pub mod price_state;
@@ -20,29 +22,64 @@ use utoipa::ToSchema;
 
 pub use configuration::{ComponentConfig, Configuration, SelectedOption};
 pub use hash::config_hash;
-pub use price_state::{PricingContext, PricingSource, PricingStatus, SessionPricing};
+pub use price_state::{
+    CatalogUpdate, PricingContext, PricingSource, PricingStatus, SessionPricing,
+};
 pub use pricing::{LineItem, Pricing, base_pricing};
 pub use request::{Callback, PricingRequest, SessionRef, TemplateRef};
 
-/// A product template an organisation publishes to its configurator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// A product template as stored and served: the platform's id and version around the
+/// organisation's [`TemplateDefinition`] (whose fields it derefs to).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Template {
-    /// `tpl_…`
+    /// `tpl_…`, kept across versions.
     pub id: String,
+    /// Starts at 1; every replacement that changes the definition adds one.
+    pub version: i64,
+    /// What the organisation wrote.
+    #[serde(flatten)]
+    pub definition: TemplateDefinition,
+}
+
+impl std::ops::Deref for Template {
+    type Target = TemplateDefinition;
+
+    fn deref(&self) -> &TemplateDefinition {
+        &self.definition
+    }
+}
+
+impl std::ops::DerefMut for Template {
+    fn deref_mut(&mut self) -> &mut TemplateDefinition {
+        &mut self.definition
+    }
+}
+
+/// A product template as an organisation writes it (`PUT /api/v1/templates/{slug}`, catalog
+/// files): everything but the platform's id and version. Ids inside it (components,
+/// options, colours, rules) are the organisation's own and stay stable across versions,
+/// so configurations keep meaning the same parts. See [`definition`] for its validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TemplateDefinition {
     /// URL slug, unique per organisation (e.g. `2-panel-lift-slide`).
+    #[serde(default)]
     pub slug: String,
     /// Display name.
     pub name: String,
     /// Marketing description.
+    #[serde(default)]
     pub description: String,
     /// Overall size limits in millimetres.
     pub dimensions: DimensionRange,
     /// The parts a configuration is assembled from.
     pub components: Vec<Component>,
     /// Every option of the template; components list which ones they accept.
+    #[serde(default)]
     pub options: Vec<CatalogOption>,
     /// Frame colours.
+    #[serde(default)]
     pub colors: Vec<Color>,
     /// How base pricing is computed (left out of the customers' public catalog).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -53,7 +90,7 @@ pub struct Template {
 
 /// Inclusive size limits in millimetres.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DimensionRange {
     /// Smallest width.
     pub min_width: u32,
@@ -67,9 +104,9 @@ pub struct DimensionRange {
 
 /// One part of a template (a door panel, a window sash, a fixed light).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Component {
-    /// `cmp_…`
+    /// The organisation's id for the part, unique in the template.
     pub id: String,
     /// Display name.
     pub name: String,
@@ -84,9 +121,9 @@ pub struct Component {
 
 /// A selectable option (glass, hardware, …). One option per group per component.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CatalogOption {
-    /// `opt_…`
+    /// The organisation's id for the option, unique in the template.
     pub id: String,
     /// Short code used on orders and in ERPs (e.g. `HRPP`).
     pub code: String,
@@ -97,7 +134,7 @@ pub struct CatalogOption {
 }
 
 /// Which face of the frame a colour can be used on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ColorSide {
     /// Room side.
@@ -108,9 +145,9 @@ pub enum ColorSide {
 
 /// A frame colour.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Color {
-    /// `col_…`
+    /// The organisation's id for the colour, unique in the template.
     pub id: String,
     /// Display name (e.g. `Anthracite`).
     pub name: String,
@@ -162,13 +199,15 @@ pub enum PricingMethod {
 
 /// A base pricing rule (a "strategy"): its id is the middle segment of `itemKey`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PricingRule {
-    /// `prc_…`
+    /// The organisation's id for the rule (e.g. `frame`).
     pub id: String,
     /// What the rule is attached to.
     pub level: PricingLevel,
-    /// The template, component, option or colour id it applies to.
+    /// The component, option or colour id it applies to; absent for `template` rules, which
+    /// apply to the whole product (their `itemKey` ends with the template's id).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub source_id: String,
     /// Line item description.
     pub description: String,
@@ -185,7 +224,7 @@ pub struct PricingRule {
     pub sort_offset: i64,
 }
 
-impl Template {
+impl TemplateDefinition {
     /// The component with this id.
     pub fn component(&self, id: &str) -> Option<&Component> {
         self.components.iter().find(|c| c.id == id)

@@ -95,6 +95,26 @@ pub struct SessionPricing {
     pub subtotal: Decimal,
     /// The breakdown.
     pub line_items: Vec<LineItem>,
+    /// Set on the price of the change that moved the session to a newer version of its
+    /// template when that version prices the configuration differently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_update: Option<CatalogUpdate>,
+}
+
+/// The organisation changed the template while the customer was configuring: the price
+/// now follows `toVersion`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogUpdate {
+    /// The version the session priced against until this change.
+    pub from_version: i64,
+    /// The version it prices against now.
+    pub to_version: i64,
+    /// Base subtotal of this configuration under `fromVersion`; absent when that version
+    /// could not build it (say, an option added since).
+    #[serde(default, with = "money::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub previous_base_subtotal: Option<Decimal>,
 }
 
 impl SessionPricing {
@@ -112,6 +132,7 @@ impl SessionPricing {
             currency: pricing.currency,
             subtotal: pricing.subtotal,
             line_items: pricing.line_items,
+            catalog_update: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! item shape shared with adjustments, quotes and plugins.
 //!
 //! Every rule of the template yields at most one line item, keyed
-//! `level:ruleId:sourceId`. Quantities are counts, or square metres / metres rounded to three
+//! `level:ruleId:sourceId` (a `template` rule's source is the template's id). Quantities are counts, or square metres / metres rounded to three
 //! decimals; each total is `quantity × unitPrice` rounded to cents; the subtotal is the sum
 //! of the totals. Everything is exact decimal arithmetic.
 
@@ -90,9 +90,13 @@ pub fn base_pricing(template: &Template, configuration: &Configuration, currency
         .pricing_rules
         .iter()
         .filter_map(|rule| {
-            let quantity = rule_quantity(rule, template, configuration);
+            let quantity = rule_quantity(rule, configuration);
+            let source = match rule.level {
+                PricingLevel::Template => &template.id,
+                _ => &rule.source_id,
+            };
             (quantity > Decimal::ZERO).then(|| LineItem {
-                item_key: Some(format!("{}:{}:{}", rule.level.as_str(), rule.id, rule.source_id)),
+                item_key: Some(format!("{}:{}:{source}", rule.level.as_str(), rule.id)),
                 item_type: rule.item_type.clone(),
                 sort_offset: rule.sort_offset,
                 ..LineItem::priced(rule.description.clone(), quantity, rule.unit_price)
@@ -103,15 +107,10 @@ pub fn base_pricing(template: &Template, configuration: &Configuration, currency
 }
 
 /// Sums the rule's measure over every part of the configuration it applies to.
-fn rule_quantity(
-    rule: &PricingRule,
-    template: &Template,
-    configuration: &Configuration,
-) -> Decimal {
+fn rule_quantity(rule: &PricingRule, configuration: &Configuration) -> Decimal {
     let whole = (configuration.width, configuration.height);
     let measures: Vec<(u32, u32)> = match rule.level {
-        PricingLevel::Template if rule.source_id == template.id => vec![whole],
-        PricingLevel::Template => vec![],
+        PricingLevel::Template => vec![whole],
         PricingLevel::Component => configuration
             .components
             .iter()

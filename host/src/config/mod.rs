@@ -72,6 +72,8 @@ pub struct Config {
     /// How to start a compile worker (`winfactor serve`: its own binary); `None` compiles
     /// in this process, without the compile memory limit (embedders).
     pub plugin_compiler: Option<crate::plugins::CompilerCommand>,
+    /// SHA-256 of the operator token that opens `/admin/v1`; `None` keeps it closed (404).
+    pub operator_token_sha256: Option<[u8; 32]>,
 }
 
 impl Config {
@@ -207,6 +209,10 @@ pub struct Settings {
     /// Plugin bytes one organisation may store, MiB (default 256).
     #[arg(long, env = "WINFACTOR_PLUGIN_MAX_STORED_MIB")]
     pub plugin_max_stored_mib: Option<u64>,
+    /// Hex SHA-256 of the operator token for `/admin/v1` (`winfactor operator-token` makes
+    /// one); unset, the operator API is off.
+    #[arg(long, env = "WINFACTOR_OPERATOR_TOKEN_SHA256", hide_env_values = true)]
+    pub operator_token_sha256: Option<String>,
 }
 
 impl Settings {
@@ -272,6 +278,7 @@ impl Settings {
                 .or(fallback.plugin_compile_memory_mib),
             plugin_max_versions: self.plugin_max_versions.or(fallback.plugin_max_versions),
             plugin_max_stored_mib: self.plugin_max_stored_mib.or(fallback.plugin_max_stored_mib),
+            operator_token_sha256: self.operator_token_sha256.or(fallback.operator_token_sha256),
         }
     }
 
@@ -341,6 +348,7 @@ impl Settings {
             plugin_limits,
             plugin_cache_dir,
             plugin_compiler: None,
+            operator_token_sha256: operator_token_sha256(self.operator_token_sha256.as_deref())?,
         })
     }
 }
@@ -451,4 +459,19 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.setting, "webhook_timeout");
     }
+}
+
+/// The operator token's hash from its hex text: 64 hex digits.
+fn operator_token_sha256(hex_text: Option<&str>) -> Result<Option<[u8; 32]>, ConfigError> {
+    let Some(text) = hex_text.map(str::trim).filter(|text| !text.is_empty()) else {
+        return Ok(None);
+    };
+    let mut hash = [0u8; 32];
+    hex::decode_to_slice(text, &mut hash).map_err(|_| {
+        ConfigError::new(
+            "operator_token_sha256",
+            "64 hex digits: the SHA-256 of the token (`winfactor operator-token` prints both)",
+        )
+    })?;
+    Ok(Some(hash))
 }

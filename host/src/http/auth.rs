@@ -30,13 +30,17 @@ pub struct ApiAuth {
 }
 
 /// The key of `headers` (`Authorization: Bearer <key>`): 401 when missing, unknown or
-/// revoked, 403 `plan_required` when its organisation lacks `apiAccess`.
+/// revoked, 403 `organization_disabled` when an operator disabled its organisation, 403
+/// `plan_required` when its organisation lacks `apiAccess`.
 pub async fn authenticate(headers: &HeaderMap, store: &Store) -> Result<ApiAuth, ApiError> {
     let secret = bearer_token(headers)?;
     let (key, org) =
         store.api_key_by_secret(secret).await?.ok_or(ApiError::Unauthorized("unknown API key"))?;
     if key.revoked_at.is_some() {
         return Err(ApiError::Unauthorized("this API key has been revoked"));
+    }
+    if !org.is_active() {
+        return Err(ApiError::OrgDisabled);
     }
     if !org.features().api_access {
         return Err(ApiError::PlanRequired("Pro"));
@@ -131,7 +135,8 @@ impl FromRequestParts<AppState> for WriteAccess {
     }
 }
 
-fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+/// The `Authorization: Bearer` token of `headers`.
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
     let header = headers
         .get(AUTHORIZATION)
         .ok_or(ApiError::Unauthorized("missing `Authorization: Bearer <API key>` header"))?;

@@ -27,6 +27,9 @@ pub enum ApiError {
     /// The key may read but this request writes.
     #[error("this API key is read-only; the request needs the read_write scope")]
     InsufficientScope,
+    /// An operator has disabled the key's organisation.
+    #[error("this organisation is disabled; contact the operator of this service")]
+    OrgDisabled,
     /// Unknown id, or an id that belongs to another organisation.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -96,6 +99,7 @@ impl ApiError {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::PlanRequired(_) => (StatusCode::FORBIDDEN, "plan_required"),
             Self::InsufficientScope => (StatusCode::FORBIDDEN, "insufficient_scope"),
+            Self::OrgDisabled => (StatusCode::FORBIDDEN, "organization_disabled"),
             Self::NotFound(_) | Self::NoRoute(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
@@ -176,6 +180,7 @@ impl From<services::Error> for ApiError {
     fn from(err: services::Error) -> Self {
         match err {
             services::Error::NotFound(what) => Self::NotFound(what),
+            services::Error::Invalid(errors) => Self::Validation(errors),
             services::Error::Conflict { code, message } => Self::Conflict { code, message },
             services::Error::MailFailed(reason) => Self::MailFailed(reason),
             services::Error::Internal(err) => Self::Internal(err),

@@ -30,4 +30,6 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Open price streams, by session id (capped per session and in total).
     pub streams: Arc<super::slots::Slots<String>>,
+    /// SHA-256 of the operator token; `None`: the operator API is off.
+    pub operator_token_sha256: Option<[u8; 32]>,
 }

@@ -129,7 +129,8 @@ impl Claimer {
     }
 
     /// Due deliveries to send, as many as the ready queue's `space` takes (and
-    /// [`ROWS_PER_CLAIM`] at most), skipping the `passed_over` endpoints'; and whether more
+    /// [`ROWS_PER_CLAIM`] at most), skipping the `passed_over` endpoints' and those of
+    /// disabled organisations ([`super::endpoints::paused`]); and whether more
     /// may be due behind them. `sweep`: look behind the lane lease's read cursor too (see
     /// [`LaneLease::claim`]).
     pub(super) async fn take_due(
@@ -139,6 +140,15 @@ impl Claimer {
         sweep: bool,
     ) -> anyhow::Result<(Vec<ClaimedDelivery>, bool)> {
         let limit = i64::try_from(space.min(ROWS_PER_CLAIM)).unwrap_or(i64::MAX);
+        // Disabled organisations' deliveries wait where they are.
+        let paused = super::endpoints::paused(&self.store).await?;
+        let with_paused: Vec<String>;
+        let passed_over = if paused.is_empty() {
+            passed_over
+        } else {
+            with_paused = passed_over.iter().chain(paused.iter()).cloned().collect();
+            &with_paused
+        };
         if let Strategy::LaneLease(lane_lease) = &self.strategy {
             return lane_lease.claim(&self.store, limit, passed_over, sweep).await;
         }

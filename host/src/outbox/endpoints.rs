@@ -391,17 +391,35 @@ pub(super) async fn by_ids(
     store.cached_many(&store.attached::<EndpointCache>().endpoints, &ids, load).await
 }
 
+/// The endpoints of the organisations an operator has disabled: claims pass their
+/// deliveries over, which stay due (not spent) until the organisation is enabled again.
+/// Cached like the rest (a change by another process applies within the cache's TTL).
+pub(super) async fn paused(store: &Store) -> anyhow::Result<Arc<[String]>> {
+    let load = async {
+        let rows = sqlx::query(
+            "SELECT e.id FROM webhook_endpoints e JOIN orgs o ON o.id = e.org_id \
+             WHERE o.disabled_at IS NOT NULL",
+        )
+        .fetch_all(store.reader())
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get::<String, _>("id")?)).collect()
+    };
+    store.cached(&store.attached::<EndpointCache>().paused, (), load).await
+}
+
 /// What emitting and claiming read of the endpoints, cached per store (see [`cache`]).
 struct EndpointCache {
     /// The filters of the enabled endpoints subscribed, by (org id, event type).
     subscribers: Cache<(String, String), Arc<[Option<Value>]>>,
     /// Webhook endpoints by id, as delivery claims attach them.
     endpoints: Cache<String, Option<Arc<Endpoint>>>,
+    /// The endpoints of disabled organisations.
+    paused: Cache<(), Arc<[String]>>,
 }
 
 impl Default for EndpointCache {
     fn default() -> Self {
-        Self { subscribers: cache::kind(), endpoints: cache::kind() }
+        Self { subscribers: cache::kind(), endpoints: cache::kind(), paused: cache::kind() }
     }
 }
 
@@ -409,5 +427,6 @@ impl Attachment for EndpointCache {
     fn clear_cache(&self) {
         self.subscribers.invalidate_all();
         self.endpoints.invalidate_all();
+        self.paused.invalidate_all();
     }
 }

@@ -54,6 +54,7 @@ pub use limits::PluginLimits;
 
 use crate::clock::now_ms;
 use crate::ids::new_sortable_id;
+use crate::orgs::Org;
 use crate::store::{
     NewPluginVersion, PluginRun, PluginStatus, PluginVersion, StorageRefusal, Store,
 };
@@ -150,10 +151,10 @@ impl Plugins {
     }
 
     /// Stores a checked component as a new version (`queued`) within the organisation's
-    /// storage limits, and queues its compilation.
+    /// storage limits (the server's, lowered by its plan's), and queues its compilation.
     pub async fn upload(
         &self,
-        org_id: &str,
+        org: &Org,
         name: &str,
         wasm: &[u8],
         info: &ComponentInfo,
@@ -163,14 +164,16 @@ impl Plugins {
         let new =
             NewPluginVersion { name, sha256: &sha256, wasm, imports: &info.imports, settings };
         let limits = self.limits();
+        let plan = org.features();
+        let org_id = org.id.as_str();
         let mut version = self
             .inner
             .store
             .insert_plugin_version(
                 org_id,
                 &new,
-                limits.org_max_versions,
-                limits.org_max_stored_bytes,
+                limits.org_max_versions.min(plan.max_plugin_versions),
+                limits.org_max_stored_bytes.min(plan.max_plugin_stored_bytes),
             )
             .await
             .map_err(UploadError::Internal)?

@@ -29,8 +29,8 @@ use tokio::time::Instant;
 use super::Session;
 use super::budget;
 use crate::catalog::{
-    self, Configuration, Pricing, PricingContext, PricingRequest, PricingSource, PricingStatus,
-    SessionPricing, SessionRef, Template,
+    self, CatalogUpdate, Configuration, Pricing, PricingContext, PricingRequest, PricingSource,
+    PricingStatus, SessionPricing, SessionRef, Template,
 };
 use crate::orgs::Org;
 use crate::plugins::Plugins;
@@ -151,7 +151,7 @@ impl Pricer {
             .insert_session(
                 &session.id,
                 &org.id,
-                &template.id,
+                template,
                 origin,
                 configuration,
                 &first.shown,
@@ -196,12 +196,17 @@ impl Pricer {
             configuration,
             &org.currency,
         );
-        let first = self.first_pricing(org, session.answered_externally, request).await?;
+        let mut first = self.first_pricing(org, session.answered_externally, request).await?;
+        if template.version != session.template_version {
+            first.shown.catalog_update =
+                self.catalog_update(org, session, template, configuration).await?;
+        }
         let Some(seq) = self
             .inner
             .store
             .change_session_configuration(
                 session,
+                template.version,
                 configuration,
                 &first.shown,
                 first.plugin_answer.as_ref(),
@@ -217,6 +222,30 @@ impl Pricer {
             self.inner.channel(&session.id).state.lock().expect("session state").wanted = None;
         }
         Ok(Some(first.shown))
+    }
+
+    /// What the customer is told when a change moves `session` from the template version it
+    /// priced against to `template` (newer): nothing if the old version prices
+    /// `configuration` the same.
+    async fn catalog_update(
+        &self,
+        org: &Org,
+        session: &Session,
+        template: &Template,
+        configuration: &Configuration,
+    ) -> anyhow::Result<Option<CatalogUpdate>> {
+        let store = &self.inner.store;
+        let previous = store.template_version(&org.id, &template.id, session.template_version);
+        let previous_base_subtotal = previous.await?.and_then(|previous| {
+            let valid = configuration.clone().validate(&previous, "configuration").ok()?;
+            Some(catalog::base_pricing(&previous, &valid, &org.currency).subtotal)
+        });
+        let current = catalog::base_pricing(template, configuration, &org.currency).subtotal;
+        Ok((previous_base_subtotal != Some(current)).then(|| CatalogUpdate {
+            from_version: session.template_version,
+            to_version: template.version,
+            previous_base_subtotal,
+        }))
     }
 
     /// A session still `pending` that no task of this process watches (the process that

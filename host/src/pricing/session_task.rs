@@ -172,7 +172,7 @@ impl Inner {
         let org =
             store.org(&session.org_id).await?.ok_or_else(|| anyhow::anyhow!("org vanished"))?;
         let template = store
-            .template(&org.id, &session.template_id)
+            .template_version(&org.id, &session.template_id, session.template_version)
             .await?
             .ok_or_else(|| anyhow::anyhow!("template vanished"))?;
         {

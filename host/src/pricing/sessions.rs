@@ -9,7 +9,7 @@ use sqlx::query::Query;
 use sqlx::{Any, Row};
 
 use crate::catalog::SessionPricing;
-use crate::catalog::{Configuration, Pricing};
+use crate::catalog::{Configuration, Pricing, Template};
 use crate::clock::now_ms;
 use crate::ids::new_id;
 use crate::store::{Attachment, Commit, Store, Tx};
@@ -53,7 +53,7 @@ macro_rules! update_session {
         concat!(
             "UPDATE configuration_sessions SET configuration = $1, config_hash = $2, \
              pricing = $3, pricing_seq = pricing_seq + 1, config_seq = config_seq + 1, \
-             updated_at = $4 WHERE id = $5 AND ",
+             updated_at = $4, template_version = $13 WHERE id = $5 AND ",
             unchanged_since_read!(),
             " RETURNING pricing_seq, config_seq"
         )
@@ -95,6 +95,9 @@ pub struct Session {
     pub org_id: String,
     /// The template being configured.
     pub template_id: String,
+    /// The version of the template its price is worked out against: the current one when
+    /// the session started or last changed its configuration.
+    pub template_version: i64,
     /// Where the session started (e.g. `configurator`).
     pub origin: String,
     /// Current canonical configuration.
@@ -128,8 +131,8 @@ pub struct HistoryEntry {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, org_id, template_id, origin, configuration, config_hash, pricing, \
-    pricing_seq, submission_id, created_at, updated_at";
+const COLUMNS: &str = "id, org_id, template_id, template_version, origin, configuration, \
+    config_hash, pricing, pricing_seq, submission_id, created_at, updated_at";
 
 fn session_from_row(row: &AnyRow) -> anyhow::Result<Session> {
     let configuration: String = row.try_get("configuration")?;
@@ -138,6 +141,7 @@ fn session_from_row(row: &AnyRow) -> anyhow::Result<Session> {
         id: row.try_get("id")?,
         org_id: row.try_get("org_id")?,
         template_id: row.try_get("template_id")?,
+        template_version: row.try_get("template_version")?,
         origin: row.try_get("origin")?,
         configuration: serde_json::from_str(&configuration)?,
         config_hash: row.try_get("config_hash")?,
@@ -164,22 +168,24 @@ impl Store {
         &self,
         id: &str,
         org_id: &str,
-        template_id: &str,
+        template: &Template,
         origin: &str,
         configuration: &Configuration,
         pricing: &SessionPricing,
         plugin_answer: Option<&Pricing>,
     ) -> anyhow::Result<Session> {
         const INSERT_SESSION: &str = "INSERT INTO configuration_sessions (id, org_id, template_id, \
-            origin, configuration, config_hash, pricing, pricing_seq, config_seq, created_at, \
-            updated_at) VALUES ($5, $7, $9, $10, $1, $2, $3, 1, 1, $4, $4)";
+            template_version, origin, configuration, config_hash, pricing, pricing_seq, \
+            config_seq, created_at, updated_at) VALUES ($5, $7, $9, $13, $10, $1, $2, $3, 1, 1, \
+            $4, $4)";
         const FIRST_HISTORY: &str = "INSERT INTO session_configurations \
             (session_id, seq, config_hash, configuration, created_at) VALUES ($5, 1, $2, $1, $4)";
         let now = now_ms();
         let session = Session {
             id: id.to_owned(),
             org_id: org_id.to_owned(),
-            template_id: template_id.to_owned(),
+            template_id: template.id.clone(),
+            template_version: template.version,
             origin: origin.to_owned(),
             configuration: configuration.clone(),
             config_hash: pricing.config_hash.clone(),
@@ -190,7 +196,14 @@ impl Store {
             created_at: now,
             updated_at: now,
         };
-        let write = SessionWrite::new(&session, configuration, pricing, plugin_answer, now)?;
+        let write = SessionWrite::new(
+            &session,
+            template.version,
+            configuration,
+            pricing,
+            plugin_answer,
+            now,
+        )?;
         self.atomic(
             Commit::Unflushed,
             &[INSERT_SESSION, FIRST_HISTORY, INSERT_FIRST_PLUGIN_ANSWER],
@@ -260,6 +273,7 @@ impl Store {
     pub async fn change_session_configuration(
         &self,
         session: &Session,
+        template_version: i64,
         configuration: &Configuration,
         pricing: &SessionPricing,
         plugin_answer: Option<&Pricing>,
@@ -288,7 +302,14 @@ impl Store {
             "changed WHERE $8 IS NOT NULL) SELECT pricing_seq FROM changed, unflushed"
         );
         let now = now_ms();
-        let write = SessionWrite::new(session, configuration, pricing, plugin_answer, now)?;
+        let write = SessionWrite::new(
+            session,
+            template_version,
+            configuration,
+            pricing,
+            plugin_answer,
+            now,
+        )?;
         let rows = match self.backend() {
             Backend::Sqlite => {
                 self.atomic(Commit::Unflushed, &CHANGE_SESSION_SQLITE, move |query| {
@@ -310,6 +331,7 @@ impl Store {
             remembered.config_hash = pricing.config_hash.clone();
             remembered.pricing = pricing.clone();
             remembered.pricing_seq = seq;
+            remembered.template_version = template_version;
             remembered.updated_at = now;
         });
         Ok(Some(seq))
@@ -393,7 +415,8 @@ impl Tx {
 /// count — fits every write): `$1` configuration, `$2` its hash, `$3` the pricing shown,
 /// `$4` now, `$5` the session, `$6` an adjustment id, `$7` the organisation, `$8` the
 /// plugin's answer or NULL, `$9` the template, `$10` the origin, and the guard's `$11`
-/// `pricing_seq` and `$12` answered externally (0/1) of the session as read.
+/// `pricing_seq` and `$12` answered externally (0/1) of the session as read, `$13` the
+/// template version the configuration was priced against.
 struct SessionWrite {
     configuration: String,
     config_hash: String,
@@ -407,12 +430,14 @@ struct SessionWrite {
     origin: String,
     read_pricing_seq: i64,
     read_answered_externally: i64,
+    template_version: i64,
 }
 
 impl SessionWrite {
     /// The change to `configuration` and `pricing` of `session` (or its first ones) at `now`.
     fn new(
         session: &Session,
+        template_version: i64,
         configuration: &Configuration,
         pricing: &SessionPricing,
         plugin_answer: Option<&Pricing>,
@@ -431,6 +456,7 @@ impl SessionWrite {
             origin: session.origin.clone(),
             read_pricing_seq: session.pricing_seq,
             read_answered_externally: i64::from(session.answered_externally),
+            template_version,
         })
     }
 
@@ -451,6 +477,7 @@ impl SessionWrite {
             .bind(self.origin.clone())
             .bind(self.read_pricing_seq)
             .bind(self.read_answered_externally)
+            .bind(self.template_version)
     }
 }
 
@@ -499,7 +526,7 @@ mod tests {
                     .insert_session(
                         id,
                         &org.id,
-                        &template.id,
+                        &template,
                         "test",
                         &configuration,
                         &pricing,

@@ -13,7 +13,7 @@ use super::quotes::{STYLE, escape};
 use crate::catalog::Template;
 use crate::demo::DEMO_ORG_SLUG;
 use crate::http::AppState;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::ApiResult;
 use crate::http::extract::{Json, Path};
 
 const PAGE: &str = include_str!("assets/configurator.html");
@@ -34,8 +34,7 @@ async fn public_templates(
     State(state): State<AppState>,
     Path(org_slug): Path<String>,
 ) -> ApiResult<Json<Vec<Template>>> {
-    let org =
-        state.store.org_by_slug(&org_slug).await?.ok_or(ApiError::NotFound("organisation"))?;
+    let org = super::active_org(&state, &org_slug).await?;
     let mut templates = state.store.list_templates(&org.id).await?;
     for template in &mut templates {
         template.pricing_rules.clear(); // prices are the org's business; empty rules are omitted
@@ -47,8 +46,7 @@ async fn configurator_page(
     State(state): State<AppState>,
     Path(org_slug): Path<String>,
 ) -> ApiResult<Html<String>> {
-    let org =
-        state.store.org_by_slug(&org_slug).await?.ok_or(ApiError::NotFound("organisation"))?;
+    let org = super::active_org(&state, &org_slug).await?;
     Ok(Html(
         PAGE.replace("{{STYLE}}", STYLE)
             .replace("{{SCRIPT}}", SCRIPT)

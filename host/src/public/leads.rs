@@ -81,8 +81,7 @@ async fn create_lead(
     Path(org_slug): Path<String>,
     Json(form): Json<LeadForm>,
 ) -> ApiResult<(StatusCode, Json<LeadCreated>)> {
-    let org =
-        state.store.org_by_slug(&org_slug).await?.ok_or(ApiError::NotFound("organisation"))?;
+    let org = super::active_org(&state, &org_slug).await?;
     form.validate()?;
     if !state.lead_limiter.allow(client.ip()) {
         return Err(ApiError::RateLimited);

@@ -23,7 +23,7 @@ use crate::http::extract::{Json, Path};
 use crate::http::slots::Full;
 use crate::pricing::Session;
 use crate::services::submissions::{
-    self, Customer, NewSubmission, frozen_pricing, org_and_template,
+    self, Customer, NewSubmission, frozen_pricing, org_and_current_template,
 };
 use crate::validation::FieldError;
 use crate::validation::is_email;
@@ -102,8 +102,7 @@ async fn create_session(
     Path(org_slug): Path<String>,
     Json(body): Json<CreateSession>,
 ) -> ApiResult<(StatusCode, Json<SessionView>)> {
-    let org =
-        state.store.org_by_slug(&org_slug).await?.ok_or(ApiError::NotFound("organisation"))?;
+    let org = super::active_org(&state, &org_slug).await?;
     let key = body.template_slug.or(body.template_id).ok_or_else(|| {
         ApiError::invalid_field("templateSlug", "give templateSlug or templateId")
     })?;
@@ -131,6 +130,7 @@ async fn get_session(
 ) -> ApiResult<Json<SessionView>> {
     let session =
         state.store.session(&id).await?.ok_or(ApiError::NotFound("configuration session"))?;
+    super::require_active(&state, &session.org_id, "configuration session").await?;
     Ok(Json(SessionView::new(session, &state.public_url)))
 }
 
@@ -158,7 +158,7 @@ async fn update_configuration(
     let not_found = || ApiError::NotFound("configuration session");
     // Started from this process's latest view of the session, which the write checks.
     let mut session = state.store.recent_session(&id).await?.ok_or_else(not_found)?;
-    let (org, template) = org_and_template(&state.store, &session).await?;
+    let (org, template) = org_and_current_template(&state.store, &session).await?;
     let submitted = || ApiError::conflict("already_submitted", "this session has been submitted");
     if session.submission_id.is_some() {
         return Err(submitted());
@@ -212,6 +212,7 @@ async fn stream_pricing(
     let mut events = state.pricer.subscribe(&id);
     let session =
         state.store.session(&id).await?.ok_or(ApiError::NotFound("configuration session"))?;
+    super::require_active(&state, &session.org_id, "configuration session").await?;
     state.pricer.resume_if_orphaned(&session).await?;
     let resume_from = headers
         .get("last-event-id")

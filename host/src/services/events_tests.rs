@@ -26,6 +26,7 @@ fn org() -> Org {
         plan: Plan::Pro,
         pricing_timeout_ms: 5000,
         created_at: 1,
+        disabled_at: None,
     }
 }
 

@@ -4,6 +4,8 @@
 //! only after the commit. Handlers parse and validate requests, call a use case here and
 //! shape the answer; the scheduled jobs call the same use cases.
 //!
+//! - [`orgs`] — operators provision organisations: create, update, disable, keys
+//! - [`catalogs`] — an organisation's templates: put, delete, import and export a catalog
 //! - [`events`] — the typed `data` of every event the use cases emit
 //! - [`quotes`] — create a quote, replace or revise its items, auto-fill it; its PDF
 //! - [`quote_sending`] — send a quote: `quote.sent` and the mail, mail after commit
@@ -16,9 +18,11 @@
 //! Failures are [`Error`]s, which name what went wrong in the domain's terms; the HTTP
 //! edge maps them to status codes.
 
+pub mod catalogs;
 pub mod customer_quotes;
 pub mod events;
 pub mod leads;
+pub mod orgs;
 pub mod quote_expiry;
 pub mod quote_sending;
 pub mod quotes;
@@ -39,6 +43,9 @@ pub enum Error {
         /// Human-readable explanation.
         message: String,
     },
+    /// The input is not valid: every problem with its JSON path.
+    #[error("the input is not valid")]
+    Invalid(Vec<crate::validation::FieldError>),
     /// The mail server refused or could not be reached; nothing was changed.
     #[error("mail delivery failed: {0}")]
     MailFailed(String),

@@ -126,7 +126,7 @@ pub async fn autofill(store: &Store, pricer: &Pricer, org: &Org, quote: &Quote) 
         .await?
         .ok_or(Error::NotFound("configuration session"))?;
     let template = store
-        .template(&org.id, &submission.template_id)
+        .template_version(&org.id, &submission.template_id, submission.template_version)
         .await?
         .ok_or(Error::NotFound("template"))?;
     let context = PricingSubmission {

@@ -16,7 +16,7 @@ use crate::clock::now_ms;
 use crate::ids::new_id;
 use crate::orgs::Org;
 use crate::pricing::{Pricer, Session};
-use crate::store::{ContactDetails, Store, Submission};
+use crate::store::{ContactDetails, LATEST, Store, Submission};
 
 /// The customer's details.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -55,11 +55,26 @@ pub struct NewSubmission {
     pub locale: Option<String>,
 }
 
-/// The organisation and template of a session (`not found` when either is gone).
+/// The organisation of a session and the template version it prices against (`not found`
+/// when the organisation is gone or disabled).
 pub async fn org_and_template(store: &Store, session: &Session) -> Result<(Org, Template)> {
-    let org = store.org(&session.org_id).await?.ok_or(Error::NotFound("configuration session"))?;
-    let template =
-        store.template(&org.id, &session.template_id).await?.ok_or(Error::NotFound("template"))?;
+    let org = store.org(&session.org_id).await?;
+    let org = org.filter(Org::is_active).ok_or(Error::NotFound("configuration session"))?;
+    let template = store
+        .template_version(&org.id, &session.template_id, session.template_version)
+        .await?
+        .ok_or(Error::NotFound("template"))?;
+    Ok((org, template))
+}
+
+/// The organisation of a session and the current version of its template, deleted or not:
+/// what a configuration change validates and prices against (the session moves to it).
+pub async fn org_and_current_template(store: &Store, session: &Session) -> Result<(Org, Template)> {
+    let (org, _) = org_and_template(store, session).await?;
+    let template = store
+        .template_version(&org.id, &session.template_id, LATEST)
+        .await?
+        .ok_or(Error::NotFound("template"))?;
     Ok((org, template))
 }
 
@@ -117,6 +132,7 @@ pub async fn submit(
         org_id: org.id.clone(),
         session_id: session.id.clone(),
         template_id: template.id.clone(),
+        template_version: template.version,
         contact_id: contact.id,
         customer: to_value(&stored_customer)?,
         customer_locale: locale.clone(),

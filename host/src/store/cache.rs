@@ -37,8 +37,10 @@ pub(super) struct ReadCache {
     pub(super) orgs: Cache<String, Option<Org>>,
     /// Organisations by slug.
     pub(super) orgs_by_slug: Cache<String, Option<Org>>,
-    /// Templates by (org id, id or slug).
+    /// Current templates by (org id, id or slug).
     pub(super) templates: Cache<(String, String), Option<Template>>,
+    /// Template versions by (org id, template id, version): never change once written.
+    pub(super) template_versions: Cache<(String, String, i64), Option<Template>>,
     /// Active plugin version by org id.
     pub(super) active_plugins: Cache<String, Option<PluginVersion>>,
 }
@@ -66,6 +68,7 @@ impl Default for ReadCache {
             orgs: kind(),
             orgs_by_slug: kind(),
             templates: kind(),
+            template_versions: kind(),
             active_plugins: kind(),
         }
     }
@@ -152,6 +155,7 @@ impl ReadCache {
         self.orgs.invalidate_all();
         self.orgs_by_slug.invalidate_all();
         self.templates.invalidate_all();
+        self.template_versions.invalidate_all();
         self.active_plugins.invalidate_all();
     }
 }

@@ -59,6 +59,7 @@ pub use plugins::{
 };
 pub use quotes::Quote;
 pub use submissions::Submission;
+pub use templates::{LATEST, TemplateWrite};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -34,7 +34,7 @@ pub struct NewOrg {
 }
 
 const ORG_COLUMNS: &str = "id, slug, name, email, phone, logo_url, locale, currency, unit_system, \
-                           plan, pricing_timeout_ms, created_at";
+                           plan, pricing_timeout_ms, created_at, disabled_at";
 
 pub(super) fn org_from_row(row: &AnyRow) -> anyhow::Result<Org> {
     Ok(Org {
@@ -50,6 +50,7 @@ pub(super) fn org_from_row(row: &AnyRow) -> anyhow::Result<Org> {
         plan: parse_stored(row.try_get("plan")?, Plan::parse, "plan")?,
         pricing_timeout_ms: row.try_get("pricing_timeout_ms")?,
         created_at: row.try_get("created_at")?,
+        disabled_at: row.try_get("disabled_at")?,
     })
 }
 
@@ -92,6 +93,30 @@ impl Store {
         self.cache.get(&self.cache.orgs_by_slug, slug.to_owned(), load).await
     }
 
+    /// Every organisation, oldest first.
+    pub async fn list_orgs(&self) -> anyhow::Result<Vec<Org>> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs ORDER BY created_at, id");
+        let rows = sqlx::query(&sql).fetch_all(&self.reader).await?;
+        rows.iter().map(org_from_row).collect()
+    }
+
+    /// Disables the org (now) or enables it again; false when it was already so.
+    pub async fn set_org_disabled(&self, org_id: &str, disabled: bool) -> anyhow::Result<bool> {
+        let sql = if disabled {
+            "UPDATE orgs SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL"
+        } else {
+            "UPDATE orgs SET disabled_at = NULL WHERE id = $2 AND disabled_at IS NOT NULL"
+        };
+        let done = sqlx::query(sql)
+            .bind(now_ms())
+            .bind(org_id)
+            .execute(&self.writer)
+            .await?
+            .rows_affected();
+        self.clear_cache();
+        Ok(done == 1)
+    }
+
     /// Reads the org whose `column` (`id` or `slug`) is `value`, past the cache.
     async fn org_where(&self, column: &str, value: &str) -> anyhow::Result<Option<Org>> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM orgs WHERE {column} = $1");
@@ -115,6 +140,10 @@ pub struct OrgChanges {
     pub locale: Option<String>,
     /// New configurator wait for external prices.
     pub pricing_timeout_ms: Option<i64>,
+    /// New display unit system.
+    pub unit_system: Option<UnitSystem>,
+    /// New plan (operators only).
+    pub plan: Option<Plan>,
 }
 
 impl Store {
@@ -124,7 +153,7 @@ impl Store {
         let org = org.ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))?;
         sqlx::query(
             "UPDATE orgs SET name = $1, email = $2, phone = $3, logo_url = $4, locale = $5, \
-             pricing_timeout_ms = $6 WHERE id = $7",
+             pricing_timeout_ms = $6, unit_system = $7, plan = $8 WHERE id = $9",
         )
         .bind(changes.name.as_ref().unwrap_or(&org.name))
         .bind(changes.email.as_ref().unwrap_or(&org.email))
@@ -132,6 +161,8 @@ impl Store {
         .bind(changes.logo_url.clone().unwrap_or(org.logo_url))
         .bind(changes.locale.as_ref().unwrap_or(&org.locale))
         .bind(changes.pricing_timeout_ms.unwrap_or(org.pricing_timeout_ms))
+        .bind(changes.unit_system.unwrap_or(org.unit_system).as_str())
+        .bind(changes.plan.unwrap_or(org.plan).as_str())
         .bind(org_id)
         .execute(&self.writer)
         .await?;

@@ -19,6 +19,8 @@ pub struct Submission {
     pub session_id: String,
     /// The template configured.
     pub template_id: String,
+    /// The version of the template the configuration was priced against (frozen with it).
+    pub template_version: i64,
     /// The contact it was filed under.
     pub contact_id: String,
     /// `{name, email, phone, companyName}` as submitted.
@@ -49,7 +51,7 @@ pub struct Submission {
 
 const COLUMNS: &str = "id, org_id, session_id, template_id, contact_id, customer, customer_locale, \
     notes, unit_amount, configuration, config_hash, pricing, pricing_source, external_ref, \
-    latest_quote_id, created_at, updated_at";
+    latest_quote_id, created_at, updated_at, template_version";
 
 fn submission_from_row(row: &AnyRow) -> anyhow::Result<Submission> {
     let customer: String = row.try_get("customer")?;
@@ -60,6 +62,7 @@ fn submission_from_row(row: &AnyRow) -> anyhow::Result<Submission> {
         org_id: row.try_get("org_id")?,
         session_id: row.try_get("session_id")?,
         template_id: row.try_get("template_id")?,
+        template_version: row.try_get("template_version")?,
         contact_id: row.try_get("contact_id")?,
         customer: serde_json::from_str(&customer)?,
         customer_locale: row.try_get("customer_locale")?,
@@ -85,7 +88,7 @@ impl Tx {
     pub async fn insert_submission(&mut self, submission: &Submission) -> anyhow::Result<()> {
         sqlx::query(&format!(
             "INSERT INTO submissions ({COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         ))
         .bind(&submission.id)
         .bind(&submission.org_id)
@@ -104,6 +107,7 @@ impl Tx {
         .bind(&submission.latest_quote_id)
         .bind(submission.created_at)
         .bind(submission.updated_at)
+        .bind(submission.template_version)
         .execute(self.conn())
         .await?;
         Ok(())
