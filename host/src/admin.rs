@@ -11,15 +11,13 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::catalog::definition::CatalogFile;
 use crate::http::AppState;
-use crate::http::auth::bearer_token;
+use crate::http::auth::check_token;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{Json, Path};
 use crate::orgs::{ApiKey, Org, Plan, PlanFeatures, Scope};
@@ -37,13 +35,8 @@ impl FromRequestParts<AppState> for Operator {
         let Some(expected) = state.operator_token_sha256 else {
             return Err(ApiError::NoRoute(parts.uri.path().to_owned()));
         };
-        let token = bearer_token(&parts.headers)?;
-        let hash = Sha256::digest(token.as_bytes());
-        if bool::from(hash.as_slice().ct_eq(&expected)) {
-            Ok(Operator)
-        } else {
-            Err(ApiError::Unauthorized("unknown operator token"))
-        }
+        check_token(&parts.headers, &expected)?;
+        Ok(Operator)
     }
 }
 

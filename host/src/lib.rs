@@ -23,7 +23,7 @@
 //!   and the business resources' SQL, SQLite and Postgres)
 //! - domain: [`catalog`] (templates, configuration, configHash, base pricing, pricing
 //!   types), [`orgs`] (organisations, plans, API keys), [`validation`], [`urls`], [`ids`],
-//!   [`clock`]
+//!   [`clock`], [`telemetry`] (every metric, named in one place)
 //!
 //! [`run`] takes a bound listener so tests start the real server on `127.0.0.1:0`.
 
@@ -47,6 +47,7 @@ pub mod public;
 pub mod server;
 pub mod services;
 pub mod store;
+pub mod telemetry;
 pub mod urls;
 pub mod validation;
 
@@ -92,6 +93,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    telemetry::install();
     // First, so a connection cap the descriptors cannot carry stops the start at once.
     let descriptors = server::connections::raise_descriptor_limit();
     let caps = config.connections.caps(descriptors)?;
@@ -164,6 +166,7 @@ pub async fn serve(
         stopping,
         streams,
         operator_token_sha256: config.operator_token_sha256,
+        metrics: (config.metrics, config.metrics_token_sha256),
     };
     tracing::info!(addr = %listener.local_addr()?, database = %config.database_url,
         max_connections = caps.max_connections, open_file_limit = descriptors, "serving");

@@ -22,6 +22,10 @@ struct Cli {
     /// Log as JSON lines instead of text.
     #[arg(long, global = true, env = "WINFACTOR_LOG_JSON")]
     log_json: bool,
+    /// Log level (`error`, `warn`, `info`, `debug`, `trace`) or a filter such as
+    /// `info,winfactor::outbox=debug`; default `RUST_LOG`, else `info`.
+    #[arg(long, global = true, env = "WINFACTOR_LOG_LEVEL")]
+    log_level: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -119,7 +123,7 @@ fn main() -> ExitCode {
         // Before any runtime or logging: the worker limits its own memory, then compiles.
         return winfactor::plugins::compile_worker();
     }
-    init_tracing(cli.log_json);
+    init_tracing(cli.log_json, cli.log_level.as_deref());
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     match runtime.block_on(execute(cli)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -225,8 +229,11 @@ async fn keys(
     Ok(())
 }
 
-fn init_tracing(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+fn init_tracing(json: bool, level: Option<&str>) {
+    let filter = match level {
+        Some(level) => EnvFilter::new(level),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -34,6 +34,7 @@ pub fn app(state: AppState, body_limit: usize) -> Router {
     Router::new()
         .merge(api)
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route(
             "/openapi.yaml",
@@ -45,6 +46,7 @@ pub fn app(state: AppState, body_limit: usize) -> Router {
         )
         .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_owned()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn(http::observe::observe))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::idempotency::idempotency))
         .with_state(state)
@@ -58,6 +60,27 @@ pub fn app(state: AppState, body_limit: usize) -> Router {
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
+}
+
+/// The Prometheus text of every metric ([`crate::telemetry`]), the due queues and the
+/// database pools read now; 404 when `metrics` is off, 401 without its token if one is set.
+async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let (enabled, token) = state.metrics;
+    if !enabled {
+        return Err(ApiError::NoRoute("/metrics".into()));
+    }
+    if let Some(expected) = token {
+        http::auth::check_token(&headers, &expected)?;
+    }
+    if let Err(err) = crate::outbox::observe_due(&state.store).await {
+        tracing::warn!(error = %err, "reading the due queues for /metrics failed");
+    }
+    state.store.observe_pools();
+    let text = crate::telemetry::render();
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }
 
 /// 200 when the database answers, 503 otherwise.

@@ -6,6 +6,7 @@ mod connections;
 mod crm;
 mod errors;
 mod hygiene;
+mod metrics;
 mod provisioning;
 mod quotes;
 mod service;

@@ -74,6 +74,10 @@ pub struct Config {
     pub plugin_compiler: Option<crate::plugins::CompilerCommand>,
     /// SHA-256 of the operator token that opens `/admin/v1`; `None` keeps it closed (404).
     pub operator_token_sha256: Option<[u8; 32]>,
+    /// Serve `GET /metrics` (Prometheus text).
+    pub metrics: bool,
+    /// SHA-256 of the token `/metrics` then requires; `None`: open to anyone who reaches it.
+    pub metrics_token_sha256: Option<[u8; 32]>,
 }
 
 impl Config {
@@ -213,6 +217,12 @@ pub struct Settings {
     /// one); unset, the operator API is off.
     #[arg(long, env = "WINFACTOR_OPERATOR_TOKEN_SHA256", hide_env_values = true)]
     pub operator_token_sha256: Option<String>,
+    /// Serve `GET /metrics` in Prometheus text format (default true).
+    #[arg(long, env = "WINFACTOR_METRICS")]
+    pub metrics: Option<bool>,
+    /// Hex SHA-256 of a bearer token `/metrics` then requires (unset: no token).
+    #[arg(long, env = "WINFACTOR_METRICS_TOKEN_SHA256", hide_env_values = true)]
+    pub metrics_token_sha256: Option<String>,
 }
 
 impl Settings {
@@ -279,6 +289,8 @@ impl Settings {
             plugin_max_versions: self.plugin_max_versions.or(fallback.plugin_max_versions),
             plugin_max_stored_mib: self.plugin_max_stored_mib.or(fallback.plugin_max_stored_mib),
             operator_token_sha256: self.operator_token_sha256.or(fallback.operator_token_sha256),
+            metrics: self.metrics.or(fallback.metrics),
+            metrics_token_sha256: self.metrics_token_sha256.or(fallback.metrics_token_sha256),
         }
     }
 
@@ -348,7 +360,15 @@ impl Settings {
             plugin_limits,
             plugin_cache_dir,
             plugin_compiler: None,
-            operator_token_sha256: operator_token_sha256(self.operator_token_sha256.as_deref())?,
+            operator_token_sha256: token_sha256(
+                "operator_token_sha256",
+                self.operator_token_sha256.as_deref(),
+            )?,
+            metrics: self.metrics.unwrap_or(true),
+            metrics_token_sha256: token_sha256(
+                "metrics_token_sha256",
+                self.metrics_token_sha256.as_deref(),
+            )?,
         })
     }
 }
@@ -461,15 +481,18 @@ mod tests {
     }
 }
 
-/// The operator token's hash from its hex text: 64 hex digits.
-fn operator_token_sha256(hex_text: Option<&str>) -> Result<Option<[u8; 32]>, ConfigError> {
+/// A token's hash from its hex text (setting `setting`): 64 hex digits.
+fn token_sha256(
+    setting: &'static str,
+    hex_text: Option<&str>,
+) -> Result<Option<[u8; 32]>, ConfigError> {
     let Some(text) = hex_text.map(str::trim).filter(|text| !text.is_empty()) else {
         return Ok(None);
     };
     let mut hash = [0u8; 32];
     hex::decode_to_slice(text, &mut hash).map_err(|_| {
         ConfigError::new(
-            "operator_token_sha256",
+            setting,
             "64 hex digits: the SHA-256 of the token (`winfactor operator-token` prints both)",
         )
     })?;

@@ -15,8 +15,12 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
 use crate::http::AppState;
 use crate::http::error::ApiError;
+use crate::http::observe::RequestOrg;
 use crate::orgs::{ApiKey, Org, Scope};
 use crate::store::Store;
 
@@ -83,10 +87,25 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<ApiAuth, ApiError> {
     }
 }
 
-/// Records that an extractor accepted the request's key.
-fn accept(parts: &Parts) {
+/// Records that an extractor accepted the request's key, and for which organisation.
+fn accept(parts: &Parts, auth: &ApiAuth) {
     if let Some(resolved) = parts.extensions.get::<Resolved>() {
         resolved.accepted.store(true, Ordering::Release);
+    }
+    if let Some(org) = parts.extensions.get::<RequestOrg>() {
+        org.set(&auth.org.id);
+    }
+}
+
+/// Checks `Authorization: Bearer <token>` against the SHA-256 of the configured token, in
+/// constant time (the operator API, a protected `/metrics`): 401 otherwise.
+pub fn check_token(headers: &HeaderMap, expected_sha256: &[u8; 32]) -> Result<(), ApiError> {
+    let token = bearer_token(headers)?;
+    let hash = Sha256::digest(token.as_bytes());
+    if bool::from(hash.as_slice().ct_eq(expected_sha256)) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized("unknown token"))
     }
 }
 
@@ -95,7 +114,7 @@ impl FromRequestParts<AppState> for ApiAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let auth = resolve(parts, state).await?;
-        accept(parts);
+        accept(parts, &auth);
         Ok(auth)
     }
 }
@@ -127,7 +146,7 @@ impl FromRequestParts<AppState> for WriteAccess {
         let auth = resolve(parts, state).await?;
         match auth.key.scope {
             Scope::ReadWrite => {
-                accept(parts);
+                accept(parts, &auth);
                 Ok(Self(auth))
             }
             Scope::Read => Err(ApiError::InsufficientScope),
@@ -135,8 +154,7 @@ impl FromRequestParts<AppState> for WriteAccess {
     }
 }
 
-/// The `Authorization: Bearer` token of `headers`.
-pub fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
     let header = headers
         .get(AUTHORIZATION)
         .ok_or(ApiError::Unauthorized("missing `Authorization: Bearer <API key>` header"))?;

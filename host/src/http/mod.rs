@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod hygiene;
 pub mod idempotency;
+pub mod observe;
 pub mod pagination;
 pub mod rate_limit;
 pub mod slots;

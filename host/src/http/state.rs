@@ -32,4 +32,6 @@ pub struct AppState {
     pub streams: Arc<super::slots::Slots<String>>,
     /// SHA-256 of the operator token; `None`: the operator API is off.
     pub operator_token_sha256: Option<[u8; 32]>,
+    /// Whether `/metrics` is served, and the SHA-256 of the token it then requires.
+    pub metrics: (bool, Option<[u8; 32]>),
 }

@@ -293,6 +293,7 @@ impl Lane {
             return;
         }
         let record = self.attempt(&delivery).await;
+        observe(&delivery, &record, self.claimer.is_fast());
         if self.records.send(record).is_err() {
             tracing::warn!(delivery = %delivery.id, "recorder stopped; the lease will expire and retry");
         }
@@ -373,6 +374,24 @@ struct Load {
     held: usize,
     /// Being sent: at the endpoint's cap, further deliveries park.
     sending: usize,
+}
+
+/// Counts an attempt; a failed one is logged once, with its ids.
+fn observe(delivery: &ClaimedDelivery, record: &AttemptRecord, fast: bool) {
+    let outcome = match record.outcome {
+        Outcome::Delivered => "delivered",
+        Outcome::Retry { .. } => "retry",
+        Outcome::Failed => "failed",
+        Outcome::Expired => "expired",
+    };
+    let elapsed = Duration::from_millis(u64::try_from(record.duration_ms).unwrap_or(0));
+    crate::telemetry::webhook_attempt(fast, outcome, elapsed);
+    if record.outcome != Outcome::Delivered {
+        tracing::warn!(delivery = %delivery.id, event = %delivery.event_id,
+            endpoint = %record.endpoint_id, event_type = %delivery.event_type,
+            attempt = record.attempt, status = ?record.status_code, error = ?record.error,
+            outcome, "webhook delivery attempt failed");
+    }
 }
 
 fn endpoint_key(delivery: &ClaimedDelivery) -> String {

@@ -92,6 +92,16 @@ impl CompileQueue {
         None
     }
 
+    /// Jobs waiting.
+    pub fn len(&self) -> usize {
+        self.lock().jobs.values().map(VecDeque::len).sum()
+    }
+
+    /// No job waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

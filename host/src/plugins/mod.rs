@@ -210,6 +210,7 @@ impl Plugins {
             first: done.is_none(),
             done,
         });
+        crate::telemetry::plugin_compile_queue(self.inner.queue.len());
     }
 
     /// Does one job of the queue: the version's first compilation (its status follows) or
@@ -223,6 +224,8 @@ impl Plugins {
         }
         let started = Instant::now();
         let result = self.compile(&job.version_id, &job.sha256).await;
+        crate::telemetry::plugin_compiled(result.is_ok(), started.elapsed());
+        crate::telemetry::plugin_compile_queue(self.inner.queue.len());
         if job.first {
             let outcome = match &result {
                 Ok(()) => Ok(started.elapsed().as_millis() as i64),
@@ -400,8 +403,10 @@ impl Plugins {
             log: report.log.clone(),
             created_at: now_ms(),
         };
+        crate::telemetry::plugin_run(&run.outcome, report.duration);
         if report.outcome != Outcome::Ok {
-            tracing::warn!(plugin = %version.id, outcome = run.outcome, error = ?run.error, "plugin run failed");
+            tracing::warn!(plugin = %version.id, org = %org_id, session = ?run.session_id,
+                outcome = run.outcome, error = ?run.error, "plugin run failed");
         }
         let _ = self.inner.recorder.send(Recording::Run(org_id.to_owned(), Box::new(run.clone())));
         run

@@ -145,6 +145,7 @@ impl Pricer {
         );
         let hash = request.config_hash.clone();
         let first = self.first_pricing(org, false, request).await?;
+        observe_change(&first.shown);
         let session = self
             .inner
             .store
@@ -197,6 +198,7 @@ impl Pricer {
             &org.currency,
         );
         let mut first = self.first_pricing(org, session.answered_externally, request).await?;
+        observe_change(&first.shown);
         if template.version != session.template_version {
             first.shown.catalog_update =
                 self.catalog_update(org, session, template, configuration).await?;
@@ -277,6 +279,11 @@ impl Pricer {
         let seq = store.set_session_pricing(&session.id, &shown, None).await?;
         if let Some(seq) = seq {
             self.inner.publish(&session.id, seq, &shown);
+            if session.config_hash == config_hash
+                && session.pricing.status == PricingStatus::Pending
+            {
+                crate::telemetry::live_settled("confirmed", since(session.updated_at));
+            }
         }
         let channel = self.inner.channel(&session.id);
         channel.answered.notify_waiters();
@@ -286,4 +293,19 @@ impl Pricer {
         }
         Ok(seq.is_some())
     }
+}
+
+/// Counts a change by the rail that priced it first.
+fn observe_change(shown: &SessionPricing) {
+    let rail = match (shown.status, shown.source) {
+        (PricingStatus::Pending, _) => "webhook",
+        (_, PricingSource::Plugin) => "plugin",
+        _ => "base",
+    };
+    crate::telemetry::live_change(rail);
+}
+
+/// Time since `at` (epoch ms): a pending price's age, from the write of its change.
+pub(super) fn since(at: i64) -> Duration {
+    Duration::from_millis(u64::try_from(crate::clock::now_ms().saturating_sub(at)).unwrap_or(0))
 }

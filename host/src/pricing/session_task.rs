@@ -210,6 +210,7 @@ impl Inner {
             self.store.set_session_pricing(session_id, &shown, Some(&session.pricing)).await?
         {
             self.publish(session_id, seq, &shown);
+            crate::telemetry::live_settled("fallback", super::live::since(session.updated_at));
         }
         Ok(())
     }

@@ -220,8 +220,10 @@ async fn stream_pricing(
         .and_then(|v| v.trim().parse::<i64>().ok())
         .unwrap_or(0);
     let mut stopping = state.stopping.clone();
+    let open = crate::telemetry::OpenStream::opened();
     let stream = async_stream::stream! {
         let _slot = slot;
+        let _open = open;
         let mut last = resume_from;
         if session.pricing_seq > last {
             last = session.pricing_seq;

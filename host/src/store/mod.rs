@@ -355,6 +355,18 @@ impl Store {
         Ok(rows)
     }
 
+    /// Sets the pool gauges ([`crate::telemetry::db_pool`]).
+    pub fn observe_pools(&self) {
+        let observe = |name, pool: &AnyPool| {
+            let (size, idle) = (pool.size() as usize, pool.num_idle());
+            crate::telemetry::db_pool(name, idle, size.saturating_sub(idle));
+        };
+        observe("writer", &self.writer);
+        if self.backend == Backend::Sqlite {
+            observe("reader", &self.reader);
+        }
+    }
+
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
