@@ -53,12 +53,11 @@ pub mod validation;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 
 use crate::http::AppState;
-use crate::http::rate_limit::RateLimiter;
+use crate::http::rate_limit::{RateLimiter, RequestLimits};
 use crate::outbox::Sender;
 use crate::pricing::Pricer;
 
@@ -122,8 +121,11 @@ pub async fn serve(
         )
     });
     let checkpoints = store.start_checkpoints(stopping.clone());
-    let lead_limiter =
-        Arc::new(RateLimiter::new(config.lead_rate_per_minute, Duration::from_secs(60)));
+    let limits = Arc::new(RequestLimits {
+        api_keys: RateLimiter::per_minute(config.api_rate_per_minute),
+        public: RateLimiter::per_minute(config.public_rate_per_minute),
+        leads: RateLimiter::per_minute(config.lead_rate_per_minute),
+    });
     let plugins = plugins::Plugins::new(
         store.clone(),
         config.plugin_limits,
@@ -159,7 +161,8 @@ pub async fn serve(
         public_url: Arc::from(config.public_url.as_str()),
         allow_private_webhook_targets: config.delivery.allow_private_targets,
         sender,
-        lead_limiter,
+        limits,
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         pricer,
         plugins,
         mailer,

@@ -46,6 +46,7 @@ pub fn app(state: AppState, body_limit: usize) -> Router {
         )
         .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_owned()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::rate_limit::limit_public))
         .layer(axum::middleware::from_fn(http::observe::observe))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::idempotency::idempotency))

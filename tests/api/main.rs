@@ -6,6 +6,7 @@ mod connections;
 mod crm;
 mod errors;
 mod hygiene;
+mod limits;
 mod metrics;
 mod provisioning;
 mod quotes;

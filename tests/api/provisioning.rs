@@ -138,7 +138,7 @@ async fn put_template(app: &TestApp, slug: &str, body: &Value) -> (StatusCode, V
 async fn every_broken_definition_is_refused_with_the_path_of_each_problem(backend: Backend) {
     let app = TestApp::start(backend).await;
     let valid = definition(&app, "tilt-turn-window").await;
-    let breakages: Vec<(&str, Box<dyn Fn(&mut Value)>, &[&str])> = vec![
+    let breakages: Vec<Breakage> = vec![
         (
             "duplicate option code",
             Box::new(|d| d["options"][1]["code"] = d["options"][0]["code"].clone()),
@@ -224,6 +224,9 @@ async fn every_broken_definition_is_refused_with_the_path_of_each_problem(backen
     let (status, _) = app.call(Method::PUT, path, Some(&app.seeded.free_key), Some(&valid)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the Free plan has no API access");
 }
+
+/// What is broken, how, and the paths the refusal must name.
+type Breakage = (&'static str, Box<dyn Fn(&mut Value)>, &'static [&'static str]);
 
 /// Doubles the sash's price per square metre.
 fn dearer(mut definition: Value) -> Value {

@@ -201,6 +201,8 @@ impl TestApp {
         config.delivery.allow_private_targets = true;
         // Suites submit many leads from one address; the limiter has its own test.
         config.lead_rate_per_minute = 10_000;
+        config.api_rate_per_minute = 1_000_000;
+        config.public_rate_per_minute = 1_000_000;
         let store = Store::open(&config.database_url).await.expect("the test database opens");
         let seeded = seed(&store).await;
         let plugin_cache = tempfile::tempdir().expect("a temporary directory");

@@ -51,6 +51,12 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     /// Public lead form submissions allowed per client IP per minute.
     pub lead_rate_per_minute: u32,
+    /// REST v1 requests allowed per API key per minute.
+    pub api_rate_per_minute: u32,
+    /// Public route requests allowed per client IP per minute.
+    pub public_rate_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client.
+    pub trusted_proxies: crate::http::client_ip::TrustedProxies,
     /// Quiet time after a configuration change before `pricing.calculated` fires.
     pub pricing_debounce: Duration,
     /// Run scheduled jobs (quote expiry) in this process.
@@ -154,6 +160,15 @@ pub struct Settings {
     /// Lead form submissions per client IP per minute.
     #[arg(long, env = "WINFACTOR_LEAD_RATE_PER_MINUTE")]
     pub lead_rate_per_minute: Option<u32>,
+    /// REST v1 requests per API key per minute (default 1200).
+    #[arg(long, env = "WINFACTOR_API_RATE_PER_MINUTE")]
+    pub api_rate_per_minute: Option<u32>,
+    /// Public route requests per client IP per minute (default 1200).
+    #[arg(long, env = "WINFACTOR_PUBLIC_RATE_PER_MINUTE")]
+    pub public_rate_per_minute: Option<u32>,
+    /// Proxies trusted to name the client, e.g. `127.0.0.1,10.0.0.0/8` (default none).
+    #[arg(long, env = "WINFACTOR_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Quiet time after a configuration change before `pricing.calculated` fires, e.g. `250ms`.
     #[arg(long, env = "WINFACTOR_PRICING_DEBOUNCE")]
     pub pricing_debounce: Option<String>,
@@ -265,6 +280,9 @@ impl Settings {
                 .webhook_endpoint_concurrency
                 .or(fallback.webhook_endpoint_concurrency),
             lead_rate_per_minute: self.lead_rate_per_minute.or(fallback.lead_rate_per_minute),
+            api_rate_per_minute: self.api_rate_per_minute.or(fallback.api_rate_per_minute),
+            public_rate_per_minute: self.public_rate_per_minute.or(fallback.public_rate_per_minute),
+            trusted_proxies: self.trusted_proxies.or(fallback.trusted_proxies),
             pricing_debounce: self.pricing_debounce.or(fallback.pricing_debounce),
             scheduler: self.scheduler.or(fallback.scheduler),
             quote_expiry_interval: self.quote_expiry_interval.or(fallback.quote_expiry_interval),
@@ -334,9 +352,21 @@ impl Settings {
             return Err(ConfigError::new("quote_expiry_interval", "at least 10ms"));
         }
         let lead_rate_per_minute = self.lead_rate_per_minute.unwrap_or(10);
-        if lead_rate_per_minute == 0 {
-            return Err(ConfigError::new("lead_rate_per_minute", "must be at least 1"));
+        let api_rate_per_minute = self.api_rate_per_minute.unwrap_or(1200);
+        let public_rate_per_minute = self.public_rate_per_minute.unwrap_or(1200);
+        for (setting, rate) in [
+            ("lead_rate_per_minute", lead_rate_per_minute),
+            ("api_rate_per_minute", api_rate_per_minute),
+            ("public_rate_per_minute", public_rate_per_minute),
+        ] {
+            if rate == 0 {
+                return Err(ConfigError::new(setting, "must be at least 1"));
+            }
         }
+        let trusted_proxies = crate::http::client_ip::TrustedProxies::parse(
+            self.trusted_proxies.as_deref().unwrap_or_default(),
+        )
+        .map_err(|why| ConfigError::new("trusted_proxies", why))?;
         let plugin_cache_dir = self
             .plugin_cache_dir
             .unwrap_or_else(|| std::env::temp_dir().join("winfactor-plugin-cache"));
@@ -350,6 +380,9 @@ impl Settings {
             worker: self.worker.unwrap_or(true),
             delivery,
             lead_rate_per_minute,
+            api_rate_per_minute,
+            public_rate_per_minute,
+            trusted_proxies,
             pricing_debounce,
             scheduler: self.scheduler.unwrap_or(true),
             quote_expiry_interval,
@@ -419,6 +452,24 @@ fn validate_public_url(url: &str) -> Result<String, ConfigError> {
     Ok(trimmed.to_owned())
 }
 
+/// A token's hash from its hex text (setting `setting`): 64 hex digits.
+fn token_sha256(
+    setting: &'static str,
+    hex_text: Option<&str>,
+) -> Result<Option<[u8; 32]>, ConfigError> {
+    let Some(text) = hex_text.map(str::trim).filter(|text| !text.is_empty()) else {
+        return Ok(None);
+    };
+    let mut hash = [0u8; 32];
+    hex::decode_to_slice(text, &mut hash).map_err(|_| {
+        ConfigError::new(
+            setting,
+            "64 hex digits: the SHA-256 of the token (`winfactor operator-token` prints both)",
+        )
+    })?;
+    Ok(Some(hash))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,22 +530,4 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.setting, "webhook_timeout");
     }
-}
-
-/// A token's hash from its hex text (setting `setting`): 64 hex digits.
-fn token_sha256(
-    setting: &'static str,
-    hex_text: Option<&str>,
-) -> Result<Option<[u8; 32]>, ConfigError> {
-    let Some(text) = hex_text.map(str::trim).filter(|text| !text.is_empty()) else {
-        return Ok(None);
-    };
-    let mut hash = [0u8; 32];
-    hex::decode_to_slice(text, &mut hash).map_err(|_| {
-        ConfigError::new(
-            setting,
-            "64 hex digits: the SHA-256 of the token (`winfactor operator-token` prints both)",
-        )
-    })?;
-    Ok(Some(hash))
 }

@@ -114,6 +114,7 @@ impl FromRequestParts<AppState> for ApiAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let auth = resolve(parts, state).await?;
+        state.limits.api_keys.check(&auth.key.id)?;
         accept(parts, &auth);
         Ok(auth)
     }
@@ -144,6 +145,7 @@ impl FromRequestParts<AppState> for WriteAccess {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let auth = resolve(parts, state).await?;
+        state.limits.api_keys.check(&auth.key.id)?;
         match auth.key.scope {
             Scope::ReadWrite => {
                 accept(parts, &auth);

@@ -5,7 +5,7 @@
 //! answered opaquely; extractor rejections (JSON, path, query) are converted here too.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::header::CONNECTION;
+use axum::http::header::{CONNECTION, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -62,9 +62,9 @@ pub enum ApiError {
     /// The body has an unsupported content type.
     #[error("{0}")]
     UnsupportedMediaType(String),
-    /// Too many requests from this client.
-    #[error("rate limit exceeded")]
-    RateLimited,
+    /// Too many requests from this client or key; retry after the duration.
+    #[error("rate limit exceeded; retry in {} s", retry_after_secs(*.0))]
+    RateLimited(std::time::Duration),
     /// The request body did not arrive within `request_body_timeout`.
     #[error("the request body did not arrive in time")]
     RequestTimeout,
@@ -110,7 +110,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            Self::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             Self::TooManyStreams(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
             Self::StreamCapacityReached => {
@@ -140,6 +140,9 @@ impl IntoResponse for ApiError {
             // another request: saying so makes clients open a fresh one rather than race
             // its close with their next request.
             response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        if let Self::RateLimited(wait) = self {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after_secs(wait)));
         }
         response
     }
@@ -210,6 +213,11 @@ fn field_error(text: &str) -> FieldError {
         }
         _ => FieldError::new("", text),
     }
+}
+
+/// Whole seconds to wait, at least one (`Retry-After`).
+fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
 }
 
 /// Result alias for handlers.

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod body_deadline;
+pub mod client_ip;
 pub mod error;
 pub mod extract;
 pub mod hygiene;

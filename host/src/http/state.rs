@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::http::rate_limit::RateLimiter;
+use crate::http::client_ip::TrustedProxies;
+use crate::http::rate_limit::RequestLimits;
 use crate::outbox::Sender;
 use crate::pricing::Pricer;
 use crate::store::Store;
@@ -18,8 +19,10 @@ pub struct AppState {
     pub allow_private_webhook_targets: bool,
     /// Signs and sends webhook requests (worker and test sends).
     pub sender: Sender,
-    /// Per-client limit of the public lead form.
-    pub lead_limiter: Arc<RateLimiter>,
+    /// Request rate limits: per API key, per client on public routes and the lead form.
+    pub limits: Arc<RequestLimits>,
+    /// Whose forwarding headers name the client ([`super::client_ip`]).
+    pub trusted_proxies: Arc<TrustedProxies>,
     /// The live pricing loop.
     pub pricer: Pricer,
     /// Wasm pricing plugins: versions, compilation, runs.

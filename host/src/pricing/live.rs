@@ -243,7 +243,7 @@ impl Pricer {
             Some(catalog::base_pricing(&previous, &valid, &org.currency).subtotal)
         });
         let current = catalog::base_pricing(template, configuration, &org.currency).subtotal;
-        Ok((previous_base_subtotal != Some(current)).then(|| CatalogUpdate {
+        Ok((previous_base_subtotal != Some(current)).then_some(CatalogUpdate {
             from_version: session.template_version,
             to_version: template.version,
             previous_base_subtotal,

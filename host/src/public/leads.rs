@@ -1,9 +1,7 @@
 //! `POST /public/v1/orgs/{orgSlug}/leads`: the public contact form, validated and
 //! rate-limited here, taken in by [`crate::services::leads`].
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::AppState;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::services::leads::{self, NewLead};
@@ -76,16 +75,14 @@ pub fn customer_locale(headers: &HeaderMap) -> Option<String> {
         (status = 422, body = crate::http::error::ErrorBody), (status = 429, body = crate::http::error::ErrorBody)))]
 async fn create_lead(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Path(org_slug): Path<String>,
     Json(form): Json<LeadForm>,
 ) -> ApiResult<(StatusCode, Json<LeadCreated>)> {
     let org = super::active_org(&state, &org_slug).await?;
     form.validate()?;
-    if !state.lead_limiter.allow(client.ip()) {
-        return Err(ApiError::RateLimited);
-    }
+    state.limits.leads.check(&client)?;
     let new = NewLead {
         name: form.name,
         email: form.email,

@@ -2,9 +2,9 @@
 //! on `Accept: application/json`; the first view emits `quote.viewed`), and the decision —
 //! accept (`quote.accepted`) or reject (`quote.rejected`), once, while the quote is valid.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::clock::{iso8601, now_ms};
+use crate::http::client_ip::ClientIp;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::http::{AppState, pdf_response};
@@ -32,10 +33,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Who is on the page: the client's address and `User-Agent`.
-fn visitor(client: SocketAddr, headers: &HeaderMap) -> Visitor {
+fn visitor(client: IpAddr, headers: &HeaderMap) -> Visitor {
     let user_agent =
         headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    Visitor { ip_address: client.ip().to_string(), user_agent }
+    Visitor { ip_address: client.to_string(), user_agent }
 }
 
 /// The customer's quote page (HTML, or JSON on `Accept: application/json`); the first view
@@ -45,7 +46,7 @@ fn visitor(client: SocketAddr, headers: &HeaderMap) -> Visitor {
     responses((status = 200, description = "HTML page, or the quote as JSON"), (status = 404, body = crate::http::error::ErrorBody)))]
 async fn view_quote(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
@@ -114,7 +115,7 @@ pub struct Reject {
         (status = 422, body = crate::http::error::ErrorBody)))]
 async fn accept_quote(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Path(token): Path<String>,
     Json(body): Json<Accept>,
@@ -137,7 +138,7 @@ async fn accept_quote(
         (status = 409, description = "`quote_not_open`", body = crate::http::error::ErrorBody)))]
 async fn reject_quote(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Path(token): Path<String>,
     body: axum::body::Bytes,
