@@ -10,7 +10,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[
     ("services", &["services", "jobs", "demo"]),
     ("engines", &["pricing", "plugins", "outbox", "mail", "pdf"]),
     ("store", &["store"]),
-    ("domain", &["catalog", "orgs", "validation", "urls", "ids", "clock"]),
+    ("domain", &["catalog", "orgs", "locale", "validation", "urls", "ids", "clock"]),
 ];
 
 #[cfg(test)]

@@ -20,8 +20,8 @@
 //! - store: [`store`] (the database core — pools, transactions, migrations, read cache —
 //!   and the business resources' SQL, SQLite and Postgres)
 //! - domain: [`catalog`] (templates, configuration, configHash, base pricing, pricing
-//!   types), [`orgs`] (organisations, plans, API keys), [`validation`], [`urls`], [`ids`],
-//!   [`clock`]
+//!   types), [`orgs`] (organisations, plans, API keys), [`locale`] (money, numbers and
+//!   dates as customers read them), [`validation`], [`urls`], [`ids`], [`clock`]
 //!
 //! [`run`] takes a bound listener so tests start the real server on `127.0.0.1:0`.
 
@@ -34,6 +34,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod layering;
+pub mod locale;
 pub mod mail;
 pub mod orgs;
 pub mod outbox;
@@ -138,7 +139,8 @@ pub async fn serve(
         &config.mail_from,
         config.mail_timeout,
         config.mail_retry_schedule.clone(),
-    )?;
+    )?
+    .with_public_url(&config.public_url);
     // Quote mails are retried by the process that runs the delivery worker.
     let mail_worker = (config.worker && mailer.smtp()).then(|| {
         mail::start_worker(

@@ -6,5 +6,6 @@ mod connections;
 mod crm;
 mod errors;
 mod hygiene;
+mod quote_pdf;
 mod quotes;
 mod service;
