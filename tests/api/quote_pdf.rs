@@ -2,7 +2,7 @@
 //! Cyrillic extracts exactly (pypdf, an independent parser), 60 line items with a long
 //! description break across pages with the table header repeated, amounts stay on the
 //! page, money reads as the customer's locale writes it, the uploaded logo is drawn; the
-//! logo upload's limits. Page images go to `tests/artifacts/pdf/<backend>/`.
+//! logo upload's limits. The customer's quote page shows the logo and the same money. Page images go to `tests/artifacts/pdf/<backend>/`.
 
 use std::path::PathBuf;
 
@@ -157,6 +157,18 @@ async fn a_multilingual_quote_renders_every_string_on_paginated_pages(backend: B
         }
     }
     render_pages(&pdf, backend);
+
+    // The customer's page shows the same logo and money as Polish writes it.
+    let (status, _) = app
+        .post(&format!("/api/v1/quotes/{id}/send"), &json!({"recipients": ["lukasz@example.pl"]}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, mails) = app.get("/api/v1/mail-outbox").await;
+    let body = mails[0]["body"].as_str().unwrap();
+    let link = body.split_whitespace().find(|w| w.contains("/public/v1/quotes/")).unwrap();
+    let page = app.client.get(link).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"<img src="/public/v1/orgs/window-works/logo""#), "{page}");
+    assert!(squash(&page).contains("148 140,00 €"), "{page}");
 }
 
 /// Page images of the document (pdftoppm), for people to look at; also checks that a

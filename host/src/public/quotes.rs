@@ -75,11 +75,12 @@ async fn view_quote(
     if wants_json {
         return Ok(axum::Json(body).into_response());
     }
+    let logo = state.store.org_logo(&org.id).await?.is_some();
     let format = Formatter::new(
         locale.as_deref().into_iter().chain([org.locale.as_str()]),
         &quote.currency,
     )?;
-    Ok(Html(render(&org, &quote, &token, &format)).into_response())
+    Ok(Html(render(&org, &quote, &token, &format, logo)).into_response())
 }
 
 /// The quote's PDF, for the customer (once sent).
@@ -170,7 +171,16 @@ pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn render(org: &Org, quote: &Quote, token: &str, format: &Formatter) -> String {
+/// The quote page; with the organisation's uploaded logo when `logo`.
+fn render(org: &Org, quote: &Quote, token: &str, format: &Formatter, logo: bool) -> String {
+    let logo = match logo {
+        true => format!(
+            r#"<img src="/public/v1/orgs/{}/logo" alt="{}" style="max-height:56px;max-width:200px">"#,
+            escape(&org.slug),
+            escape(&org.name)
+        ),
+        false => String::new(),
+    };
     let rows: String = quote
         .pricing
         .line_items
@@ -210,7 +220,7 @@ document.querySelector("[data-action=reject]").addEventListener("click", () => s
     format!(
         r#"<!doctype html><html lang="{locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Quote {number} — {org}</title><style>{STYLE}</style></head><body><main>
-<header><h1>{org}</h1><p>Quote <strong>{number}</strong> · version {version} · valid until {valid}</p></header>
+<header>{logo}<h1>{org}</h1><p>Quote <strong>{number}</strong> · version {version} · valid until {valid}</p></header>
 <table><thead><tr><th>Item</th><th class=num>Qty</th><th class=num>Unit price</th><th class=num>Total</th></tr></thead>
 <tbody>{rows}</tbody><tfoot><tr><th colspan=3>Total</th><th class=num>{total}</th></tr></tfoot></table>
 <p><a href="/public/v1/quotes/{token}/pdf">Download PDF</a></p>
