@@ -57,6 +57,8 @@ pub fn render_quote(doc: &QuoteDocument<'_>) -> anyhow::Result<Vec<u8>> {
     canvas.new_page();
     let mut y = letterhead(&mut canvas, doc, &format, labels, logo.as_ref());
     y = table_header(&mut canvas, y, labels);
+    // Descriptions are at most 500 bytes without line breaks (input hygiene), so a row is
+    // always shorter than a page: it moves to the next page whole.
     for item in &quote.pricing.line_items {
         let lines = wrap(&item.description, Weight::Regular, BODY, DESCRIPTION_WIDTH);
         let height = lines.len() as f32 * LEADING + 6.0;
@@ -171,18 +173,14 @@ fn row(canvas: &mut Canvas, y: f32, item: &LineItem, lines: &[String], format: &
         let at = baseline + index as f32 * LEADING;
         canvas.text(DESCRIPTION_X, at, BODY, Weight::Regular, INK, line);
     }
-    let quantity = format.number(item.quantity);
-    canvas.text_right(QUANTITY_RIGHT, baseline, BODY, Weight::Regular, INK, &quantity);
-    let unit = format.money(item.unit_price);
-    canvas.text_right(UNIT_RIGHT, baseline, BODY, Weight::Regular, INK, &unit);
-    canvas.text_right(
-        AMOUNT_RIGHT,
-        baseline,
-        BODY,
-        Weight::Regular,
-        INK,
-        &format.money(item.total),
-    );
+    let cells = [
+        (QUANTITY_RIGHT, format.number(item.quantity)),
+        (UNIT_RIGHT, format.money(item.unit_price)),
+        (AMOUNT_RIGHT, format.money(item.total)),
+    ];
+    for (right, text) in cells {
+        canvas.text_right(right, baseline, BODY, Weight::Regular, INK, &text);
+    }
     let bottom = y + lines.len() as f32 * LEADING + 6.0;
     canvas.rect(MARGIN, bottom - 0.5, RIGHT - MARGIN, 0.5, RULE);
     bottom
