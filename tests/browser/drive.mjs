@@ -93,12 +93,20 @@ try {
     await page.screenshot({ path: `${shots}/4-self-healed.png` });
     await page.fill("#name", "Jane Doe");
     await page.fill("#email", "jane@example.com");
+    // The busy state while the submission waits for the organisation's price.
+    await page.evaluate(() => {
+      const button = document.getElementById("submit-button");
+      window.busy = [];
+      new MutationObserver(() => window.busy.push([button.getAttribute("aria-busy"), button.disabled, button.textContent]))
+        .observe(button, { attributes: true, childList: true, subtree: true });
+    });
     await page.click("#submit button");
     await page.waitForFunction(() => document.getElementById("submitted").textContent.length > 0);
     const submitted = await page.textContent("#submitted");
     const submittedSource = await page.evaluate(() => document.getElementById("submitted").dataset.source);
+    const busy = await page.evaluate(() => window.busy);
     await page.screenshot({ path: `${shots}/5-submitted.png` });
-    console.log(JSON.stringify({ seen, before, after, source: priceSource, submitted, submittedSource, navigations }));
+    console.log(JSON.stringify({ seen, before, after, source: priceSource, submitted, submittedSource, busy, navigations }));
   } else if (mode === "plugin") {
     // The org's Wasm plugin prices in-process: every status the page ever shows is recorded.
     await page.goto(`${url}/configurator/window-works?template=2-panel-lift-slide`);

@@ -114,6 +114,8 @@ async fn the_configurator_updates_live_and_heals_after_a_late_answer(backend: Ba
     assert_ne!(seen["before"], seen["after"]);
     assert!(seen["submitted"].as_str().unwrap().starts_with("Thank you"), "{seen}");
     assert_eq!(seen["submittedSource"], "external", "{seen}");
+    let busy = seen["busy"].as_array().unwrap();
+    assert!(busy.contains(&json!(["true", true, "Submitting…"])), "busy while submitting: {seen}");
 
     // The submission became a quote; the customer accepts it on the quote page.
     let (_, submissions) = app.get("/api/v1/submissions").await;
