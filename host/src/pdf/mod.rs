@@ -16,7 +16,8 @@ use crate::orgs::Org;
 use crate::store::{Quote, Store};
 
 /// The quote's document as it stands now, addressed to its submission's customer, with
-/// the customer's view link under `public_url`.
+/// the customer's view link under `public_url`. The rendering (tens of milliseconds of
+/// shaping and font subsetting) runs on the blocking pool, off the request workers.
 pub async fn quote_document(
     store: &Store,
     org: &Org,
@@ -27,13 +28,18 @@ pub async fn quote_document(
     let (customer, locale) =
         submission.map(|s| (s.customer, s.customer_locale)).unwrap_or_default();
     let logo = store.org_logo(&org.id).await?;
-    let view_url = format!("{public_url}/public/v1/quotes/{}", quote.view_token);
-    render_quote(&QuoteDocument {
-        org,
-        quote,
-        customer: &customer,
-        customer_locale: locale.as_deref(),
-        logo: logo.as_ref(),
-        view_url: (!public_url.is_empty()).then_some(view_url.as_str()),
+    let view_url = (!public_url.is_empty())
+        .then(|| format!("{public_url}/public/v1/quotes/{}", quote.view_token));
+    let (org, quote) = (org.clone(), quote.clone());
+    tokio::task::spawn_blocking(move || {
+        render_quote(&QuoteDocument {
+            org: &org,
+            quote: &quote,
+            customer: &customer,
+            customer_locale: locale.as_deref(),
+            logo: logo.as_ref(),
+            view_url: view_url.as_deref(),
+        })
     })
+    .await?
 }
