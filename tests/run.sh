@@ -12,14 +12,19 @@ if ! python3 -c "import standardwebhooks, pypdf, aiosmtpd" 2>/dev/null; then
 fi
 
 # The configurator's browser test drives Debian's Chromium through playwright-core (no
-# browser download): install both when missing.
-if ! command -v chromium >/dev/null 2>&1; then
+# browser download) and checks the page with axe-core; the quote PDF test renders page
+# images with poppler's pdftoppm. Install what is missing.
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v pdftoppm >/dev/null 2>&1 || missing="$missing poppler-utils"
+if [ -n "$missing" ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
 fi
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
     (cd tests/browser && npm ci --silent --no-audit --no-fund)
 fi
 

@@ -10,7 +10,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[
     ("services", &["services", "jobs", "demo"]),
     ("engines", &["pricing", "plugins", "outbox", "mail", "pdf"]),
     ("store", &["store"]),
-    ("domain", &["catalog", "orgs", "validation", "urls", "ids", "clock", "telemetry"]),
+    ("domain", &["catalog", "orgs", "locale", "validation", "urls", "ids", "clock", "telemetry"]),
 ];
 
 #[cfg(test)]

@@ -22,8 +22,9 @@
 //! - store: [`store`] (the database core — pools, transactions, migrations, read cache —
 //!   and the business resources' SQL, SQLite and Postgres)
 //! - domain: [`catalog`] (templates, configuration, configHash, base pricing, pricing
-//!   types), [`orgs`] (organisations, plans, API keys), [`validation`], [`urls`], [`ids`],
-//!   [`clock`], [`telemetry`] (every metric, named in one place)
+//!   types), [`orgs`] (organisations, plans, API keys), [`locale`] (money, numbers and
+//!   dates as customers read them), [`validation`], [`urls`], [`ids`], [`clock`],
+//!   [`telemetry`] (every metric, named in one place)
 //!
 //! [`run`] takes a bound listener so tests start the real server on `127.0.0.1:0`.
 
@@ -37,6 +38,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod layering;
+pub mod locale;
 pub mod mail;
 pub mod orgs;
 pub mod outbox;
@@ -145,7 +147,8 @@ pub async fn serve(
         &config.mail_from,
         config.mail_timeout,
         config.mail_retry_schedule.clone(),
-    )?;
+    )?
+    .with_public_url(&config.public_url);
     // Quote mails are retried by the process that runs the delivery worker.
     let mail_worker = (config.worker && mailer.smtp()).then(|| {
         mail::start_worker(

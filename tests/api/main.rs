@@ -9,5 +9,6 @@ mod hygiene;
 mod limits;
 mod metrics;
 mod provisioning;
+mod quote_pdf;
 mod quotes;
 mod service;

@@ -121,7 +121,7 @@ async fn quotes_are_created_sent_and_revised(backend: Backend) {
     let text = winfactor_tests::pdf_text(&pdf.bytes().await.unwrap());
     assert!(text.contains(quote["number"].as_str().unwrap()), "{text}");
     assert!(
-        text.contains("Window Works Inc") && text.contains("Jane Doe") && text.contains("€ 0.30"),
+        text.contains("Window Works Inc") && text.contains("Jane Doe") && text.contains("€0.30"),
         "{text}"
     );
     let public_pdf = app.client.get(format!("{view_url}/pdf")).send().await.unwrap();

@@ -475,15 +475,56 @@ pub fn compile_worker() -> winfactor::plugins::CompilerCommand {
 /// The text of a PDF as the `pypdf` Python package extracts it (an independent parser;
 /// panics if it cannot parse the document).
 pub fn pdf_text(pdf: &[u8]) -> String {
-    use std::io::Write;
     let script = "import io, sys, pypdf\nreader = pypdf.PdfReader(io.BytesIO(sys.stdin.buffer.read()))\nprint('\\n'.join(page.extract_text() for page in reader.pages))";
+    python_with_stdin(script, pdf)
+}
+
+/// One page of a PDF as `pypdf` reads it: its size in points, its extracted text, and each
+/// shown text run with where it starts (points from the bottom-left corner).
+#[derive(Debug, serde::Deserialize)]
+pub struct PdfPage {
+    /// Width in points.
+    pub width: f32,
+    /// Height in points.
+    pub height: f32,
+    /// `extract_text()` of the page.
+    pub text: String,
+    /// `(x, y, text)` of every text run.
+    pub runs: Vec<(f32, f32, String)>,
+}
+
+/// The pages of a PDF with their text runs' positions, read by `pypdf`.
+pub fn pdf_pages(pdf: &[u8]) -> Vec<PdfPage> {
+    const SCRIPT: &str = r#"
+import io, json, sys, pypdf
+reader = pypdf.PdfReader(io.BytesIO(sys.stdin.buffer.read()))
+pages = []
+for page in reader.pages:
+    runs = []
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            runs.append((x, y, text))
+    text = page.extract_text(visitor_text=visit)
+    box = page.mediabox
+    pages.append({"width": float(box.width), "height": float(box.height), "text": text, "runs": runs})
+print(json.dumps(pages))
+"#;
+    let output = python_with_stdin(SCRIPT, pdf);
+    serde_json::from_str(&output).expect("the script prints JSON")
+}
+
+/// Runs a Python `script` with `input` on its stdin; its stdout (panics if it fails).
+fn python_with_stdin(script: &str, input: &[u8]) -> String {
+    use std::io::Write;
     let mut child = std::process::Command::new("python3")
         .args(["-c", script])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("python3 runs");
-    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),

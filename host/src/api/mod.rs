@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod events;
 pub mod leads;
 pub mod organization;
+pub mod organization_logo;
 pub mod pricing_plugins;
 pub mod quote_delivery;
 pub mod quotes;
@@ -58,6 +59,7 @@ pub enum AuthErrors {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(organization::router())
+        .merge(organization_logo::router())
         .merge(templates::router())
         .merge(webhooks::router())
         .merge(events::router())

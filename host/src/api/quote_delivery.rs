@@ -134,7 +134,7 @@ async fn prepare_quote(
     Path(id): Path<String>,
 ) -> ApiResult<Json<QuoteView>> {
     let quote = find(&state, &auth.org.id, &id).await?;
-    quotes::prepare_pdf(&state.store, &auth.org, &quote).await?;
+    quotes::prepare_pdf(&state.store, &auth.org, &quote, &state.public_url).await?;
     Ok(Json(view(&state, find(&state, &auth.org.id, &id).await?).await?))
 }
 
@@ -149,7 +149,7 @@ async fn download_quote_pdf(
     Path(id): Path<String>,
 ) -> ApiResult<axum::response::Response> {
     let quote = find(&state, &auth.org.id, &id).await?;
-    let pdf = quotes::prepared_pdf(&state.store, &auth.org, &quote).await?;
+    let pdf = quotes::prepared_pdf(&state.store, &auth.org, &quote, &state.public_url).await?;
     Ok(pdf_response(&quote.number, pdf))
 }
 

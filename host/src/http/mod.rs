@@ -18,6 +18,26 @@ mod state;
 
 pub use state::AppState;
 
+/// A stored organisation logo as an answer: its media type, `ETag` and `cache_control`,
+/// and `nosniff` so browsers never read it as anything but an image.
+pub fn image_response(
+    logo: crate::store::OrgLogo,
+    cache_control: &'static str,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, logo.content_type),
+            (header::ETAG, format!("\"{}\"", logo.sha256)),
+            (header::CACHE_CONTROL, cache_control.to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        logo.image,
+    )
+        .into_response()
+}
+
 /// An inline `application/pdf` answer named after the quote `number`.
 pub fn pdf_response(number: &str, pdf: Vec<u8>) -> axum::response::Response {
     use axum::response::IntoResponse;

@@ -34,6 +34,8 @@ pub struct Mailer {
     from: Mailbox,
     timeout: Duration,
     retries: RetrySchedule,
+    /// Where customers' quote pages live, for the view link in attached quote PDFs.
+    public_url: String,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -90,7 +92,19 @@ impl Mailer {
             .map_err(|err| anyhow::anyhow!("invalid smtp_url: {err}"))?;
         let from =
             from.parse().map_err(|err| anyhow::anyhow!("invalid mail_from `{from}`: {err}"))?;
-        Ok(Self { transport, from, timeout, retries })
+        Ok(Self { transport, from, timeout, retries, public_url: String::new() })
+    }
+
+    /// The same mailer, linking attached quote PDFs to customers' pages under `public_url`
+    /// (without it the PDFs carry no view link).
+    pub fn with_public_url(mut self, public_url: &str) -> Self {
+        public_url.clone_into(&mut self.public_url);
+        self
+    }
+
+    /// Where customers' quote pages live (empty when not set).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// Whether mail goes out over SMTP (else the outbox is its only delivery).

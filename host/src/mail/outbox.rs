@@ -56,7 +56,7 @@ pub fn start_worker(
 
 /// One SMTP attempt of a claimed mail, and its outcome recorded under the claim's lease.
 async fn attempt(store: &Store, mailer: &Mailer, claimed: ClaimedMail) {
-    let sent = match attachment(store, &claimed).await {
+    let sent = match attachment(store, mailer.public_url(), &claimed).await {
         Ok(file) => mailer.send(&claimed.id, &claimed.mail, file).await,
         Err(err) => Err(SendError { permanent: false, message: format!("{err:#}") }),
     };
@@ -93,6 +93,7 @@ fn outcome(mailer: &Mailer, attempt: i64, sent: Result<(), SendError>) -> MailRe
 /// The quote's PDF as it stands: the claim made sure it is still the version sent.
 async fn attachment(
     store: &Store,
+    public_url: &str,
     claimed: &ClaimedMail,
 ) -> anyhow::Result<Option<MailAttachment>> {
     let Some(quote_id) = &claimed.mail.quote_id else { return Ok(None) };
@@ -101,7 +102,7 @@ async fn attachment(
     Ok(Some(MailAttachment {
         filename: format!("{}.pdf", quote.number),
         content_type: "application/pdf",
-        bytes: crate::pdf::quote_document(store, &org, &quote).await?,
+        bytes: crate::pdf::quote_document(store, &org, &quote, public_url).await?,
     }))
 }
 

@@ -13,11 +13,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::clock::{iso8601, now_ms};
+use crate::clock::now_ms;
 use crate::http::client_ip::ClientIp;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path};
 use crate::http::{AppState, pdf_response};
+use crate::locale::Formatter;
 use crate::orgs::{Org, currency_symbol};
 use crate::services::customer_quotes::{self, CustomerQuote, Decision};
 use crate::services::events::{Acceptance, Rejection, Visitor};
@@ -53,7 +54,7 @@ async fn view_quote(
     let shown = customer_quotes::by_view_token(&state.store, &token).await?;
     let visitor = visitor(client, &headers);
     customer_quotes::record_view(&state.store, &state.public_url, &shown, visitor).await?;
-    let CustomerQuote { quote, org, customer, .. } = shown;
+    let CustomerQuote { quote, org, customer, locale } = shown;
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -75,7 +76,12 @@ async fn view_quote(
     if wants_json {
         return Ok(axum::Json(body).into_response());
     }
-    Ok(Html(render(&org, &quote, &token)).into_response())
+    let logo = state.store.org_logo(&org.id).await?.is_some();
+    let format = Formatter::new(
+        locale.as_deref().into_iter().chain([org.locale.as_str()]),
+        &quote.currency,
+    )?;
+    Ok(Html(render(&org, &quote, &token, &format, logo)).into_response())
 }
 
 /// The quote's PDF, for the customer (once sent).
@@ -87,7 +93,7 @@ async fn download_pdf(
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
     let shown = customer_quotes::by_view_token(&state.store, &token).await?;
-    let pdf = customer_quotes::pdf(&state.store, &shown).await?;
+    let pdf = customer_quotes::pdf(&state.store, &shown, &state.public_url).await?;
     Ok(pdf_response(&shown.quote.number, pdf))
 }
 
@@ -166,19 +172,27 @@ pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn render(org: &Org, quote: &Quote, token: &str) -> String {
-    let symbol = currency_symbol(&quote.currency);
+/// The quote page; with the organisation's uploaded logo when `logo`.
+fn render(org: &Org, quote: &Quote, token: &str, format: &Formatter, logo: bool) -> String {
+    let logo = match logo {
+        true => format!(
+            r#"<img src="/public/v1/orgs/{}/logo" alt="{}" style="max-height:56px;max-width:200px">"#,
+            escape(&org.slug),
+            escape(&org.name)
+        ),
+        false => String::new(),
+    };
     let rows: String = quote
         .pricing
         .line_items
         .iter()
         .map(|item| {
             format!(
-                "<tr><td>{}</td><td class=num>{}</td><td class=num>{symbol} {:.2}</td><td class=num>{symbol} {:.2}</td></tr>",
+                "<tr><td>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td></tr>",
                 escape(&item.description),
-                item.quantity.normalize(),
-                item.unit_price,
-                item.total
+                format.number(item.quantity),
+                format.money(item.unit_price),
+                format.money(item.total)
             )
         })
         .collect();
@@ -207,17 +221,17 @@ document.querySelector("[data-action=reject]").addEventListener("click", () => s
     format!(
         r#"<!doctype html><html lang="{locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Quote {number} — {org}</title><style>{STYLE}</style></head><body><main>
-<header><h1>{org}</h1><p>Quote <strong>{number}</strong> · version {version} · valid until {valid}</p></header>
+<header>{logo}<h1>{org}</h1><p>Quote <strong>{number}</strong> · version {version} · valid until {valid}</p></header>
 <table><thead><tr><th>Item</th><th class=num>Qty</th><th class=num>Unit price</th><th class=num>Total</th></tr></thead>
-<tbody>{rows}</tbody><tfoot><tr><th colspan=3>Total</th><th class=num>{symbol} {total:.2}</th></tr></tfoot></table>
+<tbody>{rows}</tbody><tfoot><tr><th colspan=3>Total</th><th class=num>{total}</th></tr></tfoot></table>
 <p><a href="/public/v1/quotes/{token}/pdf">Download PDF</a></p>
 {actions}</main></body></html>"#,
-        locale = escape(&org.locale),
+        locale = escape(&format.locale()),
         number = escape(&quote.number),
         org = escape(&org.name),
         version = quote.version,
-        valid = &iso8601(quote.valid_until)[..10],
-        total = quote.pricing.subtotal,
+        valid = format.date(quote.valid_until),
+        total = format.money(quote.pricing.subtotal),
     )
 }
 

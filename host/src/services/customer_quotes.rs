@@ -102,10 +102,11 @@ pub async fn decide(
     Ok(decided)
 }
 
-/// The quote's PDF for its customer, once sent (`not found` before).
-pub async fn pdf(store: &Store, shown: &CustomerQuote) -> Result<Vec<u8>> {
+/// The quote's PDF for its customer, once sent (`not found` before); its view link is
+/// under `public_url`.
+pub async fn pdf(store: &Store, shown: &CustomerQuote, public_url: &str) -> Result<Vec<u8>> {
     if shown.quote.sent_at.is_none() {
         return Err(Error::NotFound("quote"));
     }
-    Ok(crate::pdf::quote_document(store, &shown.org, &shown.quote).await?)
+    Ok(crate::pdf::quote_document(store, &shown.org, &shown.quote, public_url).await?)
 }

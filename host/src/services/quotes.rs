@@ -150,17 +150,23 @@ pub async fn autofill(store: &Store, pricer: &Pricer, org: &Org, quote: &Quote) 
     Ok(())
 }
 
-/// Renders the current version's PDF and marks it ready (`pdf.status` becomes `ready`).
-pub async fn prepare_pdf(store: &Store, org: &Org, quote: &Quote) -> Result<()> {
-    crate::pdf::quote_document(store, org, quote).await?;
+/// Renders the current version's PDF (view link under `public_url`) and marks it ready
+/// (`pdf.status` becomes `ready`).
+pub async fn prepare_pdf(store: &Store, org: &Org, quote: &Quote, public_url: &str) -> Result<()> {
+    crate::pdf::quote_document(store, org, quote, public_url).await?;
     store.mark_quote_pdf_ready(&org.id, &quote.id).await?;
     Ok(())
 }
 
 /// The current version's PDF, once prepared or sent; `pdf_not_ready` before.
-pub async fn prepared_pdf(store: &Store, org: &Org, quote: &Quote) -> Result<Vec<u8>> {
+pub async fn prepared_pdf(
+    store: &Store,
+    org: &Org,
+    quote: &Quote,
+    public_url: &str,
+) -> Result<Vec<u8>> {
     if quote.pdf_version != Some(quote.version) {
         return Err(Error::conflict("pdf_not_ready", "prepare or send the quote first"));
     }
-    Ok(crate::pdf::quote_document(store, org, quote).await?)
+    Ok(crate::pdf::quote_document(store, org, quote, public_url).await?)
 }

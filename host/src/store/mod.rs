@@ -28,6 +28,7 @@ mod contacts;
 mod idempotency;
 mod keys;
 mod leads;
+mod logos;
 mod mail;
 mod orgs;
 mod plugins;
@@ -52,6 +53,7 @@ pub use contacts::{Contact, ContactChanges, ContactDetails};
 pub use idempotency::IdempotencyClaim;
 pub use keys::NewApiKey;
 pub use leads::{Lead, LeadStatus};
+pub use logos::OrgLogo;
 pub use mail::{ClaimedMail, MailRecord, MailResult, MailStatus, OutboxMail};
 pub use orgs::{NewOrg, OrgChanges};
 pub use plugins::{
