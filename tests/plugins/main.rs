@@ -11,6 +11,7 @@ use winfactor_tests::sse::SseClient;
 use winfactor_tests::{Backend, Receiver, TestApp, backend_tests};
 
 mod isolation;
+mod languages;
 
 backend_tests!(
     each_first_party_plugin_prices_the_put_and_the_stream,
