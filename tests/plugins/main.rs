@@ -266,7 +266,7 @@ async fn hostile_uploads_are_refused_with_the_reason(backend: Backend) {
     }
     let (status, error) = app.upload_plugin_as(&key, "", &plugin_wasm("margin"), &json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
-    let huge = vec![0u8; 33 << 20];
+    let huge = vec![0u8; 49 << 20];
     let response = app
         .client
         .post(app.url("/api/v1/pricing-plugins?name=huge"))

@@ -1,7 +1,7 @@
 // A hostile JavaScript plugin for the host's tests: what it does is chosen by its
 // settings' `do` — `spin` (an endless loop), `grow` (memory until the cap), `throw` (an
-// uncaught exception), `recurse` (unbounded recursion), `flood` (an answer far past the
-// output cap), `chatter` (a log flood).
+// uncaught exception), `recurse` (unbounded recursion), `flood` (an answer past the row
+// cap), `chatter` (a log flood).
 
 import { Breakdown, LineItem, Plugin, info } from '../../../sdk/js/src/index.js';
 
@@ -25,8 +25,8 @@ export default class Hostile extends Plugin {
     if (what === 'throw') throw new TypeError('an uncaught exception');
     if (what === 'recurse') recurse(0);
     if (what === 'flood') {
-      const text = 'x'.repeat(400);
-      return new Breakdown(Array.from({ length: 100_000 }, () => new LineItem(text, 1n, 1n)));
+      // Past the 500 rows an answer may hold.
+      return new Breakdown(Array.from({ length: 600 }, () => new LineItem('x', 1n, 1n)));
     }
     if (what === 'chatter') {
       for (;;) info('chatter '.repeat(50));

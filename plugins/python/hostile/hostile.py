@@ -31,8 +31,8 @@ class Hostile(Plugin):
             sys.setrecursionlimit(10**9)
             _recurse(0)
         if do == "flood":
-            text = "x" * 400
-            return Breakdown([LineItem(text, Decimal(1), Decimal(1)) for _ in range(100_000)])
+            text = "x" * 400_000
+            return Breakdown([LineItem(text, Decimal(1), Decimal(1)) for _ in range(4)])
         if do == "chatter":
             while True:
                 info("chatter " * 50)
