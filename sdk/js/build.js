@@ -6,6 +6,8 @@
 // PLUGIN.js default-exports a `Plugin` subclass. The entry module written next to it
 // imports the host's `log`, instantiates the plugin and exports `price`; only the WASI 0.2
 // interfaces the host links are imported (`http` and `fetch-event` are left out).
+// (componentize-js 0.23 loads `@bytecodealliance/preview2-shim` without declaring it: the
+// kit's package.json depends on it.)
 
 import { unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';

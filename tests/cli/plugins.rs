@@ -190,7 +190,7 @@ async fn the_sdk_readme_walk_ends_with_an_active_plugin(backend: Backend) {
 /// The Python and JavaScript walks of `sdk/README.md`, word for word, in five commands each:
 /// the scaffold's own test passes, its component deploys and prices as the organisation's
 /// active plugin. (The walk exercises the CLI and the kits; one database is enough.)
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_and_javascript_walks_end_with_an_active_plugin() {
     let app = TestApp::start(Backend::Sqlite).await;
     for (heading, name) in [("## Python", "delivery-py"), ("## JavaScript", "delivery-js")] {

@@ -180,7 +180,7 @@ async fn hostile_python_and_javascript_runs_are_contained(backend: Backend) {
         ("python", "spin", "timeout"),
         ("python", "grow", "memory_limit"),
         ("python", "raise", "plugin_error"),
-        ("python", "recurse", "memory_limit"),
+        ("python", "recurse", "plugin_error"),
         ("python", "flood", "invalid_output"),
         ("python", "chatter", "timeout"),
         ("js", "spin", "timeout"),

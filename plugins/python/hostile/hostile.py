@@ -3,7 +3,6 @@
 exception), `recurse` (unbounded recursion), `flood` (an answer far past the output cap),
 `chatter` (a log flood)."""
 
-import sys
 from decimal import Decimal
 
 from winfactor_pricing import Breakdown, LineItem, Plugin, component, info
@@ -28,8 +27,7 @@ class Hostile(Plugin):
         if do == "raise":
             raise RuntimeError("an uncaught exception")
         if do == "recurse":
-            sys.setrecursionlimit(10**9)
-            _recurse(0)
+            _recurse(0)  # Python's own recursion limit answers: a `failed` plugin error
         if do == "flood":
             text = "x" * 400_000
             return Breakdown([LineItem(text, Decimal(1), Decimal(1)) for _ in range(4)])
