@@ -9,6 +9,7 @@
 // (componentize-js 0.23 loads `@bytecodealliance/preview2-shim` without declaring it: the
 // kit's package.json depends on it.)
 
+import { existsSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,10 @@ if (args.length !== 3 || outAt !== 1) {
 const source = resolve(args[0]);
 const out = resolve(args[2]);
 const entry = join(dirname(source), `.${basename(source, '.js')}.component.js`);
-let sdk = relative(dirname(source), join(here, 'src', 'index.js')).split('\\').join('/');
+// The kit the plugin imports: the project's own copy (`winfactor plugin new`), else this one.
+let sdk = existsSync(join(dirname(source), 'winfactor', 'index.js'))
+  ? './winfactor/index.js'
+  : relative(dirname(source), join(here, 'src', 'index.js')).split('\\').join('/');
 if (!sdk.startsWith('.')) sdk = `./${sdk}`;
 
 await writeFile(
@@ -38,6 +42,16 @@ useHostLog(log);
 export const price = component(new Plugin());
 `,
 );
+// componentize-js reads the modules through the working directory (never `/`): the
+// directory holding both the plugin and the kit, else the plugin's own (a project made by
+// `winfactor plugin new` carries a copy of the kit).
+const common = (a, b) => {
+  const [x, y] = [a.split('/'), b.split('/')];
+  let n = 0;
+  while (n < x.length && n < y.length && x[n] === y[n]) n += 1;
+  return x.slice(0, n).join('/');
+};
+process.chdir(common(dirname(source), here) || dirname(source));
 try {
   const { component } = await componentize({
     sourcePath: entry,

@@ -83,6 +83,14 @@ pub fn new_project(
         std::fs::create_dir(dir.join("src"))?;
     }
     std::fs::write(dir.join("sample-request.json"), serde_json::to_string_pretty(sample)?)?;
+    if language == Language::Js {
+        let kit = dir.join("winfactor");
+        std::fs::create_dir(&kit)?;
+        for entry in std::fs::read_dir(sdk.join("js/src"))? {
+            let entry = entry?;
+            std::fs::copy(entry.path(), kit.join(entry.file_name()))?;
+        }
+    }
     for (path, text) in &files {
         std::fs::write(dir.join(path), text)?;
     }
@@ -251,8 +259,10 @@ def test_small_orders_pay_delivery():
 }
 
 fn js_files(name: &str, sdk: &Path) -> Vec<(&'static str, String)> {
-    let kit = sdk.join("js/src/index.js").display().to_string();
-    let testing = sdk.join("js/src/testing.js").display().to_string();
+    // The project carries a copy of the kit (`winfactor/`): componentize-js reads modules
+    // from the project's directory only.
+    let kit = "./winfactor/index.js";
+    let testing = "./winfactor/testing.js";
     vec![
         ("package.json", "{\"type\": \"module\"}\n".to_owned()),
         (
