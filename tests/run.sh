@@ -36,7 +36,8 @@ if ! python3 -c "import pytest" 2>/dev/null ||
     ! python3 -m pip show componentize-py 2>/dev/null | grep -qx "Version: 0.25.1"; then
     python3 -m pip install --quiet --disable-pip-version-check componentize-py==0.25.1 pytest
 fi
-if [ ! -d sdk/js/node_modules/@bytecodealliance/componentize-js ]; then
+if [ ! -d sdk/js/node_modules/@bytecodealliance/componentize-js ] ||
+    [ ! -d sdk/js/node_modules/@bytecodealliance/preview2-shim ]; then
     (cd sdk/js && npm ci --silent --no-audit --no-fund)
 fi
 plugins/build-components.sh "$WINFACTOR_PLUGIN_DIR"
