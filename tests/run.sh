@@ -35,10 +35,24 @@ target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build --quiet --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml \
     --target-dir "$target_dir/guest"
 export WINFACTOR_PLUGIN_DIR="$target_dir/guest/wasm32-wasip2/release"
+# The same plugins in Python and JavaScript, built beside them (only what changed) with
+# componentize-py from PyPI and componentize-js from npm (locked in sdk/js).
+if ! python3 -c "import pytest" 2>/dev/null ||
+    ! python3 -m pip show componentize-py 2>/dev/null | grep -qx "Version: 0.25.1"; then
+    python3 -m pip install --quiet --disable-pip-version-check componentize-py==0.25.1 pytest
+fi
+if [ ! -d sdk/js/node_modules/@bytecodealliance/componentize-js ] ||
+    [ ! -d sdk/js/node_modules/@bytecodealliance/preview2-shim ]; then
+    (cd sdk/js && npm ci --silent --no-audit --no-fund)
+fi
+plugins/build-components.sh "$WINFACTOR_PLUGIN_DIR"
 # Plugin authors test natively: the SDK's and the first-party plugins' own unit tests.
 cargo test --quiet --manifest-path sdk/Cargo.toml --target-dir "$target_dir/guest"
 cargo test --quiet --manifest-path plugins/Cargo.toml --target-dir "$target_dir/guest" \
     -p margin -p glass-area -p imperial
+(cd sdk/python && python3 -m pytest -q -p no:cacheprovider)
+(cd plugins/python && PYTHONPATH=../../sdk/python python3 -m pytest -q -p no:cacheprovider)
+node --test sdk/js/test/ plugins/js/
 
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast "$@"

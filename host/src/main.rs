@@ -75,6 +75,45 @@ enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Scaffolds a plugin project: the plugin, a unit test, a sample request, `build.sh`.
+    New {
+        /// The plugin's name (and directory).
+        name: String,
+        /// Its language.
+        #[arg(long, value_enum)]
+        lang: winfactor::plugins::authoring::Language,
+        /// Where the kits are (default: `WINFACTOR_SDK`, else this build's `sdk/`).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Prints a realistic `pricing.calculated` request (a demo template's default
+    /// configuration with its base pricing).
+    SampleRequest {
+        /// The demo template's slug (default: the first).
+        #[arg(long)]
+        template: Option<String>,
+    },
+    /// Uploads a component to a running service, waits for its compilation, shows the
+    /// figures against the limits; exit code 1 if it is refused or fails to compile.
+    Deploy {
+        /// The component.
+        file: PathBuf,
+        /// The version's name.
+        #[arg(long)]
+        name: String,
+        /// Its settings as JSON text.
+        #[arg(long, default_value = "{}")]
+        settings: String,
+        /// Activate it once ready.
+        #[arg(long)]
+        activate: bool,
+        /// The service's base URL.
+        #[arg(long, env = "WINFACTOR_URL", default_value = "http://localhost:8080")]
+        url: String,
+        /// A read-write API key of the organisation.
+        #[arg(long, env = "WINFACTOR_KEY", hide_env_values = true)]
+        key: String,
+    },
     /// The service's compile worker: reads a request line and a component on stdin,
     /// writes the compiled artifact to stdout (started by `serve`, not by hand).
     #[command(hide = true)]
@@ -156,10 +195,35 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn plugin(command: PluginCommand) -> anyhow::Result<()> {
-    use winfactor::plugins::runner;
+    use winfactor::plugins::{authoring, runner};
     match command {
         PluginCommand::CompileWorker => unreachable!("handled before the runtime starts"),
         PluginCommand::Check { file } => print!("{}", runner::check(&file)?),
+        PluginCommand::New { name, lang, sdk } => print!(
+            "{}",
+            authoring::new_project(
+                name.as_ref(),
+                &name,
+                lang,
+                &authoring::sdk_dir(sdk),
+                &authoring::sample_request(&winfactor::demo::catalog(), None)?
+            )?
+        ),
+        PluginCommand::SampleRequest { template } => println!(
+            "{:#}",
+            authoring::sample_request(&winfactor::demo::catalog(), template.as_deref())?
+        ),
+        PluginCommand::Deploy { file, name, settings, activate, url, key } => {
+            authoring::deploy(
+                &authoring::Service { url, key },
+                &file,
+                &name,
+                &settings,
+                activate,
+                &authoring::sample_request(&winfactor::demo::catalog(), None)?,
+            )
+            .await?
+        }
         PluginCommand::Run { file, input, settings, json } => {
             let text = std::fs::read_to_string(&input)
                 .with_context(|| format!("cannot read {}", input.display()))?;

@@ -233,3 +233,65 @@ pub fn price<P: PricingPlugin>(
         .map_err(|err| PluginError::InvalidSettings(err.to_string()))?;
     P::price(request, &settings)
 }
+
+/// What plugin `P` answers, in the form the shared test vectors (`plugins/vectors.json`)
+/// write it: `{"lineItems": [...]}` with every field of the WIT rows (decimals as their
+/// WIT text, absent options as `null`), or `{"error": "invalid-settings" | "unsupported" |
+/// "failed"}`. The Python and JavaScript kits produce the same JSON, byte for byte.
+pub fn answer<P: PricingPlugin>(request: &Request, settings_json: &str) -> Value {
+    match price::<P>(request, settings_json) {
+        Ok(breakdown) => {
+            let rows: Vec<Value> = breakdown
+                .line_items
+                .into_iter()
+                .map(|item| {
+                    serde_json::json!({
+                        "itemKey": item.item_key,
+                        "externalRef": item.external_ref,
+                        "description": item.description,
+                        "quantity": item.quantity.normalize().to_string(),
+                        "unitPrice": item.unit_price.normalize().to_string(),
+                        "itemType": item.item_type,
+                        "sortOffset": item.sort_offset,
+                    })
+                })
+                .collect();
+            serde_json::json!({ "lineItems": rows })
+        }
+        Err(error) => serde_json::json!({ "error": match error {
+            PluginError::InvalidSettings(_) => "invalid-settings",
+            PluginError::Unsupported(_) => "unsupported",
+            PluginError::Failed(_) => "failed",
+        }}),
+    }
+}
+
+/// Runs plugin `P` on every vector of `vectors_json` (the shared file) for `plugin`, and
+/// returns the vectors whose answer differs from `expected`, as `(name, got, expected)`
+/// in canonical JSON (sorted keys, no spaces). Each vector's `event` is a
+/// `pricing.calculated` data payload with an `organization` (its `unitSystem` is used).
+pub fn check_vectors<P: PricingPlugin>(
+    vectors_json: &str,
+    plugin: &str,
+) -> Vec<(String, String, String)> {
+    let file: Value = serde_json::from_str(vectors_json).expect("the vectors are JSON");
+    let vectors = file["vectors"].as_array().expect("a `vectors` array");
+    let mut mismatches = Vec::new();
+    let mut seen = 0;
+    for vector in vectors.iter().filter(|v| v["plugin"] == plugin) {
+        seen += 1;
+        let name = vector["name"].as_str().unwrap_or_default().to_owned();
+        let event = vector["event"].to_string();
+        let mut request = request_from_event(&event).expect("a valid vector event");
+        if vector["event"]["organization"]["unitSystem"] == "imperial" {
+            request = request.with_unit_system(UnitSystem::Imperial);
+        }
+        let got = answer::<P>(&request, &vector["settings"].to_string()).to_string();
+        let expected = vector["expected"].to_string();
+        if got != expected {
+            mismatches.push((name, got, expected));
+        }
+    }
+    assert!(seen > 0, "no vector for `{plugin}`");
+    mismatches
+}

@@ -82,12 +82,21 @@ fn plugin_run_prints_output_and_figures_against_limits() {
     assert!(text.contains("memory_limit"), "{text}");
 }
 
-/// The fenced blocks of `sdk/README.md`'s walk, in order: (info string, body).
-fn readme_blocks() -> Vec<(String, String)> {
+/// The fenced blocks of the section of `sdk/README.md` whose heading starts with
+/// `heading`, in order: (info string, body).
+fn readme_blocks(heading: &str) -> Vec<(String, String)> {
     let readme = std::fs::read_to_string(sdk_dir().join("README.md")).unwrap();
     let mut blocks = Vec::new();
     let mut current: Option<(String, String)> = None;
+    let mut inside = false;
     for line in readme.lines() {
+        if current.is_none() && line.starts_with("## ") {
+            inside = line.starts_with(heading);
+            continue;
+        }
+        if !inside {
+            continue;
+        }
         match (&mut current, line.strip_prefix("```")) {
             (None, Some(info)) => current = Some((info.to_owned(), String::new())),
             (Some(_), Some("")) => blocks.push(current.take().unwrap()),
@@ -98,6 +107,7 @@ fn readme_blocks() -> Vec<(String, String)> {
             (None, None) => {}
         }
     }
+    assert!(!blocks.is_empty(), "no section `{heading}` in sdk/README.md");
     blocks
 }
 
@@ -105,8 +115,10 @@ fn sdk_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk").canonicalize().unwrap()
 }
 
-async fn the_sdk_readme_walk_ends_with_an_active_plugin(backend: Backend) {
-    let app = TestApp::start(backend).await;
+/// Runs the walk under `heading` word for word against `app`: `sh` blocks in bash (each
+/// in the directory the previous one ended in), `rust` blocks written to `src/lib.rs`.
+/// Returns how many `sh` blocks ran and the commands they held.
+fn run_walk(app: &TestApp, heading: &str) -> usize {
     let work = tempfile::tempdir().unwrap();
     let event = event_file(work.path());
     let bin_dir = Path::new(BIN).parent().unwrap().display().to_string();
@@ -116,10 +128,13 @@ async fn the_sdk_readme_walk_ends_with_an_active_plugin(backend: Backend) {
     // dependencies compile once.
     let shared_target = std::env::var("CARGO_TARGET_DIR").ok().map(|dir| format!("{dir}/sdk-walk"));
     let mut cwd = work.path().to_owned();
-    for (info, body) in readme_blocks() {
+    let mut commands = 0;
+    for (info, body) in readme_blocks(heading) {
         match info.as_str() {
             "rust" => std::fs::write(cwd.join("src/lib.rs"), body).unwrap(),
             "sh" => {
+                commands +=
+                    body.lines().filter(|l| !l.trim().is_empty() && !l.ends_with('\\')).count();
                 let script = format!("set -euo pipefail\n{body}\npwd > \"$WALK_CWD\"\n");
                 let output = Command::new("bash")
                     .arg("-c")
@@ -153,6 +168,12 @@ async fn the_sdk_readme_walk_ends_with_an_active_plugin(backend: Backend) {
             other => panic!("unexpected block `{other}` in the walk"),
         }
     }
+    commands
+}
+
+async fn the_sdk_readme_walk_ends_with_an_active_plugin(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    run_walk(&app, "## From `cargo new`");
     // The plugin is active: a configuration is priced by it, delivery fee included.
     let (_, list) = app.get("/api/v1/pricing-plugins").await;
     assert_eq!(list["data"][0]["name"], "delivery-fee");
@@ -164,4 +185,60 @@ async fn the_sdk_readme_walk_ends_with_an_active_plugin(backend: Backend) {
     let (status, rival) =
         app.call(Method::GET, "/api/v1/pricing-plugins", Some(&app.seeded.rival_key), None).await;
     assert_eq!((status, &rival["data"]), (StatusCode::OK, &json!([])), "another org sees none");
+}
+
+/// The Python and JavaScript walks of `sdk/README.md`, word for word, in five commands each:
+/// the scaffold's own test passes, its component deploys and prices as the organisation's
+/// active plugin. (The walk exercises the CLI and the kits; one database is enough.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_and_javascript_walks_end_with_an_active_plugin() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    for (heading, name) in [("## Python", "delivery-py"), ("## JavaScript", "delivery-js")] {
+        let commands = run_walk(&app, heading);
+        assert!(commands <= 5, "{heading}: {commands} commands");
+        let (_, list) = app.get("/api/v1/pricing-plugins").await;
+        assert_eq!(list["data"][0]["name"], name, "{list}");
+        assert_eq!(list["activeId"], list["data"][0]["id"]);
+        let session = app.open_session("2-panel-lift-slide").await;
+        assert_eq!(session["pricing"]["source"], "plugin", "{name}: {session}");
+        let items = session["pricing"]["lineItems"].as_array().unwrap();
+        assert!(items.iter().any(|i| i["description"] == "Delivery"), "{name}: {items:?}");
+    }
+}
+
+#[test]
+fn plugin_sample_request_prints_a_request_plugins_accept() {
+    let (ok, text) = winfactor(&["plugin", "sample-request", "--template", "2-panel-lift-slide"]);
+    assert!(ok, "{text}");
+    let request: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(request["template"]["slug"], "2-panel-lift-slide");
+    assert!(!request["basePricing"]["lineItems"].as_array().unwrap().is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("request.json");
+    std::fs::write(&path, &text).unwrap();
+    let (ok, run) =
+        winfactor(&["plugin", "run", &component("margin"), "--input", path.to_str().unwrap()]);
+    assert!(ok, "{run}");
+    let (ok, text) = winfactor(&["plugin", "sample-request", "--template", "no-such-door"]);
+    assert!(!ok && text.contains("no template `no-such-door`"), "{text}");
+}
+
+#[test]
+fn plugin_deploy_fails_when_the_service_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_wasm = dir.path().join("x.wasm");
+    std::fs::write(&not_wasm, b"not wasm").unwrap();
+    // Nothing listens on this port: the deploy says so and fails.
+    let (ok, text) = winfactor(&[
+        "plugin",
+        "deploy",
+        not_wasm.to_str().unwrap(),
+        "--name",
+        "x",
+        "--url",
+        "http://127.0.0.1:9",
+        "--key",
+        "k",
+    ]);
+    assert!(!ok && text.contains("cannot reach"), "{text}");
 }

@@ -11,6 +11,7 @@ use winfactor_tests::sse::SseClient;
 use winfactor_tests::{Backend, Receiver, TestApp, backend_tests};
 
 mod isolation;
+mod languages;
 
 backend_tests!(
     each_first_party_plugin_prices_the_put_and_the_stream,
@@ -265,7 +266,7 @@ async fn hostile_uploads_are_refused_with_the_reason(backend: Backend) {
     }
     let (status, error) = app.upload_plugin_as(&key, "", &plugin_wasm("margin"), &json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
-    let huge = vec![0u8; 33 << 20];
+    let huge = vec![0u8; 49 << 20];
     let response = app
         .client
         .post(app.url("/api/v1/pricing-plugins?name=huge"))

@@ -27,12 +27,13 @@ use crate::catalog::breakdown::price_line_items;
 /// of a run's time (a Rust plugin's 1 MiB stack plus its first heap pages); a reused slot is
 /// zeroed with memset up to the size the memory actually reached.
 const KEEP_RESIDENT: usize = 8 << 20;
-/// Compiled components kept in memory.
-const MEMORY_CACHE_ENTRIES: u64 = 256;
 
 /// A component compiled and linked, ready to instantiate in microseconds.
 pub struct Prepared {
     pre: PricingPluginPre<RunState>,
+    /// Its artifact's size: what it weighs in the in-memory cache (a Rust plugin's is
+    /// hundreds of KiB, a componentize-py one's tens of MiB).
+    weight: u32,
 }
 
 /// How a run's component was obtained.
@@ -140,7 +141,8 @@ struct Inner {
     engine: Engine,
     linker: Linker<RunState>,
     limits: PluginLimits,
-    /// Keyed by the component's SHA-256: identical uploads share one compilation.
+    /// Keyed by the component's SHA-256: identical uploads share one compilation. Bounded
+    /// by the artifacts' total size (`compiled_cache_bytes`), least recently used out.
     prepared: moka::sync::Cache<String, Arc<Prepared>>,
     cache_dir: Option<PathBuf>,
     /// Hex of the engine's precompile compatibility hash (part of artifact names).
@@ -196,7 +198,10 @@ impl WasmHost {
                 engine,
                 linker,
                 limits,
-                prepared: moka::sync::Cache::new(MEMORY_CACHE_ENTRIES),
+                prepared: moka::sync::Cache::builder()
+                    .max_capacity(limits.compiled_cache_bytes)
+                    .weigher(|_, prepared: &Arc<Prepared>| prepared.weight)
+                    .build(),
                 cache_dir,
                 compatibility,
                 ticker,
@@ -245,7 +250,7 @@ impl WasmHost {
     ) -> anyhow::Result<(Arc<Prepared>, String)> {
         let digest = hex::encode(Sha256::digest(artifact));
         let component = deserialize_own_artifact(&self.inner.engine, artifact)?;
-        let prepared = self.link(sha256, &component)?;
+        let prepared = self.link(sha256, &component, artifact.len())?;
         if let Some(dir) = &self.inner.cache_dir {
             std::fs::create_dir_all(dir)?;
             let path = dir.join(format!("{}.cwasm", self.artifact_key(sha256)));
@@ -271,12 +276,18 @@ impl WasmHost {
             return Ok(None);
         }
         let component = deserialize_own_artifact(&self.inner.engine, &artifact)?;
-        Ok(Some(self.link(sha256, &component)?))
+        Ok(Some(self.link(sha256, &component, artifact.len())?))
     }
 
-    fn link(&self, sha256: &str, component: &Component) -> anyhow::Result<Arc<Prepared>> {
+    fn link(
+        &self,
+        sha256: &str,
+        component: &Component,
+        artifact_bytes: usize,
+    ) -> anyhow::Result<Arc<Prepared>> {
         let instance_pre = self.inner.linker.instantiate_pre(component)?;
-        let prepared = Arc::new(Prepared { pre: PricingPluginPre::new(instance_pre)? });
+        let weight = u32::try_from(artifact_bytes).unwrap_or(u32::MAX);
+        let prepared = Arc::new(Prepared { pre: PricingPluginPre::new(instance_pre)?, weight });
         self.inner.prepared.insert(sha256.to_owned(), prepared.clone());
         Ok(prepared)
     }

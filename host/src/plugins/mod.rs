@@ -24,6 +24,7 @@
 //! - [`Plugins`] (here): versions and activation over the store, the compile loop, runs
 //!   within their shares, and run records.
 
+pub mod authoring;
 pub mod bindings;
 pub mod check;
 pub mod compile_queue;
@@ -257,17 +258,13 @@ impl Plugins {
             .map_err(|e| e.to_string())?
             .ok_or("the version was deleted")?;
         let limits = self.limits();
+        let timeout = limits.compile_timeout_for(wasm.len());
         let artifact = match &inner.compiler {
             Some(command) => {
-                compiler::compile_in_worker(
-                    command,
-                    wasm,
-                    limits.compile_timeout,
-                    limits.compile_memory_bytes,
-                )
-                .await?
+                compiler::compile_in_worker(command, wasm, timeout, limits.compile_memory_bytes)
+                    .await?
             }
-            None => self.compile_here(wasm, limits.compile_timeout).await?,
+            None => self.compile_here(wasm, timeout).await?,
         };
         let host = inner.host.clone();
         let key = sha256.to_owned();
