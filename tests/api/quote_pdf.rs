@@ -54,28 +54,9 @@ async fn polish_submission(app: &TestApp) -> String {
     response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }
 
-async fn upload_logo(
-    app: &TestApp,
-    key: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .put(app.url("/api/v1/organization/logo"))
-        .bearer_auth(key)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn a_multilingual_quote_renders_every_string_on_paginated_pages(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let (status, logo) = upload_logo(&app, &app.seeded.key, "image/png", LOGO.to_vec()).await;
+    let (status, logo) = app.upload_logo_as(&app.seeded.key, "image/png", LOGO.to_vec()).await;
     assert_eq!(status, StatusCode::OK, "{logo}");
     let submission = polish_submission(&app).await;
     let long = "Fenêtre sur mesure: ".to_owned()
@@ -197,24 +178,24 @@ async fn logo_uploads_are_checked(backend: Backend) {
     let app = TestApp::start(backend).await;
     let key = app.seeded.key.clone();
     // Refusals change nothing.
-    let (status, error) = upload_logo(&app, &key, "image/gif", LOGO.to_vec()).await;
+    let (status, error) = app.upload_logo_as(&key, "image/gif", LOGO.to_vec()).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{error}");
-    let (status, error) = upload_logo(&app, &key, "image/jpeg", LOGO.to_vec()).await;
+    let (status, error) = app.upload_logo_as(&key, "image/jpeg", LOGO.to_vec()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a PNG sent as JPEG: {error}");
     assert_eq!(error["error"]["details"]["errors"][0]["path"], "logo", "{error}");
     let mut huge = LOGO.to_vec();
     huge[16..24].copy_from_slice(&[0, 0, 0x27, 0x10, 0, 0, 0x27, 0x10]); // 10000×10000
-    let (status, error) = upload_logo(&app, &key, "image/png", huge).await;
+    let (status, error) = app.upload_logo_as(&key, "image/png", huge).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "too many pixels: {error}");
-    let (status, _) = upload_logo(&app, &key, "image/png", vec![0x89; 600 * 1024]).await;
+    let (status, _) = app.upload_logo_as(&key, "image/png", vec![0x89; 600 * 1024]).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     let (status, _) =
-        upload_logo(&app, &app.seeded.read_key.clone(), "image/png", LOGO.to_vec()).await;
+        app.upload_logo_as(&app.seeded.read_key.clone(), "image/png", LOGO.to_vec()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a read key cannot upload");
     let (status, _) = app.get("/api/v1/organization/logo").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, stored) = upload_logo(&app, &key, "image/png", LOGO.to_vec()).await;
+    let (status, stored) = app.upload_logo_as(&key, "image/png", LOGO.to_vec()).await;
     assert_eq!(status, StatusCode::OK, "{stored}");
     assert_eq!((stored["width"].clone(), stored["height"].clone()), (json!(300), json!(100)));
     assert_eq!(stored["sizeBytes"], json!(LOGO.len()));

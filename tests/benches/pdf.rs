@@ -26,16 +26,8 @@ fn main() {
 async fn measure(backend: Backend) {
     let app = TestApp::start(backend).await;
     let logo = include_bytes!("../fixtures/logo.png").to_vec();
-    let uploaded = app
-        .client
-        .put(app.url("/api/v1/organization/logo"))
-        .bearer_auth(&app.seeded.key)
-        .header("content-type", "image/png")
-        .body(logo)
-        .send()
-        .await
-        .unwrap();
-    assert!(uploaded.status().is_success());
+    let (status, uploaded) = app.upload_logo_as(&app.seeded.key, "image/png", logo).await;
+    assert!(status.is_success(), "{uploaded}");
     let session = app.open_session("2-panel-lift-slide").await;
     let body = json!({"customer": {"name": "Łukasz Żółkiewski", "email": "lukasz@example.pl"}});
     let submission = app.submit_session(&session, &body).await["id"].as_str().unwrap().to_owned();

@@ -177,16 +177,8 @@ async fn the_configurator_speaks_the_customers_language_and_the_orgs_units(backe
     let app = TestApp::start(backend).await;
     let shots = screenshots(backend).display().to_string();
     let logo = include_bytes!("../fixtures/logo.png").to_vec();
-    let uploaded = app
-        .client
-        .put(app.url("/api/v1/organization/logo"))
-        .bearer_auth(&app.seeded.key)
-        .header("content-type", "image/png")
-        .body(logo)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(uploaded.status(), StatusCode::OK);
+    let (status, uploaded) = app.upload_logo_as(&app.seeded.key, "image/png", logo).await;
+    assert_eq!(status, StatusCode::OK, "{uploaded}");
     let walk = |language: &str| {
         drive(vec!["locale".into(), app.base.clone(), shots.clone(), language.into()])
     };

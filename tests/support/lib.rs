@@ -410,6 +410,27 @@ impl TestApp {
         count
     }
 
+    /// Uploads an organisation logo (`PUT /api/v1/organization/logo`) with the org of `key`;
+    /// returns status and body.
+    pub async fn upload_logo_as(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .put(self.url("/api/v1/organization/logo"))
+            .bearer_auth(key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// The demo template with this slug, as the API returns it.
     pub async fn template(&self, slug: &str) -> Value {
         let (status, template) = self.get(&format!("/api/v1/templates/{slug}")).await;

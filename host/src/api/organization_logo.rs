@@ -13,7 +13,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::auth::{ApiAuth, WriteAccess};
-use crate::http::body_deadline::BodyTimedOut;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::Json;
 use crate::http::{AppState, image_response};
@@ -72,15 +71,7 @@ async fn put_logo(
             "upload the logo as image/png or image/jpeg".into(),
         ));
     }
-    let image = Bytes::from_request(request, &state).await.map_err(|err| {
-        if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge
-        } else if BodyTimedOut::caused(&err) {
-            ApiError::RequestTimeout
-        } else {
-            ApiError::InvalidRequest(err.body_text())
-        }
-    })?;
+    let image = Bytes::from_request(request, &state).await?;
     let (width, height) =
         check_logo(&content_type, &image).map_err(|why| ApiError::invalid_field("logo", why))?;
     let sha256 = hex::encode(Sha256::digest(&image));

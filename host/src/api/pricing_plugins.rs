@@ -266,15 +266,7 @@ async fn read_upload(query: UploadQuery, request: Request, state: &AppState) -> 
     } else if content_type.starts_with("application/wasm")
         || content_type.starts_with("application/octet-stream")
     {
-        let wasm = Bytes::from_request(request, state).await.map_err(|err| {
-            if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else if BodyTimedOut::caused(&err) {
-                ApiError::RequestTimeout
-            } else {
-                ApiError::InvalidRequest(err.body_text())
-            }
-        })?;
+        let wasm = Bytes::from_request(request, state).await?;
         Ok(Upload { wasm, name: query.name, settings: query.settings })
     } else {
         Err(ApiError::UnsupportedMediaType(

@@ -4,7 +4,7 @@
 //! shape `{"error": {"code", "message", "details"}}`. Internal errors are logged in full and
 //! answered opaquely; extractor rejections (JSON, path, query) are converted here too.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::header::{CONNECTION, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -176,6 +176,19 @@ impl From<PathRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         Self::InvalidRequest(rejection.body_text())
+    }
+}
+
+/// A raw body (an upload) that could not be read: too large, too slow, or broken.
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge
+        } else if BodyTimedOut::caused(&rejection) {
+            Self::RequestTimeout
+        } else {
+            Self::InvalidRequest(rejection.body_text())
+        }
     }
 }
 
