@@ -119,6 +119,7 @@ pub async fn serve(
             store.clone(),
             config.public_url.clone(),
             config.quote_expiry_interval,
+            config.retention,
             stopping.clone(),
         )
     });

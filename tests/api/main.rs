@@ -11,4 +11,5 @@ mod metrics;
 mod provisioning;
 mod quote_pdf;
 mod quotes;
+mod retention;
 mod service;

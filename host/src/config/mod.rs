@@ -63,6 +63,8 @@ pub struct Config {
     pub scheduler: bool,
     /// How often the quote expiry check runs.
     pub quote_expiry_interval: Duration,
+    /// How long what grows with use is kept (sessions, idempotency keys, mails).
+    pub retention: crate::jobs::Retention,
     /// SMTP server for outgoing mail; without it mail only goes to the outbox.
     pub smtp_url: Option<SecretUrl>,
     /// Sender of outgoing mail.
@@ -178,6 +180,15 @@ pub struct Settings {
     /// How often the quote expiry check runs, e.g. `24h`.
     #[arg(long, env = "WINFACTOR_QUOTE_EXPIRY_INTERVAL")]
     pub quote_expiry_interval: Option<String>,
+    /// Keep configuration sessions never submitted this long after their last change (`30d`).
+    #[arg(long, env = "WINFACTOR_SESSION_RETENTION")]
+    pub session_retention: Option<String>,
+    /// Keep idempotency keys (their replay window) this long, at least `24h` (`24h`).
+    #[arg(long, env = "WINFACTOR_IDEMPOTENCY_RETENTION")]
+    pub idempotency_retention: Option<String>,
+    /// Keep sent, failed and cancelled mails this long (`90d`).
+    #[arg(long, env = "WINFACTOR_MAIL_RETENTION")]
+    pub mail_retention: Option<String>,
     /// SMTP server, e.g. `smtp://user:pass@mail.example.com:587?tls=required`.
     #[arg(long, env = "WINFACTOR_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
@@ -286,6 +297,9 @@ impl Settings {
             pricing_debounce: self.pricing_debounce.or(fallback.pricing_debounce),
             scheduler: self.scheduler.or(fallback.scheduler),
             quote_expiry_interval: self.quote_expiry_interval.or(fallback.quote_expiry_interval),
+            session_retention: self.session_retention.or(fallback.session_retention),
+            idempotency_retention: self.idempotency_retention.or(fallback.idempotency_retention),
+            mail_retention: self.mail_retention.or(fallback.mail_retention),
             smtp_url: self.smtp_url.or(fallback.smtp_url),
             mail_from: self.mail_from.or(fallback.mail_from),
             mail_timeout: self.mail_timeout.or(fallback.mail_timeout),
@@ -351,6 +365,26 @@ impl Settings {
         if quote_expiry_interval < Duration::from_millis(10) {
             return Err(ConfigError::new("quote_expiry_interval", "at least 10ms"));
         }
+        let defaults = crate::jobs::Retention::default();
+        let retention = crate::jobs::Retention {
+            sessions: duration(
+                "session_retention",
+                self.session_retention.as_deref(),
+                defaults.sessions,
+            )?,
+            idempotency_keys: duration(
+                "idempotency_retention",
+                self.idempotency_retention.as_deref(),
+                defaults.idempotency_keys,
+            )?,
+            mail: duration("mail_retention", self.mail_retention.as_deref(), defaults.mail)?,
+        };
+        if retention.idempotency_keys < Duration::from_secs(86_400) {
+            return Err(ConfigError::new(
+                "idempotency_retention",
+                "at least 24h (the replay window)",
+            ));
+        }
         let lead_rate_per_minute = self.lead_rate_per_minute.unwrap_or(10);
         let api_rate_per_minute = self.api_rate_per_minute.unwrap_or(1200);
         let public_rate_per_minute = self.public_rate_per_minute.unwrap_or(1200);
@@ -386,6 +420,7 @@ impl Settings {
             pricing_debounce,
             scheduler: self.scheduler.unwrap_or(true),
             quote_expiry_interval,
+            retention,
             smtp_url: mail.smtp_url,
             mail_from: mail.from,
             mail_timeout: mail.timeout,

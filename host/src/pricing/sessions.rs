@@ -409,6 +409,32 @@ impl Tx {
     }
 }
 
+impl Store {
+    /// Deletes the sessions never submitted and unchanged since `before` (epoch ms), with
+    /// their configuration history, answers and callback tokens; and every callback token
+    /// that expired before then. Submitted sessions stay: their submissions and quotes read
+    /// them. Returns the rows deleted.
+    pub async fn prune_idle_sessions(&self, before: i64) -> anyhow::Result<u64> {
+        const IDLE: &str = "SELECT id FROM configuration_sessions \
+                            WHERE submission_id IS NULL AND updated_at < $1";
+        let statements = [
+            format!("DELETE FROM session_configurations WHERE session_id IN ({IDLE})"),
+            format!("DELETE FROM adjustments WHERE session_id IN ({IDLE})"),
+            format!("DELETE FROM callback_tokens WHERE session_id IN ({IDLE}) OR expires_at < $1"),
+            "DELETE FROM configuration_sessions WHERE submission_id IS NULL AND updated_at < $1"
+                .to_owned(),
+        ];
+        let mut tx = self.begin().await?;
+        let mut deleted = 0;
+        for statement in &statements {
+            deleted +=
+                sqlx::query(statement).bind(before).execute(tx.conn()).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+}
+
 /// Stores the plugin's answer (`$8`, when not NULL) with the configuration it prices.
 /// The parameters shared by every statement that stores a session's configuration (one
 /// list for all, so a statement text prepared once — on Postgres, with its parameter

@@ -86,6 +86,15 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes the keys claimed before `before` (epoch ms): past their replay window.
+    pub async fn prune_idempotency_keys(&self, before: i64) -> anyhow::Result<u64> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Forgets a claimed key (the request failed on our side; a retry may run).
     pub async fn release_idempotency_key(&self, scope: &str, key: &str) -> anyhow::Result<()> {
         sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 0")

@@ -269,6 +269,16 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Deletes the mails queued before `before` (epoch ms) that are no longer pending.
+    pub async fn prune_mail(&self, before: i64) -> anyhow::Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM mail_outbox WHERE status <> 'pending' AND created_at < $1")
+                .bind(before)
+                .execute(&self.writer)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     /// The org's mails, newest first.
     pub async fn list_mail(&self, org_id: &str, limit: i64) -> anyhow::Result<Vec<MailRecord>> {
         let sql = format!(
