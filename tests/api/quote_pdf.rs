@@ -20,13 +20,7 @@ const LOGO: &[u8] = include_bytes!("../fixtures/logo.png");
 /// Strings the document must carry exactly (the customer block and line items).
 const NAME: &str = "Łukasz Żółkiewski";
 const COMPANY: &str = "„Dom Kowalskich” – Šťastný & Söhne";
-const LINES: [&str; 5] = [
-    "Okno dwuskrzydłowe, szprosy – Łódź, ul. Świętokrzyska",
-    "Příčka ze skla, úchyt z nerezové oceli (Brno – Žabovřesky)",
-    "Haustür „Größe Übermaß“ mit Schließzylinder",
-    "Παράθυρο αλουμινίου με διπλό τζάμι",
-    "Балконная дверь, фурнитура «Премиум»",
-];
+use winfactor_tests::MULTILINGUAL_LINES as LINES;
 
 /// Collapses runs of whitespace (a wrapped line's break, CLDR's no-break spaces) to one
 /// space, so a description wrapped across lines compares with its one-line original.

@@ -11,13 +11,7 @@ use winfactor_tests::bench::{on_each_backend, percentile};
 use winfactor_tests::{Backend, TestApp, pdf_pages};
 
 const RUNS: usize = 200;
-const LINES: [&str; 5] = [
-    "Okno dwuskrzydłowe, szprosy – Łódź, ul. Świętokrzyska",
-    "Příčka ze skla, úchyt z nerezové oceli (Brno – Žabovřesky)",
-    "Haustür „Größe Übermaß“ mit Schließzylinder",
-    "Παράθυρο αλουμινίου με διπλό τζάμι",
-    "Балконная дверь, фурнитура «Премиум»",
-];
+use winfactor_tests::MULTILINGUAL_LINES as LINES;
 
 fn main() {
     on_each_backend(measure);

@@ -27,6 +27,16 @@ use winfactor::{Config, Store, demo};
 /// Environment variable naming the Postgres admin URL for the Postgres half of each suite.
 pub const POSTGRES_ENV: &str = "WINFACTOR_TEST_POSTGRES_URL";
 
+/// Line-item descriptions in Polish, Czech, German, Greek and Russian, for quotes whose
+/// documents must print every script exactly.
+pub const MULTILINGUAL_LINES: [&str; 5] = [
+    "Okno dwuskrzydłowe, szprosy – Łódź, ul. Świętokrzyska",
+    "Příčka ze skla, úchyt z nerezové oceli (Brno – Žabovřesky)",
+    "Haustür „Größe Übermaß“ mit Schließzylinder",
+    "Παράθυρο αλουμινίου με διπλό τζάμι",
+    "Балконная дверь, фурнитура «Премиум»",
+];
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
