@@ -32,7 +32,7 @@ async fn put_valid(
 ) -> Result<(Template, TemplateWrite)> {
     if store.template(&org.id, &definition.slug).await?.is_none() {
         let limit = org.features().max_templates;
-        if store.list_templates(&org.id).await?.len() >= limit as usize {
+        if store.count_templates(&org.id).await? >= i64::from(limit) {
             return Err(Error::conflict(
                 "template_limit",
                 format!("the {} plan allows {limit} templates", org.plan.as_str()),

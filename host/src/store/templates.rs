@@ -165,6 +165,17 @@ impl Store {
         rows.iter().map(template_from_row).collect()
     }
 
+    /// How many templates the org's catalog holds, deleted ones left out.
+    pub async fn count_templates(&self, org_id: &str) -> anyhow::Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS templates FROM templates WHERE org_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(org_id)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(row.try_get("templates")?)
+    }
+
     /// One template of the org, by id or by slug, as it is now; `None` once deleted
     /// (cached, see [`super::cache`]).
     pub async fn template(
