@@ -61,7 +61,12 @@ impl Replica {
             let _ = stopped.await;
         }));
         let client = reqwest::Client::new();
-        while !client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        while !client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Self { base, address, stop, task }
@@ -76,7 +81,8 @@ impl Replica {
 /// A fresh database with the demo organisations; the demo's read-write key.
 async fn seeded(backend: Backend) -> (TestDatabase, Store, String) {
     let database = TestDatabase::create(backend).await;
-    let store = Store::open(&Config::for_database(&database.url).unwrap().database_url).await.unwrap();
+    let store =
+        Store::open(&Config::for_database(&database.url).unwrap().database_url).await.unwrap();
     let key = demo::seed(&store).await.unwrap().expect("a fresh database").secret;
     (database, store, key)
 }
@@ -105,9 +111,11 @@ async fn push_latency() {
         .await
         .unwrap();
     let id = session["id"].as_str().unwrap();
-    let mut stream =
-        SseClient::connect(&format!("{}/public/v1/configuration-sessions/{id}/stream", a.base), None)
-            .await;
+    let mut stream = SseClient::connect(
+        &format!("{}/public/v1/configuration-sessions/{id}/stream", a.base),
+        None,
+    )
+    .await;
     let (mut cross, mut local) = (Vec::new(), Vec::new());
     for n in 0..PUSH_SAMPLES {
         let mut configuration = session["configuration"].clone();
@@ -126,7 +134,11 @@ async fn push_latency() {
         let sent = Instant::now();
         let put = client.put(url).json(&answer).send();
         let (put, _) = tokio::join!(put, async {
-            stream.until(Duration::from_secs(10), |e| e.data["configHash"] == hash && e.data["status"] == "confirmed").await
+            stream
+                .until(Duration::from_secs(10), |e| {
+                    e.data["configHash"] == hash && e.data["status"] == "confirmed"
+                })
+                .await
         });
         let took = sent.elapsed();
         assert!(put.unwrap().status().is_success());
@@ -161,7 +173,8 @@ fn postgres_cpu_seconds() -> f64 {
         .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("stat")).ok())
         .filter(|stat| stat.contains("(postgres)"))
         .map(|stat| {
-            let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+            let fields: Vec<&str> =
+                stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
             let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
             (ticks(11) + ticks(12)) / 100.0
         })
@@ -204,7 +217,12 @@ async fn drain(backend: Backend, workers: usize) {
         for n in 0..500 {
             let data = json!({"lead": {"id": format!("lead_{chunk}_{n}"), "createdAt": 1_781_186_602_000i64},
                 "contact": {"name": "Bench", "email": "bench@example.com", "message": "Hello"}});
-            let event = NewEvent { event_type: EventType::LeadCreated, customer_locale: None, data, expires_at: None };
+            let event = NewEvent {
+                event_type: EventType::LeadCreated,
+                customer_locale: None,
+                data,
+                expires_at: None,
+            };
             emit(&mut tx, &org, event).await.unwrap();
         }
         tx.commit().await.unwrap();
@@ -268,7 +286,8 @@ async fn changes_per_second(replicas: &[&Replica]) -> f64 {
             while Instant::now() < deadline {
                 let mut configuration = session["configuration"].clone();
                 configuration["width"] = json!(2000 + (n % 2));
-                let answer = client.put(&url).json(&json!({ "configuration": configuration })).send();
+                let answer =
+                    client.put(&url).json(&json!({ "configuration": configuration })).send();
                 assert!(answer.await.unwrap().status().is_success());
                 done.fetch_add(1, Ordering::Relaxed);
                 n += 1;

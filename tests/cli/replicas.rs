@@ -159,7 +159,8 @@ impl Cluster {
 
     async fn submit_lead(&self, n: usize) -> StatusCode {
         let path = "/public/v1/orgs/window-works/leads";
-        let body = json!({"name": "Burst", "email": format!("burst{n}@example.com"), "message": "Hello"});
+        let body =
+            json!({"name": "Burst", "email": format!("burst{n}@example.com"), "message": "Hello"});
         match self.client.post(self.url(path)).json(&body).send().await {
             Ok(response) => response.status(),
             Err(_) => StatusCode::BAD_GATEWAY,
@@ -167,9 +168,8 @@ impl Cluster {
     }
 
     async fn sql(&self, statement: &str) {
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&self.database.url)
-            .await
-            .unwrap();
+        let mut conn =
+            <sqlx::PgConnection as sqlx::Connection>::connect(&self.database.url).await.unwrap();
         sqlx::Executor::execute(&mut conn, statement).await.unwrap();
     }
 }
@@ -209,7 +209,10 @@ async fn replicas_behind_nginx_share_one_postgres_database() {
     let (status, _) = cluster.answer(&other, &first).await;
     assert_eq!(status, StatusCode::OK);
     let confirmed = stream_until(&mut stream, |p| p["status"] == "confirmed").await;
-    assert_eq!((&confirmed["source"], &confirmed["configHash"]), (&json!("external"), &session["configHash"]));
+    assert_eq!(
+        (&confirmed["source"], &confirmed["configHash"]),
+        (&json!("external"), &session["configHash"])
+    );
 
     // A change on the other replica, its callback on the stream's: both reach the stream.
     let changed = cluster.change(&other, &session, 3200).await;
@@ -246,8 +249,10 @@ async fn replicas_behind_nginx_share_one_postgres_database() {
     let took = started.elapsed();
     assert!(took < Duration::from_millis(1500 + 1000), "pending lasted {took:?} (timeout 1500 ms)");
     assert_eq!(fallback["source"], "base");
-    let fired: Vec<Value> =
-        pricing.received()[asked..].iter().map(|r| r.json()["data"]["configHash"].clone()).collect();
+    let fired: Vec<Value> = pricing.received()[asked..]
+        .iter()
+        .map(|r| r.json()["data"]["configHash"].clone())
+        .collect();
     assert!(fired.contains(&y["configHash"]), "the newest configuration was asked for: {fired:?}");
     assert!(
         fired.iter().filter(|h| **h == y["configHash"]).count() == 1,
@@ -353,14 +358,31 @@ async fn sent_quote(cluster: &Cluster) -> String {
     let id = session["id"].as_str().unwrap();
     let path = format!("/public/v1/configuration-sessions/{id}/submit");
     let body = json!({"customer": {"name": "John Smith", "email": "john@example.com"}});
-    let submitted: Value =
-        cluster.client.post(cluster.url(&path)).json(&body).send().await.unwrap().json().await.unwrap();
+    let submitted: Value = cluster
+        .client
+        .post(cluster.url(&path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let path = format!("/api/v1/submissions/{}/quotes", submitted["id"].as_str().unwrap());
-    let quote: Value =
-        cluster.api(reqwest::Method::POST, &path).json(&json!({})).send().await.unwrap().json().await.unwrap();
+    let quote: Value = cluster
+        .api(reqwest::Method::POST, &path)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let quote_id = quote["id"].as_str().expect("a quote").to_owned();
     let path = format!("/api/v1/quotes/{quote_id}/send");
-    let sent = cluster.api(reqwest::Method::POST, &path).json(&json!({"recipients": ["john@example.com"]}));
+    let sent = cluster
+        .api(reqwest::Method::POST, &path)
+        .json(&json!({"recipients": ["john@example.com"]}));
     assert_eq!(sent.send().await.unwrap().status(), StatusCode::OK);
     quote_id
 }

@@ -51,7 +51,8 @@ impl Nginx {
             if line.trim_start().starts_with("server 127.0.0.1:") {
                 continue;
             }
-            lines.push(line.replace("listen 127.0.0.1:8080;", &format!("listen 127.0.0.1:{port};")));
+            lines
+                .push(line.replace("listen 127.0.0.1:8080;", &format!("listen 127.0.0.1:{port};")));
             if line.starts_with("upstream winfactor {") {
                 lines.push(servers.trim_end().to_owned());
             }
@@ -82,10 +83,11 @@ impl Nginx {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("nginx starts (tests/run.sh installs Debian's package)");
-        let url = format!("http://127.0.0.1:{port}");
+        // Owned at once, so a panic below stops it too.
+        let nginx = Self { url: format!("http://127.0.0.1:{port}"), child, _dir: dir };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Self { url, child, _dir: dir };
+                return nginx;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -110,7 +110,10 @@ impl Store {
 
     /// Listens on every topic until `stopping` flips, reconnecting after failures; `None`
     /// on SQLite, which has no other process to hear.
-    pub fn start_bus(&self, mut stopping: watch::Receiver<bool>) -> Option<tokio::task::JoinHandle<()>> {
+    pub fn start_bus(
+        &self,
+        mut stopping: watch::Receiver<bool>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
         if self.backend != Backend::Postgres {
             return None;
         }
