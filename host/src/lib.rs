@@ -94,6 +94,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Before anything else: a second server on one SQLite file must not touch it.
+    let _single_node = store.serve_exclusively()?;
     telemetry::install();
     // First, so a connection cap the descriptors cannot carry stops the start at once.
     let descriptors = server::connections::raise_descriptor_limit();
@@ -124,6 +126,8 @@ pub async fn serve(
         )
     });
     let checkpoints = store.start_checkpoints(stopping.clone());
+    // Postgres: what the other replicas announce (cache changes, price changes, deliveries).
+    let bus = store.start_bus(stopping.clone());
     let limits = Arc::new(RequestLimits {
         api_keys: RateLimiter::per_minute(config.api_rate_per_minute),
         public: RateLimiter::per_minute(config.public_rate_per_minute),
@@ -135,13 +139,17 @@ pub async fn serve(
         config.plugin_cache_dir.clone(),
         config.plugin_compiler.clone(),
     )?;
-    plugins.resume_compiles().await?;
+    let serves_api = config.role != config::Role::Worker;
+    if serves_api {
+        plugins.resume_compiles().await?;
+    }
     let pricer = Pricer::new(
         store.clone(),
         plugins.clone(),
         config.public_url.clone(),
         config.pricing_debounce,
     );
+    let following = serves_api.then(|| pricer.follow_replicas(stopping.clone()));
     let recorded_runs = plugins.clone();
     let mailer = mail::Mailer::new(
         config.smtp_url.as_ref(),
@@ -175,9 +183,13 @@ pub async fn serve(
         operator_token_sha256: config.operator_token_sha256,
         metrics: (config.metrics, config.metrics_token_sha256),
     };
-    tracing::info!(addr = %listener.local_addr()?, database = %config.database_url,
+    tracing::info!(addr = %listener.local_addr()?, database = %config.database_url, role = ?config.role,
         max_connections = caps.max_connections, open_file_limit = descriptors, "serving");
-    let app = server::app(state, config.body_limit_bytes);
+    let app = if serves_api {
+        server::app(state, config.body_limit_bytes)
+    } else {
+        server::probes(state)
+    };
     let graceful = async move {
         shutdown.await;
         let _ = stop.send(true);
@@ -186,7 +198,7 @@ pub async fn serve(
     if let Some(worker) = worker {
         worker.join().await;
     }
-    for job in [scheduler, checkpoints, mail_worker].into_iter().flatten() {
+    for job in [scheduler, checkpoints, mail_worker, bus, following].into_iter().flatten() {
         let _ = job.await;
     }
     recorded_runs.flush_runs().await;

@@ -33,9 +33,7 @@ pub fn app(state: AppState, body_limit: usize) -> Router {
     let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serializes");
     Router::new()
         .merge(api)
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics))
-        .route("/readyz", get(readyz))
+        .merge(probe_routes())
         .route(
             "/openapi.yaml",
             get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], openapi_yaml) }),
@@ -61,6 +59,21 @@ pub fn app(state: AppState, body_limit: usize) -> Router {
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
+}
+
+/// What a `worker` process serves: the probes and `/metrics`; every other path is 404.
+pub fn probes(state: AppState) -> Router {
+    probe_routes()
+        .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_owned()) })
+        .with_state(state)
+}
+
+/// Liveness, readiness and metrics, served by every role.
+fn probe_routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .route("/readyz", get(readyz))
 }
 
 /// The Prometheus text of every metric ([`crate::telemetry`]), the due queues and the

@@ -1,7 +1,7 @@
 //! The `winfactor` binary itself: `serve --demo`, `keys create`, SIGTERM, restarts, a
 //! SIGKILL in the middle of webhook delivery, what leaves the process (quote mails across a
-//! SIGKILL, proxies in the environment: see [`egress`]), and `plugin check|run` (see
-//! [`plugins`]).
+//! SIGKILL, proxies in the environment: see [`egress`]), `plugin check|run` (see
+//! [`plugins`]), and two replicas on one Postgres database behind nginx (see [`replicas`]).
 //!
 //! This target belongs to the `winfactor` package (see `host/Cargo.toml`) so cargo builds
 //! the binary for it and hands over its path in `CARGO_BIN_EXE_winfactor`.
@@ -17,6 +17,7 @@ use winfactor_tests::{Backend, Receiver, Reply, TestDatabase, backend_tests};
 mod egress;
 mod onboarding;
 mod plugins;
+mod replicas;
 
 const BIN: &str = env!("CARGO_BIN_EXE_winfactor");
 
@@ -164,6 +165,14 @@ async fn cli_serves_the_demo_and_restarts_without_reseeding(backend: Backend) {
 struct Running {
     child: std::process::Child,
     base: String,
+}
+
+impl Drop for Running {
+    /// A failing test leaves no server behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Running {

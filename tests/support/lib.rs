@@ -6,6 +6,7 @@
 //! afterwards. Set but unreachable is a failure, never a skip.
 
 pub mod bench;
+pub mod nginx;
 pub mod plugins;
 pub mod proxy;
 pub mod receiver;
@@ -13,6 +14,7 @@ pub mod signatures;
 pub mod smtp;
 pub mod sse;
 
+pub use nginx::Nginx;
 pub use proxy::Proxy;
 pub use receiver::{Received, Receiver, Reply};
 pub use smtp::{SmtpOptions, SmtpServer};

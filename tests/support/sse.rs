@@ -18,6 +18,8 @@ pub struct SseEvent {
 
 /// A connected stream.
 pub struct SseClient {
+    /// The replica that serves the stream, behind [`crate::Nginx`] (else empty).
+    pub upstream: String,
     events: mpsc::UnboundedReceiver<SseEvent>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -32,6 +34,7 @@ impl SseClient {
         let mut response = request.send().await.expect("the stream opens");
         assert_eq!(response.status(), 200);
         let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        let upstream = crate::nginx::upstream_of(&response);
         assert!(content_type.starts_with("text/event-stream"), "{content_type}");
         let (tx, events) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
@@ -61,7 +64,7 @@ impl SseClient {
                 }
             }
         });
-        Self { events, task }
+        Self { upstream, events, task }
     }
 
     /// The next event (panics after `within`).

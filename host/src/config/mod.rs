@@ -45,6 +45,8 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// What clients can hold open: connection timeouts and caps, price streams.
     pub connections: ConnectionLimits,
+    /// What this process does (`--role`): serve the APIs, deliver webhooks, or both.
+    pub role: Role,
     /// Run the delivery worker in this process (off for API-only replicas).
     pub worker: bool,
     /// Webhook delivery tuning.
@@ -86,6 +88,19 @@ pub struct Config {
     pub metrics: bool,
     /// SHA-256 of the token `/metrics` then requires; `None`: open to anyone who reaches it.
     pub metrics_token_sha256: Option<[u8; 32]>,
+}
+
+/// What a `winfactor serve` process does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The HTTP APIs and pages, the delivery worker, the scheduler (if enabled).
+    #[default]
+    All,
+    /// The HTTP APIs and pages; deliveries are left to worker processes.
+    Api,
+    /// Webhook and mail delivery; HTTP answers only the probes and `/metrics`.
+    Worker,
 }
 
 impl Config {
@@ -135,7 +150,12 @@ pub struct Settings {
     /// Seed the demo organisations if missing.
     #[arg(long, env = "WINFACTOR_DEMO", num_args = 0..=1, default_missing_value = "true")]
     pub demo: Option<bool>,
-    /// Run the webhook delivery worker in this process (default true).
+    /// What this process does: `all` (default), `api` (HTTP APIs and pages, no delivery
+    /// worker) or `worker` (webhook and mail delivery; HTTP serves only the probes and
+    /// `/metrics`). Several replicas on one Postgres database split the work this way.
+    #[arg(long, env = "WINFACTOR_ROLE", value_enum)]
+    pub role: Option<Role>,
+    /// Run the webhook delivery worker in this process (default: unless `role` is `api`).
     #[arg(long, env = "WINFACTOR_WORKER")]
     pub worker: Option<bool>,
     /// Per-attempt webhook timeout, e.g. `10s`.
@@ -280,6 +300,7 @@ impl Settings {
                 .max_sse_streams_per_session
                 .or(fallback.max_sse_streams_per_session),
             demo: self.demo.or(fallback.demo),
+            role: self.role.or(fallback.role),
             worker: self.worker.or(fallback.worker),
             webhook_timeout: self.webhook_timeout.or(fallback.webhook_timeout),
             webhook_retry_schedule: self.webhook_retry_schedule.or(fallback.webhook_retry_schedule),
@@ -401,6 +422,10 @@ impl Settings {
             self.trusted_proxies.as_deref().unwrap_or_default(),
         )
         .map_err(|why| ConfigError::new("trusted_proxies", why))?;
+        let role = self.role.unwrap_or_default();
+        if role == Role::Worker && self.worker == Some(false) {
+            return Err(ConfigError::new("worker", "a `worker` role runs the delivery worker"));
+        }
         let plugin_cache_dir = self
             .plugin_cache_dir
             .unwrap_or_else(|| std::env::temp_dir().join("winfactor-plugin-cache"));
@@ -411,7 +436,8 @@ impl Settings {
             demo: self.demo.unwrap_or(false),
             body_limit_bytes,
             connections,
-            worker: self.worker.unwrap_or(true),
+            role,
+            worker: self.worker.unwrap_or(role != Role::Api),
             delivery,
             lead_rate_per_minute,
             api_rate_per_minute,

@@ -11,7 +11,7 @@ use super::endpoints::{self, Endpoint};
 use super::events::{Envelope, NewEvent};
 use super::filters;
 use super::rows::EventRow;
-use super::signal::{Signal, wake_queued_on_commit};
+use super::signal::{Signal, wake_others_on_commit, wake_queued_on_commit};
 use crate::clock::now_ms;
 use crate::ids::new_sortable_id;
 use crate::orgs::Org;
@@ -103,6 +103,7 @@ async fn insert(
     if endpoints.is_empty() {
         return Ok(());
     }
+    wake_others_on_commit(tx).await?;
     if !fast {
         wake_queued_on_commit(tx);
     } else if lease.is_some() {

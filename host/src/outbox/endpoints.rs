@@ -204,7 +204,7 @@ impl WebhookEndpoints for Store {
         .bind(now)
         .execute(self.writer())
         .await?;
-        self.clear_cache();
+        self.clear_cache().await;
         self.endpoint(org_id, &id).await?.ok_or_else(|| anyhow::anyhow!("endpoint {id} vanished"))
     }
 
@@ -251,7 +251,7 @@ impl WebhookEndpoints for Store {
         .bind(id)
         .execute(self.writer())
         .await?;
-        self.clear_cache();
+        self.clear_cache().await;
         self.endpoint(org_id, id).await
     }
 
@@ -274,7 +274,7 @@ impl WebhookEndpoints for Store {
             .execute(tx.conn())
             .await?;
         tx.commit().await?;
-        self.clear_cache();
+        self.clear_cache().await;
         Ok(done.rows_affected() == 1)
     }
 
@@ -299,7 +299,7 @@ impl WebhookEndpoints for Store {
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        self.clear_cache();
+        self.clear_cache().await;
         self.endpoint(org_id, id).await
     }
 }

@@ -11,7 +11,7 @@ use super::rows::{
     AttemptRow, DELIVERY_COLUMNS, DeliveryRow, EventFilter, EventRow, delivery_from_row,
     event_from_row,
 };
-use super::signal::wake_queued_on_commit;
+use super::signal::{wake_others_on_commit, wake_queued_on_commit};
 use crate::clock::now_ms;
 use crate::store::{Store, Tx, placeholders};
 
@@ -224,6 +224,7 @@ impl DeliveryLog for Store {
 async fn commit_requeued(mut tx: Tx, requeued: u64) -> anyhow::Result<u64> {
     if requeued > 0 {
         wake_queued_on_commit(&mut tx);
+        wake_others_on_commit(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(requeued)

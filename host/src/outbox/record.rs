@@ -228,7 +228,7 @@ async fn record_distinct_attempts(
         )
         .await?;
     if !disabled.is_empty() {
-        store.clear_cache(); // who subscribes has changed
+        store.clear_cache().await; // who subscribes has changed
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use super::claim::{ClaimedDelivery, Claimer, claimers};
 use super::record::{AttemptRecord, Outcome, record_results};
 use super::retention::prune_log;
+use super::signal::wake_on_announcements;
 use super::{DeliveryConfig, Sender};
 use crate::clock::now_ms;
 use crate::store::Store;
@@ -58,7 +59,8 @@ pub fn start(
     let mut tasks = JoinSet::new();
     let recorder = record_results(store.clone(), results, config.disable_after, claimers.clone());
     tasks.spawn(recorder);
-    tasks.spawn(prune_log(store, config.retention, shutdown.clone()));
+    tasks.spawn(prune_log(store.clone(), config.retention, shutdown.clone()));
+    tasks.spawn(wake_on_announcements(store, shutdown.clone()));
     for claimer in claimers {
         let lane = Arc::new(Lane {
             claimer,

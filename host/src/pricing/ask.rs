@@ -150,7 +150,7 @@ impl Pricer {
         }
         let asked_at = now_ms();
         let channel = self.inner.channel(&session.id);
-        self.fire(org, session, request, budget(org)).await?;
+        self.fire(org, session, request, budget(org)).await?; // not live: never refused
         let deadline = Instant::now() + budget(org);
         loop {
             let answered = channel.answered.notified();
@@ -191,14 +191,16 @@ impl Pricer {
     /// Fires `pricing.calculated` for `request` of a session, with a fresh single-use
     /// callback token bound to its configHash. `callback.timeoutMs` is the organisation's
     /// budget; the delivery expires with what is left of it, `left` (the live loop's
-    /// debounce has spent some).
+    /// debounce has spent some). A live request is first claimed for its configuration
+    /// until its deadline ([`Tx::claim_live_request`](crate::store::Tx)): false, and
+    /// nothing fired, when another request for it is out already (from any replica).
     pub(super) async fn fire(
         &self,
         org: &Org,
         session: &Session,
         mut request: PricingRequest,
         left: Duration,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         let token = format!("cbt_{}", crate::ids::random_alphanumeric(40));
         let now = now_ms();
         let context: PricingContext = request.context;
@@ -212,13 +214,19 @@ impl Pricer {
             timeout_ms: org.pricing_timeout_ms,
         });
         let hash = request.config_hash.clone();
+        let expires_at = now + i64::try_from(left.as_millis()).unwrap_or(i64::MAX);
         let event = NewEvent {
             event_type: EventType::PricingCalculated,
             customer_locale: None,
             data: serde_json::to_value(&request)?,
-            expires_at: Some(now + i64::try_from(left.as_millis()).unwrap_or(i64::MAX)),
+            expires_at: Some(expires_at),
         };
         let mut tx = self.inner.store.begin().await?;
+        if context == PricingContext::Live
+            && !tx.claim_live_request(&session.id, &hash, expires_at).await?
+        {
+            return Ok(false);
+        }
         tx.insert_callback_token(
             &token,
             session,
@@ -228,7 +236,8 @@ impl Pricer {
         )
         .await?;
         outbox::emit(&mut tx, org, event).await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

@@ -15,8 +15,10 @@
 //! webhook still fires beside it (an answer overrides the plugin's); a failed run falls
 //! back to base pricing (or to the webhook answer when one arrives).
 //!
-//! The coordination state lives in this process: a deployment with several API replicas
-//! needs sticky sessions for the live loop (the stored state stays correct regardless).
+//! Several replicas may serve one session, each request landing anywhere: every stored
+//! change is announced to the other processes, which push it to the streams they hold and
+//! settle their own waits ([`super::replicas`]); a configuration's request is claimed in
+//! the database before it fires, so no two replicas fire for one configHash at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -217,7 +219,7 @@ impl Pricer {
         else {
             return Ok(None);
         };
-        self.inner.publish(&session.id, seq, &first.shown);
+        self.inner.publish(&session.id, seq, &first.shown).await;
         if first.wanted {
             self.inner.want(&session.id, &hash, Instant::now() + budget(org));
         } else {
@@ -277,13 +279,18 @@ impl Pricer {
         store.insert_adjustment(session, config_hash, context.as_str(), source, &pricing).await?;
         let shown = SessionPricing::new(config_hash, PricingStatus::Confirmed, source, pricing);
         let seq = store.set_session_pricing(&session.id, &shown, None).await?;
-        if let Some(seq) = seq {
-            self.inner.publish(&session.id, seq, &shown);
-            if session.config_hash == config_hash
-                && session.pricing.status == PricingStatus::Pending
-            {
-                crate::telemetry::live_settled("confirmed", since(session.updated_at));
+        match seq {
+            Some(seq) => {
+                self.inner.publish(&session.id, seq, &shown).await;
+                if session.config_hash == config_hash
+                    && session.pricing.status == PricingStatus::Pending
+                {
+                    crate::telemetry::live_settled("confirmed", since(session.updated_at));
+                }
             }
+            // Nothing on screen changed, but a process waiting for this answer may be
+            // another one.
+            None => self.inner.announce(&session.id, 0).await,
         }
         let channel = self.inner.channel(&session.id);
         channel.answered.notify_waiters();

@@ -2,11 +2,13 @@
 //! changes, keeps at most one `pricing.calculated` in flight per configuration, falls back
 //! after the timeout and pushes every change; the organisation's price at submission and
 //! auto-fill; and the SQL it owns — configuration sessions ([`sessions`]), adjustments and
-//! callback tokens ([`adjustments`]), as methods of the [`Store`](crate::store::Store).
+//! callback tokens ([`adjustments`]), as methods of the [`Store`](crate::store::Store); and
+//! what keeps it whole across replicas ([`replicas`]).
 
 mod adjustments;
 mod ask;
 pub mod live;
+mod replicas;
 mod session_task;
 mod sessions;
 

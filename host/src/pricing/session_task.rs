@@ -50,12 +50,15 @@ impl Inner {
             .clone()
     }
 
-    /// Pushes to the session's followers, if it has any (no entry is made for nobody).
-    pub(super) fn publish(&self, session_id: &str, seq: i64, pricing: &SessionPricing) {
+    /// Pushes a stored change to the session's followers in this process, if it has any
+    /// (no entry is made for nobody), and announces it to the other processes (see
+    /// [`super::replicas`]).
+    pub(super) async fn publish(&self, session_id: &str, seq: i64, pricing: &SessionPricing) {
         let channel = self.sessions.lock().expect("sessions map").get(session_id).cloned();
         if let Some(channel) = channel {
             let _ = channel.events.send(PricingEvent { seq, pricing: pricing.clone() });
         }
+        self.announce(session_id, seq).await;
     }
 
     /// Marks `config_hash` as the configuration awaiting the org's price — its pending ends
@@ -194,7 +197,10 @@ impl Inner {
             &org.currency,
         );
         let left = wanted.deadline.saturating_duration_since(Instant::now());
-        Pricer { inner: self.clone() }.fire(&org, &session, request, left).await
+        // Another replica's request for this configuration may be out: its answer or the
+        // deadline (which this process keeps too) settles it.
+        Pricer { inner: self.clone() }.fire(&org, &session, request, left).await?;
+        Ok(())
     }
 
     /// No answer in time: the pending base price on screen becomes the fallback.
@@ -209,7 +215,7 @@ impl Inner {
         if let Some(seq) =
             self.store.set_session_pricing(session_id, &shown, Some(&session.pricing)).await?
         {
-            self.publish(session_id, seq, &shown);
+            self.publish(session_id, seq, &shown).await;
             crate::telemetry::live_settled("fallback", super::live::since(session.updated_at));
         }
         Ok(())

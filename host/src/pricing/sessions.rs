@@ -430,6 +430,11 @@ impl Store {
             deleted +=
                 sqlx::query(statement).bind(before).execute(tx.conn()).await?.rows_affected();
         }
+        // A claim past its deadline counts as none (see `Tx::claim_live_request`).
+        sqlx::query("DELETE FROM live_requests WHERE until_ms < $1")
+            .bind(crate::clock::now_ms())
+            .execute(tx.conn())
+            .await?;
         tx.commit().await?;
         Ok(deleted)
     }

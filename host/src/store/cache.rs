@@ -5,9 +5,12 @@
 //!
 //! Every write of those rows through this [`Store`](super::Store) clears the cache once it
 //! has committed ([`Store::clear_cache`](super::Store::clear_cache): every kind, the
-//! attachments' too), so this process always reads its own writes. A change made by another
-//! process (a second replica, a CLI run against the same database) is seen once the entry
-//! expires, after at most [`TTL`].
+//! attachments' too), so this process always reads its own writes. On Postgres the clear is
+//! announced on the [bus](super::bus): every other replica clears its cache within
+//! milliseconds, before the next request that reads it in practice. A change the bus cannot
+//! carry (a CLI run against an SQLite file the service uses, a notification lost while a
+//! replica's listening connection was down — it clears everything on reconnect) is seen
+//! once the entry expires, after at most [`TTL`].
 //!
 //! A load racing a write never leaves a stale entry behind: a global generation counter is
 //! bumped by every clear, and a load that saw it move drops what it inserted.
@@ -193,9 +196,19 @@ impl Store {
         self.cache.get_many(kind, keys, load).await
     }
 
-    /// Forgets every cached row, the attachments' too: after every committed write of a
-    /// cached kind.
-    pub(crate) fn clear_cache(&self) {
+    /// Forgets every cached row, the attachments' too, here and (announced on the bus) in
+    /// every other process on this database: after every committed write of a cached kind.
+    /// The write has committed whatever happens: a failed announcement is logged, and the
+    /// other processes see the change once their entries expire.
+    pub(crate) async fn clear_cache(&self) {
+        self.clear_local_cache();
+        if let Err(err) = self.announce(super::Topic::Cache, "").await {
+            tracing::warn!(error = %err, "announcing a cache change failed");
+        }
+    }
+
+    /// Forgets every cached row of this process, the attachments' too.
+    pub(super) fn clear_local_cache(&self) {
         self.cache.clear();
         self.attached.clear_caches();
     }

@@ -22,6 +22,7 @@
 //! cache ([`cache`]) that this store's own writes clear.
 
 mod attached;
+mod bus;
 pub mod cache;
 mod checkpoint;
 mod contacts;
@@ -49,6 +50,7 @@ use sqlx::{Any, AnyPool, Connection, Executor};
 use crate::urls::{Backend, DatabaseUrl};
 
 pub use attached::Attachment;
+pub use bus::{Notice, Topic};
 pub use contacts::{Contact, ContactChanges, ContactDetails};
 pub use idempotency::IdempotencyClaim;
 pub use keys::NewApiKey;
@@ -78,6 +80,10 @@ pub struct Store {
     attached: Arc<attached::Attachments>,
     /// Organisations, templates and active plugins, read through.
     cache: Arc<cache::ReadCache>,
+    /// Where the database is (the notification listener opens its own connection).
+    url: DatabaseUrl,
+    /// Notices to and from the other processes on this database.
+    bus: Arc<bus::Bus>,
 }
 
 /// Postgres: a pooled connection idle at least this long is pinged before it is used.
@@ -104,6 +110,8 @@ pub(crate) enum Commit {
 pub struct Tx {
     inner: sqlx::Transaction<'static, Any>,
     attached: Arc<attached::Attachments>,
+    backend: Backend,
+    bus: Arc<bus::Bus>,
     /// Run, in order, once the transaction has committed.
     after_commit: Vec<Box<dyn FnOnce() + Send>>,
 }
@@ -171,6 +179,8 @@ impl Store {
                     reader,
                     attached: Arc::default(),
                     cache: Arc::default(),
+                    url: url.clone(),
+                    bus: Arc::default(),
                 }
             }
             Backend::Postgres => {
@@ -200,6 +210,8 @@ impl Store {
                     reader: pool,
                     attached: Arc::default(),
                     cache: Arc::default(),
+                    url: url.clone(),
+                    bus: Arc::default(),
                 }
             }
         };
@@ -231,7 +243,13 @@ impl Store {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.writer.begin().await?,
         };
-        Ok(Tx { inner, attached: self.attached.clone(), after_commit: Vec::new() })
+        Ok(Tx {
+            inner,
+            attached: self.attached.clone(),
+            backend: self.backend,
+            bus: self.bus.clone(),
+            after_commit: Vec::new(),
+        })
     }
 
     /// Runs `statements`, in order, as one transaction, and returns every row they return
@@ -366,6 +384,35 @@ impl Store {
         observe("writer", &self.writer);
         if self.backend == Backend::Sqlite {
             observe("reader", &self.reader);
+        }
+    }
+
+    /// Makes this process the only server of its SQLite file, for as long as the returned
+    /// lock lives: SQLite serves one process (its caches, live loop and delivery lanes assume
+    /// so), and a second one is refused here with a message naming Postgres. `None` on
+    /// Postgres, where replicas are welcome, and for an in-memory database.
+    pub fn serve_exclusively(&self) -> anyhow::Result<Option<std::fs::File>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(self.url.expose())?;
+        let path = options.get_filename();
+        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+            return Ok(None);
+        }
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot open {} to lock it", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "another `winfactor serve` is using the SQLite database {}: SQLite serves one \
+                 process. To run several replicas, use PostgreSQL (--database-url \
+                 postgres://…, see docs/deployment.md)",
+                path.display()
+            ),
+            Err(std::fs::TryLockError::Error(err)) => {
+                Err(err).with_context(|| format!("cannot lock {}", path.display()))
+            }
         }
     }
 

@@ -77,7 +77,7 @@ impl Store {
         .bind(now_ms())
         .execute(&self.writer)
         .await?;
-        self.clear_cache();
+        self.clear_cache().await;
         self.org(&id).await?.ok_or_else(|| anyhow::anyhow!("inserted org {id} vanished"))
     }
 
@@ -113,7 +113,7 @@ impl Store {
             .execute(&self.writer)
             .await?
             .rows_affected();
-        self.clear_cache();
+        self.clear_cache().await;
         Ok(done == 1)
     }
 
@@ -166,7 +166,7 @@ impl Store {
         .bind(org_id)
         .execute(&self.writer)
         .await?;
-        self.clear_cache();
+        self.clear_cache().await;
         self.org(org_id).await?.ok_or_else(|| anyhow::anyhow!("org {org_id} vanished"))
     }
 }

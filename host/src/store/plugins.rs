@@ -378,7 +378,7 @@ impl Store {
         .bind(id)
         .execute(&self.writer)
         .await?;
-        self.clear_cache();
+        self.clear_cache().await;
         Ok(())
     }
 
@@ -398,7 +398,7 @@ impl Store {
         .bind(id)
         .execute(&self.writer)
         .await?;
-        self.clear_cache();
+        self.clear_cache().await;
         Ok(done.rows_affected() == 1)
     }
 
@@ -412,7 +412,7 @@ impl Store {
         .bind(org_id)
         .execute(&self.writer)
         .await?;
-        self.clear_cache();
+        self.clear_cache().await;
         Ok(done.rows_affected() == 1)
     }
 
@@ -422,7 +422,7 @@ impl Store {
             .bind(org_id)
             .execute(&self.writer)
             .await?;
-        self.clear_cache();
+        self.clear_cache().await;
         Ok(())
     }
 

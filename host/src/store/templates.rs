@@ -149,7 +149,7 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
-        self.clear_cache();
+        self.clear_cache().await;
         Ok(deleted)
     }
 
@@ -227,7 +227,7 @@ impl Store {
 
     async fn commit_clearing_cache(&self, tx: Tx) -> anyhow::Result<()> {
         tx.commit().await?;
-        self.clear_cache();
+        self.clear_cache().await;
         Ok(())
     }
 }
