@@ -40,6 +40,14 @@ pub async fn emit<P: Payload>(
     outbox::emit(tx, org, event).await.map(|_| ())
 }
 
+/// The `customerLocale` of a business event: the customer's language as recorded with
+/// their submission or form (from `Accept-Language`), else the organisation's. Every event
+/// about one customer carries the same value: `submission.created` and the `quote.*`
+/// events of its quotes alike.
+pub fn customer_locale(recorded: Option<&str>, org: &Org) -> String {
+    recorded.unwrap_or(&org.locale).to_owned()
+}
+
 /// The `quote`, `customer`, `lineItems` and `urls` blocks every quote event carries.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

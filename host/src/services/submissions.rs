@@ -135,7 +135,7 @@ pub async fn submit(
         template_version: template.version,
         contact_id: contact.id,
         customer: to_value(&stored_customer)?,
-        customer_locale: locale.clone(),
+        customer_locale: locale,
         notes,
         unit_amount: unit_amount.unwrap_or(1),
         configuration: session.configuration.clone(),
@@ -166,8 +166,8 @@ pub async fn submit(
             submission_detail: format!("{public_url}/api/v1/submissions/{}", submission.id),
         },
     };
-    let locale = Some(locale.unwrap_or_else(|| org.locale.clone()));
-    events::emit(&mut tx, &org, locale, &payload).await?;
+    let locale = events::customer_locale(submission.customer_locale.as_deref(), &org);
+    events::emit(&mut tx, &org, Some(locale), &payload).await?;
     tx.commit().await?;
     Ok(submission)
 }
