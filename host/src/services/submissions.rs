@@ -11,7 +11,7 @@ use super::events::{
     self, ConfigurationSummary, Created, PricingSubmission, SubmissionCreated, SubmissionUrls,
 };
 use super::{Error, Result};
-use crate::catalog::{PricingContext, Template};
+use crate::catalog::{Pricing, PricingContext, PricingSource, Template};
 use crate::clock::now_ms;
 use crate::ids::new_id;
 use crate::orgs::Org;
@@ -161,7 +161,7 @@ pub async fn submit(
             unit_amount: submission.unit_amount,
             component_count: submission.configuration.components.len(),
         },
-        pricing: frozen_pricing(&submission),
+        pricing: FrozenPricing::of(&submission),
         urls: SubmissionUrls {
             submission_detail: format!("{public_url}/api/v1/submissions/{}", submission.id),
         },
@@ -172,11 +172,26 @@ pub async fn submit(
     Ok(submission)
 }
 
-/// `{currency, subtotal, lineItems, source}` of a submission's frozen price.
+/// A submission's frozen price: `{currency, subtotal, lineItems, source}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FrozenPricing {
+    /// The breakdown as frozen.
+    #[serde(flatten)]
+    pub pricing: Pricing,
+    /// Who computed it.
+    pub source: PricingSource,
+}
+
+impl FrozenPricing {
+    /// The frozen price of `submission`.
+    pub fn of(submission: &Submission) -> Self {
+        Self { pricing: submission.pricing.clone(), source: submission.pricing_source }
+    }
+}
+
+/// `{currency, subtotal, lineItems, source}` of a submission's frozen price, as JSON.
 pub fn frozen_pricing(submission: &Submission) -> Value {
-    let mut value = serde_json::to_value(&submission.pricing).unwrap_or_default();
-    value["source"] = serde_json::to_value(submission.pricing_source).unwrap_or_default();
-    value
+    serde_json::to_value(FrozenPricing::of(submission)).unwrap_or_default()
 }
 
 fn to_value(value: &impl Serialize) -> anyhow::Result<Value> {
