@@ -6,3 +6,4 @@ mod endpoints;
 mod examples;
 mod log;
 mod proxy;
+mod stats;

@@ -1,6 +1,7 @@
-//! Webhook endpoints: create (returns the signing secret once), list, read, update, delete,
-//! rotate the secret with a grace period, send a signed test event (`webhook.test` or an
-//! example of any event type), recover failures.
+//! Webhook endpoints: create (returns the signing secret once), list, read (with its
+//! statistics over the last 24 hours), update, delete, rotate the secret with a grace
+//! period, send a signed test event (`webhook.test` or an example of any event type),
+//! recover failures.
 
 use std::time::Duration;
 
@@ -18,8 +19,8 @@ use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, nullable, optional_json};
 use crate::outbox::{
-    DeliveryLog, Endpoint, EndpointChanges, EventType, NewEndpoint, WebhookEndpoints, filters,
-    signing, ssrf,
+    DeliveryLog, Endpoint, EndpointChanges, EndpointStats, EventType, NewEndpoint, STATS_WINDOW_MS,
+    WebhookEndpoints, endpoint_stats, filters, signing, ssrf,
 };
 use crate::services::webhooks::send_test;
 use crate::validation::FieldError;
@@ -87,6 +88,16 @@ impl WebhookView {
             updated_at: endpoint.updated_at,
         }
     }
+}
+
+/// One endpoint with its statistics over the last 24 hours.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookDetail {
+    /// The endpoint.
+    #[serde(flatten)]
+    pub webhook: WebhookView,
+    /// Its deliveries created in the last 24 hours: counts, success rate, latency.
+    pub stats: EndpointStats,
 }
 
 /// The org's endpoints.
@@ -224,16 +235,20 @@ async fn find(state: &AppState, org_id: &str, id: &str) -> ApiResult<Endpoint> {
     state.store.endpoint(org_id, id).await?.ok_or(ApiError::NotFound("webhook"))
 }
 
-/// Read one endpoint.
+/// Read one endpoint with its statistics: its deliveries created in the last 24 hours,
+/// how many succeeded and failed, and the receiver's latency (p50/p99 of their attempts).
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
-    params(("id" = String, Path)), responses((status = 200, body = WebhookView), super::AuthErrors,
+    params(("id" = String, Path)), responses((status = 200, body = WebhookDetail), super::AuthErrors,
         (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_webhook(
     auth: ApiAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<WebhookView>> {
-    Ok(Json(WebhookView::new(find(&state, &auth.org.id, &id).await?, false)))
+) -> ApiResult<Json<WebhookDetail>> {
+    let endpoint = find(&state, &auth.org.id, &id).await?;
+    let since = now_ms() - STATS_WINDOW_MS;
+    let stats = endpoint_stats(&state.store, &auth.org.id, &endpoint.id, since).await?;
+    Ok(Json(WebhookDetail { webhook: WebhookView::new(endpoint, false), stats }))
 }
 
 /// Change an endpoint; enabling it again clears an automatic disable.
