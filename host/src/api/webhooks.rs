@@ -363,6 +363,7 @@ pub struct TestEvent {
     responses((status = 200, body = TestResult),
         (status = 400, description = "Malformed JSON", body = crate::http::error::ErrorBody),
         super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody),
+        (status = 413, description = "Body over the limit", body = crate::http::error::ErrorBody),
         (status = 422, description = "Unknown `eventType` (the details name the valid ones) or an unknown field", body = crate::http::error::ErrorBody),
         (status = 429, description = "Rate limit of the API key exceeded (`Retry-After`)", body = crate::http::error::ErrorBody)))]
 async fn test_webhook(
