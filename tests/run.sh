@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Python helpers the suites run: the published Standard Webhooks verifier, an independent
-# PDF parser, and a real SMTP server.
-if ! python3 -c "import standardwebhooks, pypdf, aiosmtpd" 2>/dev/null; then
-    python3 -m pip install --quiet --disable-pip-version-check standardwebhooks pypdf aiosmtpd
+# PDF parser, a real SMTP server, and an independent JSON Schema validator (the event catalog).
+if ! python3 -c "import standardwebhooks, pypdf, aiosmtpd, jsonschema" 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check standardwebhooks pypdf aiosmtpd jsonschema
 fi
 
 # The configurator's browser test drives Debian's Chromium through playwright-core (no

@@ -11,6 +11,7 @@
 //! | `http_request_duration_seconds` | histogram | `method`, `route` |
 //! | `webhook_attempts_total` | counter | `lane` (`fast`/`queued`), `outcome` (`delivered`, `retry`, `failed`, `expired`) |
 //! | `webhook_attempt_duration_seconds` | histogram | `lane` |
+//! | `webhook_commit_to_receipt_seconds` | histogram | `lane`: from the event's commit to the receiver's 2xx |
 //! | `webhook_due_deliveries` | gauge | `lane`: deliveries due now and not yet claimed |
 //! | `webhook_oldest_due_age_seconds` | gauge | `lane`: how long the oldest of them has been due |
 //! | `live_pricing_changes_total` | counter | `rail` (`base`, `plugin`, `webhook`) |
@@ -73,6 +74,13 @@ pub fn webhook_attempt(fast: bool, outcome: &'static str, elapsed: Duration) {
     metrics::counter!("webhook_attempts_total", "lane" => lane(fast), "outcome" => outcome)
         .increment(1);
     metrics::histogram!("webhook_attempt_duration_seconds", "lane" => lane(fast))
+        .record(elapsed.as_secs_f64());
+}
+
+/// A receiver answered 2xx `elapsed` after the event was committed (its retries and any
+/// redelivery included).
+pub fn webhook_received(fast: bool, elapsed: Duration) {
+    metrics::histogram!("webhook_commit_to_receipt_seconds", "lane" => lane(fast))
         .record(elapsed.as_secs_f64());
 }
 

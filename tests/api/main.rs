@@ -3,6 +3,7 @@
 mod auth;
 mod catalog;
 mod connections;
+mod consistency;
 mod crm;
 mod errors;
 mod hygiene;

@@ -1,6 +1,7 @@
 //! `GET /metrics`: each series moves with the traffic it counts — requests, every live
-//! pricing rail, a failed webhook delivery and its fallback, a good and a failed plugin run,
-//! an open price stream — and the endpoint can be protected or turned off.
+//! pricing rail, a failed webhook delivery and its fallback, a received one (commit →
+//! receipt), a good and a failed plugin run, an open price stream — and the endpoint can be
+//! protected or turned off.
 
 use std::time::Duration;
 
@@ -65,6 +66,17 @@ async fn each_series_moves_with_its_traffic(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 
+    // A business event received: its commit → receipt latency, in the queued lane.
+    let healthy = Receiver::start().await;
+    app.register_webhook(&healthy.url, &["lead.created"], None).await;
+    app.submit_lead("Metrics", "metrics@example.com", "Commit to receipt").await;
+    let (_, leads) = app.get("/api/v1/events?eventType=lead.created").await;
+    let lead_event = leads["data"][0]["id"].as_str().unwrap().to_owned();
+    app.wait_for_event(&lead_event, Duration::from_secs(10), |event| {
+        event["deliveries"][0]["status"] == "delivered"
+    })
+    .await;
+
     // Plugin rail, and a plugin that fails.
     let imperial = app.imperial_org().await;
     app.activate_plugin_as(&imperial, "margin", &json!({"default": 0.25})).await;
@@ -93,6 +105,8 @@ async fn each_series_moves_with_its_traffic(backend: Backend) {
     moved("live_pricing_changes_total", &[("rail", "plugin")]);
     moved("live_pricing_settled_total", &[("outcome", "fallback")]);
     moved("live_pricing_settle_seconds_count", &[("outcome", "fallback")]);
+    moved("webhook_commit_to_receipt_seconds_count", &[("lane", "queued")]);
+    moved("webhook_commit_to_receipt_seconds_bucket", &[("lane", "queued"), ("le", "+Inf")]);
     let failed_attempts = sample(&after, "webhook_attempts_total", &[("lane", "fast")])
         - sample(&after, "webhook_attempts_total", &[("lane", "fast"), ("outcome", "delivered")]);
     assert!(failed_attempts >= 1.0, "no failed attempt counted:\n{after}");

@@ -548,6 +548,33 @@ print(json.dumps(pages))
     serde_json::from_str(&output).expect("the script prints JSON")
 }
 
+/// What the `jsonschema` Python package (an independent validator, JSON Schema 2020-12)
+/// finds wrong with `instance` under `schema`: one line per error, empty when it is valid.
+pub fn json_schema_errors(schema: &Value, instance: &Value) -> Vec<String> {
+    const SCRIPT: &str = r#"
+import json, sys
+from jsonschema import Draft202012Validator
+given = json.load(sys.stdin)
+for error in Draft202012Validator(given["schema"]).iter_errors(given["instance"]):
+    print("/".join(str(p) for p in error.absolute_path) + ": " + error.message)
+"#;
+    let input = serde_json::json!({ "schema": schema, "instance": instance }).to_string();
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "jsonschema failed (is it installed? tests/run.sh installs it)"
+    );
+    String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect()
+}
+
 /// Runs a Python `script` with `input` on its stdin; its stdout (panics if it fails).
 fn python_with_stdin(script: &str, input: &[u8]) -> String {
     use std::io::Write;

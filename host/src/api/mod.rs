@@ -3,6 +3,7 @@
 
 pub mod configuration_sessions;
 pub mod contacts;
+pub mod event_types;
 pub mod events;
 pub mod leads;
 pub mod organization;
@@ -18,6 +19,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
+use self::event_types::Webhooks;
 use crate::http::AppState;
 use crate::http::error::ErrorBody;
 
@@ -26,7 +28,7 @@ use crate::http::error::ErrorBody;
 #[openapi(
     info(title = "WinFactor Deep API & Events", version = "1.0.0",
         description = "REST API v1, public configurator API and live pricing write-back."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Webhooks),
     security(("bearer" = [])),
 )]
 struct ApiDoc;
@@ -63,6 +65,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(templates::router())
         .merge(webhooks::router())
         .merge(events::router())
+        .merge(event_types::router())
         .merge(leads::router())
         .merge(configuration_sessions::router())
         .merge(submissions::router())

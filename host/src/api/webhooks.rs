@@ -1,5 +1,7 @@
-//! Webhook endpoints: create (returns the signing secret once), list, read, update, delete,
-//! rotate the secret with a grace period, send a signed test event, recover failures.
+//! Webhook endpoints: create (returns the signing secret once), list, read (with its
+//! statistics over the last 24 hours), update, delete, rotate the secret with a grace
+//! period, send a signed test event (`webhook.test` or an example of any event type),
+//! recover failures.
 
 use std::time::Duration;
 
@@ -17,8 +19,8 @@ use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, nullable, optional_json};
 use crate::outbox::{
-    DeliveryLog, Endpoint, EndpointChanges, EventType, NewEndpoint, WebhookEndpoints, filters,
-    signing, ssrf,
+    DeliveryLog, Endpoint, EndpointChanges, EndpointStats, EventType, NewEndpoint, STATS_WINDOW_MS,
+    WebhookEndpoints, endpoint_stats, filters, signing, ssrf,
 };
 use crate::services::webhooks::send_test;
 use crate::validation::FieldError;
@@ -86,6 +88,16 @@ impl WebhookView {
             updated_at: endpoint.updated_at,
         }
     }
+}
+
+/// One endpoint with its statistics over the last 24 hours.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookDetail {
+    /// The endpoint.
+    #[serde(flatten)]
+    pub webhook: WebhookView,
+    /// Its deliveries created in the last 24 hours: counts, success rate, latency.
+    pub stats: EndpointStats,
 }
 
 /// The org's endpoints.
@@ -223,16 +235,20 @@ async fn find(state: &AppState, org_id: &str, id: &str) -> ApiResult<Endpoint> {
     state.store.endpoint(org_id, id).await?.ok_or(ApiError::NotFound("webhook"))
 }
 
-/// Read one endpoint.
+/// Read one endpoint with its statistics: its deliveries created in the last 24 hours,
+/// how many succeeded and failed, and the receiver's latency (p50/p99 of their attempts).
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
-    params(("id" = String, Path)), responses((status = 200, body = WebhookView), super::AuthErrors,
+    params(("id" = String, Path)), responses((status = 200, body = WebhookDetail), super::AuthErrors,
         (status = 404, body = crate::http::error::ErrorBody)))]
 async fn get_webhook(
     auth: ApiAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<WebhookView>> {
-    Ok(Json(WebhookView::new(find(&state, &auth.org.id, &id).await?, false)))
+) -> ApiResult<Json<WebhookDetail>> {
+    let endpoint = find(&state, &auth.org.id, &id).await?;
+    let since = now_ms() - STATS_WINDOW_MS;
+    let stats = endpoint_stats(&state.store, &auth.org.id, &endpoint.id, since).await?;
+    Ok(Json(WebhookDetail { webhook: WebhookView::new(endpoint, false), stats }))
 }
 
 /// Change an endpoint; enabling it again clears an automatic disable.
@@ -330,16 +346,37 @@ pub struct TestResult {
     pub error: Option<String>,
 }
 
-/// Send a signed `webhook.test` event to the endpoint now and report the answer.
+/// What to send as a test event.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TestEvent {
+    /// One of the ten event types: a realistic example of it, signed like a real delivery.
+    /// Absent: a `webhook.test` event.
+    #[schema(example = "quote.sent")]
+    pub event_type: Option<String>,
+}
+
+/// Send a signed test event to the endpoint now (not stored, never retried) and report the
+/// answer: a realistic example of `eventType`, or `webhook.test` without a body.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 200, body = TestResult), super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody)))]
+    request_body(content = Option<TestEvent>),
+    responses((status = 200, body = TestResult),
+        (status = 400, description = "Malformed JSON", body = crate::http::error::ErrorBody),
+        super::AuthErrors, (status = 404, body = crate::http::error::ErrorBody),
+        (status = 413, description = "Body over the limit", body = crate::http::error::ErrorBody),
+        (status = 422, description = "Unknown `eventType` (the details name the valid ones) or an unknown field", body = crate::http::error::ErrorBody),
+        (status = 429, description = "Rate limit of the API key exceeded (`Retry-After`)", body = crate::http::error::ErrorBody)))]
 async fn test_webhook(
     WriteAccess(auth): WriteAccess,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<TestResult>> {
+    let test: TestEvent = optional_json(&body)?;
+    let event_type = test.event_type.as_deref().map(test_event_type).transpose()?;
     let endpoint = find(&state, &auth.org.id, &id).await?;
-    let (event_id, response) = send_test(&state.sender, &auth.org, &endpoint).await?;
+    let (event_id, response) =
+        send_test(&state.sender, &auth.org, &endpoint, event_type, &state.public_url).await?;
     Ok(Json(TestResult {
         delivered: response.is_success(),
         event_id,
@@ -348,6 +385,17 @@ async fn test_webhook(
         response_body: response.snippet,
         error: response.error,
     }))
+}
+
+/// The event type a test names; 422 listing the valid ones otherwise.
+fn test_event_type(name: &str) -> ApiResult<EventType> {
+    EventType::parse(name).ok_or_else(|| {
+        let valid: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+        ApiError::invalid_field(
+            "eventType",
+            format!("unknown event type `{name}`; one of: {}", valid.join(", ")),
+        )
+    })
 }
 
 /// Which failures to re-queue.

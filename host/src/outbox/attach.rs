@@ -22,6 +22,8 @@ pub(super) struct DueDelivery {
     attempts: i64,
     retry_step: i64,
     expires_at: Option<i64>,
+    /// Its event's `created_at` (a delivery is created with its event).
+    created_at: i64,
     /// Where it stands in due order (`next_attempt_at`, SQLite `rowid`): the cursor of the
     /// next read. For a leased row, its lease's end and 0.
     pub position: (i64, i64),
@@ -38,6 +40,7 @@ impl DueDelivery {
             attempts: row.try_get("attempts")?,
             retry_step: row.try_get("retry_step")?,
             expires_at: row.try_get("expires_at")?,
+            created_at: row.try_get("created_at")?,
             position: (row.try_get("next_attempt_at")?, row.try_get("position")?),
             event: None,
         })
@@ -102,6 +105,7 @@ pub(super) async fn attach_events(
                 attempts: delivery.attempts,
                 retry_step: delivery.retry_step,
                 expires_at: delivery.expires_at,
+                committed_at: delivery.created_at,
                 leased_until,
             })
         })

@@ -50,6 +50,9 @@ pub struct ClaimedDelivery {
     pub retry_step: i64,
     /// Fast path: the end of the callback budget.
     pub expires_at: Option<i64>,
+    /// When its event was written, in the transaction that committed it (epoch ms): the
+    /// start of the commit → receipt latency.
+    pub committed_at: i64,
     /// When the lease ends (epoch ms) and the delivery falls due again for any claim.
     pub leased_until: i64,
     /// The endpoint, or `None` if it was deleted.
@@ -216,7 +219,7 @@ impl Claimer {
                ORDER BY next_attempt_at LIMIT $4\
              ) AND next_attempt_at <= $3 \
              RETURNING id, event_id, endpoint_id, attempts, retry_step, fast, expires_at, \
-             next_attempt_at, CAST(0 AS BIGINT) AS position",
+             next_attempt_at, created_at, CAST(0 AS BIGINT) AS position",
             store.json_ids(5)
         );
         let claimed = sqlx::query(&claim)

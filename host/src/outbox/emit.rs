@@ -95,6 +95,7 @@ async fn insert(
                 attempts: 0,
                 retry_step: 0,
                 expires_at,
+                committed_at: event.created_at,
                 leased_until: event.created_at + lease,
                 endpoint: Some(Arc::new(endpoint.clone())),
             });

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::clock::iso8601;
 use crate::orgs::Org;
@@ -79,6 +80,22 @@ impl EventType {
         }
     }
 
+    /// When it fires, as the events catalog says.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::SubmissionCreated => "A customer submits a configuration",
+            Self::QuoteCreated => "An organization user (or the API) creates a quote",
+            Self::QuoteSent => "A quote is sent to the customer",
+            Self::QuoteViewed => "The customer opens the quote (first view)",
+            Self::QuoteAccepted => "The customer accepts",
+            Self::QuoteRejected => "The customer rejects",
+            Self::QuoteExpiringSoon => "3 days before a sent quote expires (daily check)",
+            Self::QuoteExpired => "A sent quote passes its validity date",
+            Self::LeadCreated => "A contact-form lead arrives on your public page",
+            Self::PricingCalculated => "A customer's live configuration needs your pricing",
+        }
+    }
+
     /// Parses a wire name.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == name)
@@ -104,7 +121,7 @@ pub struct NewEvent {
 }
 
 /// The envelope every delivery of an event carries, fields in the catalog's order.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope<'a> {
     /// Always `1.0`.
@@ -117,16 +134,18 @@ pub struct Envelope<'a> {
     pub event_type: &'static str,
     /// The organisation's locale.
     pub org_locale: &'a str,
-    /// The customer's locale, when one is involved.
+    /// The customer's language (`Accept-Language` of their submission or form, else the
+    /// organisation's locale); `null` on `pricing.calculated`.
     pub customer_locale: Option<&'a str>,
     /// Who the event is about.
     pub organization: OrganizationRef<'a>,
-    /// Event-specific payload.
+    /// Event-specific payload (each event type's schema).
+    #[schema(value_type = Object)]
     pub data: &'a Value,
 }
 
 /// The `organization` block of the envelope.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationRef<'a> {
     /// `org_…`

@@ -247,7 +247,8 @@ async fn read_due_deliveries(
 ) -> anyhow::Result<Vec<DueDelivery>> {
     let read = format!(
         "SELECT d.rowid AS position, d.id, d.event_id, d.endpoint_id, d.attempts, \
-             d.retry_step, d.fast, d.expires_at, d.next_attempt_at, e.event_type, e.payload \
+             d.retry_step, d.fast, d.expires_at, d.next_attempt_at, d.created_at, e.event_type, \
+             e.payload \
              FROM deliveries d JOIN events e ON e.id = d.event_id \
              WHERE d.status = 'pending' AND d.fast = 0 AND d.next_attempt_at <= $1 \
              AND (d.next_attempt_at, d.rowid) > ($2, $3) AND d.endpoint_id NOT IN ({}) \

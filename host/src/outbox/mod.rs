@@ -16,6 +16,7 @@
 //!   (`lane_lease`); `attach`: the events' bodies and endpoints of claimed deliveries
 //! - `worker`: the lanes that claim due deliveries and send them ([`Sender`], `send`)
 //! - `record`: the results, written in batches; `retention`: pruning the log
+//! - [`stats`]: an endpoint's last 24 hours (counts, success rate, latency percentiles)
 //!
 //! Two lanes: the *fast* lane (`pricing.calculated`) is woken on commit and never waits
 //! behind the *queued* lane's backlog; each has its own concurrency budget, and each
@@ -39,6 +40,7 @@ mod send;
 mod signal;
 pub mod signing;
 pub mod ssrf;
+pub mod stats;
 mod worker;
 
 use std::time::Duration;
@@ -53,6 +55,7 @@ pub use record::Outcome;
 pub use rows::{AttemptRow, DeliveryRow, DeliveryStatus, EventFilter, EventRow};
 pub use schedule::RetrySchedule;
 pub use send::{Response, SNIPPET_BYTES, Sender, USER_AGENT};
+pub use stats::{EndpointStats, STATS_WINDOW_MS, endpoint_stats};
 pub use worker::{Handle, start};
 
 use crate::urls::SecretUrl;

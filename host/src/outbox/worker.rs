@@ -388,6 +388,11 @@ fn observe(delivery: &ClaimedDelivery, record: &AttemptRecord, fast: bool) {
     };
     let elapsed = Duration::from_millis(u64::try_from(record.duration_ms).unwrap_or(0));
     crate::telemetry::webhook_attempt(fast, outcome, elapsed);
+    if record.outcome == Outcome::Delivered {
+        let since_commit = now_ms().saturating_sub(delivery.committed_at);
+        let since_commit = Duration::from_millis(u64::try_from(since_commit).unwrap_or(0));
+        crate::telemetry::webhook_received(fast, since_commit);
+    }
     if record.outcome != Outcome::Delivered {
         tracing::warn!(delivery = %delivery.id, event = %delivery.event_id,
             endpoint = %record.endpoint_id, event_type = %delivery.event_type,

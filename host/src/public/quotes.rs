@@ -7,12 +7,14 @@ use std::net::IpAddr;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::catalog::{LineItem, money};
 use crate::clock::now_ms;
 use crate::http::client_ip::ClientIp;
 use crate::http::error::{ApiError, ApiResult};
@@ -22,6 +24,7 @@ use crate::locale::Formatter;
 use crate::orgs::{Org, currency_symbol};
 use crate::services::customer_quotes::{self, CustomerQuote, Decision};
 use crate::services::events::{Acceptance, Rejection, Visitor};
+use crate::services::submissions::Customer;
 use crate::store::Quote;
 
 /// Routes of this resource.
@@ -40,11 +43,59 @@ fn visitor(client: IpAddr, headers: &HeaderMap) -> Visitor {
     Visitor { ip_address: client.to_string(), user_agent }
 }
 
+/// The quote as its customer sees it (`Accept: application/json`); amounts are numbers like
+/// in every other answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerQuoteView {
+    /// `Q-2026-0042`
+    pub number: String,
+    /// Current version.
+    pub version: i64,
+    /// `sent`, `accepted`, `rejected`, `expired` (or `draft`).
+    pub status: String,
+    /// Who quotes.
+    pub organization: QuoteIssuer,
+    /// The submission's customer block (`null` when the submission is gone).
+    #[schema(value_type = Option<Customer>)]
+    pub customer: Value,
+    /// ISO 4217.
+    pub currency: String,
+    /// The currency's symbol.
+    pub currency_symbol: &'static str,
+    /// Sum of the line totals.
+    #[serde(with = "money")]
+    #[schema(value_type = f64)]
+    pub subtotal: Decimal,
+    /// What the customer pays (taxes are not modelled: equals the subtotal).
+    #[serde(with = "money")]
+    #[schema(value_type = f64)]
+    pub total: Decimal,
+    /// The current version's breakdown.
+    pub line_items: Vec<LineItem>,
+    /// Epoch ms.
+    pub valid_until: i64,
+    /// Free text.
+    pub reference: Option<String>,
+}
+
+/// The `organization` block of [`CustomerQuoteView`].
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteIssuer {
+    /// Display name.
+    pub name: String,
+    /// Logo URL, if set.
+    pub logo_url: Option<String>,
+}
+
 /// The customer's quote page (HTML, or JSON on `Accept: application/json`); the first view
 /// emits `quote.viewed`.
 #[utoipa::path(get, path = "/public/v1/quotes/{viewToken}", tag = "public", params(("viewToken" = String, Path)),
     security(()),
-    responses((status = 200, description = "HTML page, or the quote as JSON"), (status = 404, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, description = "HTML page, or the quote as JSON",
+            content((CustomerQuoteView = "application/json"), (String = "text/html"))),
+        (status = 404, body = crate::http::error::ErrorBody)))]
 async fn view_quote(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -59,22 +110,22 @@ async fn view_quote(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("application/json"));
-    let body = json!({
-        "number": quote.number,
-        "version": quote.version,
-        "status": quote.status,
-        "organization": { "name": org.name, "logoUrl": org.logo_url },
-        "customer": customer,
-        "currency": quote.currency,
-        "currencySymbol": currency_symbol(&quote.currency),
-        "subtotal": quote.pricing.subtotal.to_string(),
-        "total": quote.pricing.subtotal.to_string(),
-        "lineItems": quote.pricing.line_items,
-        "validUntil": quote.valid_until,
-        "reference": quote.reference,
-    });
     if wants_json {
-        return Ok(axum::Json(body).into_response());
+        let view = CustomerQuoteView {
+            number: quote.number,
+            version: quote.version,
+            status: quote.status,
+            organization: QuoteIssuer { name: org.name, logo_url: org.logo_url },
+            customer,
+            currency_symbol: currency_symbol(&quote.currency),
+            currency: quote.currency,
+            subtotal: quote.pricing.subtotal,
+            total: quote.pricing.subtotal,
+            line_items: quote.pricing.line_items,
+            valid_until: quote.valid_until,
+            reference: quote.reference,
+        };
+        return Ok(axum::Json(view).into_response());
     }
     let logo = state.store.org_logo(&org.id).await?.is_some();
     let format = Formatter::new(

@@ -32,7 +32,7 @@ pub async fn by_view_token(store: &Store, token: &str) -> Result<CustomerQuote> 
     let quote = store.quote_by_view_token(token).await?.ok_or(Error::NotFound("quote"))?;
     let org = store.org(&quote.org_id).await?;
     let org = org.filter(Org::is_active).ok_or(Error::NotFound("quote"))?;
-    let (customer, locale) = customer_of(store, &org.id, &quote).await?;
+    let (customer, locale) = customer_of(store, &org, &quote).await?;
     Ok(CustomerQuote { quote, org, customer, locale })
 }
 

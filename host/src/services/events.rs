@@ -4,15 +4,19 @@
 //! Each struct serializes to exactly the JSON of the events catalog (`docs/webhooks.md`):
 //! camelCase names, `null` for an absent optional value (never a missing key, except
 //! `urls.viewQuote`, which only `quote.sent` carries), amounts as the catalog's numbers.
-//! The tests at the bottom hold each one against the JSON it replaces.
+//! The tests at the bottom hold each one against the JSON it replaces. Each also derives its
+//! JSON Schema (`ToSchema`, named `<Type>Data`): the event catalog (`GET
+//! /api/v1/event-types`, the OpenAPI document's `webhooks`) describes exactly these.
 //! `pricing.calculated` carries [`crate::catalog::PricingRequest`], emitted by the live
 //! loop in [`crate::pricing`].
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
-use crate::catalog::{LineItem, Template, money};
+use super::submissions::{Customer, FrozenPricing};
+use crate::catalog::{LineItem, TemplateRef, money};
 use crate::orgs::Org;
 use crate::outbox::{self, EventType, NewEvent};
 use crate::store::{Quote, Tx};
@@ -40,13 +44,22 @@ pub async fn emit<P: Payload>(
     outbox::emit(tx, org, event).await.map(|_| ())
 }
 
+/// The `customerLocale` of a business event: the customer's language as recorded with
+/// their submission or form (from `Accept-Language`), else the organisation's. Every event
+/// about one customer carries the same value: `submission.created` and the `quote.*`
+/// events of its quotes alike.
+pub fn customer_locale(recorded: Option<&str>, org: &Org) -> String {
+    recorded.unwrap_or(&org.locale).to_owned()
+}
+
 /// The `quote`, `customer`, `lineItems` and `urls` blocks every quote event carries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteBlocks {
     /// The quote's summary.
     pub quote: QuoteSummary,
     /// The submission's customer block (`null` when the submission is gone).
+    #[schema(value_type = Option<Customer>)]
     pub customer: Value,
     /// The current version's breakdown.
     pub line_items: Vec<LineItem>,
@@ -55,7 +68,7 @@ pub struct QuoteBlocks {
 }
 
 /// The `quote` block.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteSummary {
     /// `quo_…`
@@ -68,6 +81,7 @@ pub struct QuoteSummary {
     pub status: String,
     /// What the customer pays.
     #[serde(with = "money")]
+    #[schema(value_type = f64)]
     pub total: Decimal,
     /// ISO 4217.
     pub currency: String,
@@ -80,7 +94,7 @@ pub struct QuoteSummary {
 }
 
 /// The `urls` block of quote events.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuoteUrls {
     /// The quote in the REST API.
@@ -122,13 +136,15 @@ impl QuoteBlocks {
 }
 
 /// `quote.created`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(transparent)]
+#[schema(as = QuoteCreatedData)]
 pub struct QuoteCreated(pub QuoteBlocks);
 
 /// `quote.sent`: the quote blocks with `urls.viewQuote`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(transparent)]
+#[schema(as = QuoteSentData)]
 pub struct QuoteSent(QuoteBlocks);
 
 impl QuoteSent {
@@ -140,7 +156,7 @@ impl QuoteSent {
 }
 
 /// Who did something on the customer's quote page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Visitor {
     /// The client's IP address.
@@ -150,7 +166,8 @@ pub struct Visitor {
 }
 
 /// `quote.viewed`: the `view` block.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = QuoteViewedData)]
 pub struct QuoteViewed {
     /// The quote blocks.
     #[serde(flatten)]
@@ -160,7 +177,7 @@ pub struct QuoteViewed {
 }
 
 /// The `view` block.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct View {
     /// Epoch ms.
@@ -171,7 +188,8 @@ pub struct View {
 }
 
 /// `quote.accepted`: the `acceptance` block.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = QuoteAcceptedData)]
 pub struct QuoteAccepted {
     /// The quote blocks.
     #[serde(flatten)]
@@ -181,7 +199,7 @@ pub struct QuoteAccepted {
 }
 
 /// The `acceptance` block (also stored as the quote's decision).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Acceptance {
     /// Epoch ms.
@@ -194,7 +212,8 @@ pub struct Acceptance {
 }
 
 /// `quote.rejected`: the `rejection` block.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = QuoteRejectedData)]
 pub struct QuoteRejected {
     /// The quote blocks.
     #[serde(flatten)]
@@ -204,7 +223,7 @@ pub struct QuoteRejected {
 }
 
 /// The `rejection` block (also stored as the quote's decision).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Rejection {
     /// Epoch ms.
@@ -217,7 +236,8 @@ pub struct Rejection {
 }
 
 /// `quote.expiring_soon`: the `expiry` block with the days left.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = QuoteExpiringSoonData)]
 pub struct QuoteExpiringSoon {
     /// The quote blocks.
     #[serde(flatten)]
@@ -227,7 +247,7 @@ pub struct QuoteExpiringSoon {
 }
 
 /// The `expiry` block of `quote.expiring_soon`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExpiringSoon {
     /// Epoch ms.
@@ -237,7 +257,8 @@ pub struct ExpiringSoon {
 }
 
 /// `quote.expired`: the `expiry` block with the moment it was expired.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = QuoteExpiredData)]
 pub struct QuoteExpired {
     /// The quote blocks.
     #[serde(flatten)]
@@ -247,7 +268,7 @@ pub struct QuoteExpired {
 }
 
 /// The `expiry` block of `quote.expired`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Expired {
     /// Epoch ms.
@@ -257,25 +278,27 @@ pub struct Expired {
 }
 
 /// `submission.created`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = SubmissionCreatedData)]
 pub struct SubmissionCreated {
     /// `{id, createdAt}`.
     pub submission: Created,
     /// The submission's customer block.
+    #[schema(value_type = Customer)]
     pub customer: Value,
     /// The template configured.
     pub template: TemplateRef,
     /// The configuration's summary.
     pub configuration: ConfigurationSummary,
     /// The frozen `{currency, subtotal, lineItems, source}`.
-    pub pricing: Value,
+    pub pricing: FrozenPricing,
     /// `{submissionDetail}`.
     pub urls: SubmissionUrls,
 }
 
 /// The `{id, createdAt}` of a new resource.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Created {
     /// Its id.
@@ -284,25 +307,8 @@ pub struct Created {
     pub created_at: i64,
 }
 
-/// `{id, name, slug}` of a template.
-#[derive(Debug, Serialize)]
-pub struct TemplateRef {
-    /// `tpl_…`
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Slug.
-    pub slug: String,
-}
-
-impl From<&Template> for TemplateRef {
-    fn from(template: &Template) -> Self {
-        Self { id: template.id.clone(), name: template.name.clone(), slug: template.slug.clone() }
-    }
-}
-
 /// The `configuration` block of `submission.created`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigurationSummary {
     /// Millimetres.
@@ -316,7 +322,7 @@ pub struct ConfigurationSummary {
 }
 
 /// The `urls` block of `submission.created`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubmissionUrls {
     /// The submission in the REST API.
@@ -324,7 +330,8 @@ pub struct SubmissionUrls {
 }
 
 /// `lead.created`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = LeadCreatedData)]
 pub struct LeadCreated {
     /// `{id, createdAt}`.
     pub lead: Created,
@@ -335,7 +342,7 @@ pub struct LeadCreated {
 }
 
 /// The `contact` block of `lead.created`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LeadContact {
     /// Name.
@@ -351,7 +358,7 @@ pub struct LeadContact {
 }
 
 /// The `urls` block of `lead.created`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LeadUrls {
     /// The new leads in the REST API.
@@ -360,12 +367,13 @@ pub struct LeadUrls {
 
 /// The `submission` block of a `pricing.calculated` for contexts `submission` and
 /// `autofill`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PricingSubmission {
     /// `sub_…` (for `submission`: the id the submission will get).
     pub id: String,
     /// The customer as submitted.
+    #[schema(value_type = Customer)]
     pub customer: Value,
     /// The customer's notes.
     pub notes: Option<String>,

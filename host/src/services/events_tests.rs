@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::catalog::{LineItem, Pricing};
+use crate::catalog::{LineItem, Pricing, PricingSource};
 use crate::orgs::{Plan, UnitSystem};
 
 const URL: &str = "https://winfactor.test";
@@ -157,6 +157,8 @@ fn the_expiry_events_match() {
 fn submission_created_matches() {
     let pricing =
         json!({ "currency": "EUR", "subtotal": 960.0, "lineItems": [], "source": "base" });
+    let frozen =
+        Pricing { currency: "EUR".into(), subtotal: Decimal::new(960, 0), line_items: vec![] };
     let payload = SubmissionCreated {
         submission: Created { id: "sub_1".into(), created_at: 9 },
         customer: customer(),
@@ -167,7 +169,7 @@ fn submission_created_matches() {
             unit_amount: 1,
             component_count: 2,
         },
-        pricing: pricing.clone(),
+        pricing: FrozenPricing { pricing: frozen, source: PricingSource::Base },
         urls: SubmissionUrls { submission_detail: format!("{URL}/api/v1/submissions/sub_1") },
     };
     let old = json!({

@@ -50,7 +50,7 @@ pub async fn intake(store: &Store, public_url: &str, org: &Org, form: NewLead) -
         },
         urls: LeadUrls { leads_page: format!("{public_url}/api/v1/leads?status=new") },
     };
-    let locale = Some(form.locale.unwrap_or_else(|| org.locale.clone()));
+    let locale = Some(events::customer_locale(form.locale.as_deref(), org));
     let mut tx = store.begin().await?;
     tx.insert_lead(&org.id, &lead).await?;
     events::emit(&mut tx, org, locale, &payload).await?;

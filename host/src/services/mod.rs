@@ -7,19 +7,21 @@
 //! - [`orgs`] — operators provision organisations: create, update, disable, keys
 //! - [`catalogs`] — an organisation's templates: put, delete, import and export a catalog
 //! - [`events`] — the typed `data` of every event the use cases emit
+//! - [`event_examples`] — one realistic example of every event type (docs, test sends)
 //! - [`quotes`] — create a quote, replace or revise its items, auto-fill it; its PDF
 //! - [`quote_sending`] — send a quote: `quote.sent` and the mail, mail after commit
 //! - [`customer_quotes`] — the customer's side: first view, accept, reject
 //! - [`quote_expiry`] — `quote.expiring_soon` and `quote.expired`
 //! - [`submissions`] — submit a configuration session with its frozen price
 //! - [`leads`] — contact-form intake
-//! - [`webhooks`] — the signed test event
+//! - [`webhooks`] — the signed test event (`webhook.test`, or an example of any type)
 //!
 //! Failures are [`Error`]s, which name what went wrong in the domain's terms; the HTTP
 //! edge maps them to status codes.
 
 pub mod catalogs;
 pub mod customer_quotes;
+pub mod event_examples;
 pub mod events;
 pub mod leads;
 pub mod orgs;

@@ -25,7 +25,7 @@ pub async fn announce(
     notice: Notice,
 ) -> Result<bool> {
     let Some(org) = store.org(&quote.org_id).await? else { return Ok(false) };
-    let (customer, locale) = customer_of(store, &org.id, quote).await?;
+    let (customer, locale) = customer_of(store, &org, quote).await?;
     let mut tx = store.begin().await?;
     let claimed = match notice {
         Notice::Expired(_) => tx.expire_quote(&quote.id).await?,

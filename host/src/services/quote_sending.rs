@@ -24,7 +24,7 @@ pub async fn send(
     if !matches!(quote.status.as_str(), "draft" | "sent") {
         return Err(Error::conflict("quote_closed", format!("the quote is {}", quote.status)));
     }
-    let (customer, locale) = customer_of(store, &org.id, &quote).await?;
+    let (customer, locale) = customer_of(store, org, &quote).await?;
     let view_url = format!("{public_url}/public/v1/quotes/{}", quote.view_token);
     let mail = OutboxMail {
         recipients,

@@ -18,17 +18,19 @@ use crate::store::{Quote, Store, Submission};
 pub const DEFAULT_VALIDITY_MS: i64 = 30 * 86_400_000;
 
 /// The submission's side of a quote: its customer block (`null` when the submission is
-/// gone) and the customer's locale.
+/// gone) and the customer's locale ([`events::customer_locale`]: the one
+/// `submission.created` carried).
 pub(crate) async fn customer_of(
     store: &Store,
-    org_id: &str,
+    org: &Org,
     quote: &Quote,
 ) -> anyhow::Result<(Value, Option<String>)> {
-    let submission = store.submission(org_id, &quote.submission_id).await?;
-    Ok(match submission {
+    let submission = store.submission(&org.id, &quote.submission_id).await?;
+    let (customer, recorded) = match submission {
         Some(submission) => (submission.customer, submission.customer_locale),
         None => (Value::Null, None),
-    })
+    };
+    Ok((customer, Some(events::customer_locale(recorded.as_deref(), org))))
 }
 
 /// What a new draft quote starts with.
@@ -75,7 +77,8 @@ pub async fn create(
     };
     tx.insert_quote(&quote).await?;
     let payload = QuoteCreated(QuoteBlocks::new(public_url, org, &quote, &submission.customer));
-    events::emit(&mut tx, org, submission.customer_locale.clone(), &payload).await?;
+    let locale = events::customer_locale(submission.customer_locale.as_deref(), org);
+    events::emit(&mut tx, org, Some(locale), &payload).await?;
     tx.commit().await?;
     Ok(quote)
 }

@@ -11,7 +11,7 @@ use super::events::{
     self, ConfigurationSummary, Created, PricingSubmission, SubmissionCreated, SubmissionUrls,
 };
 use super::{Error, Result};
-use crate::catalog::{PricingContext, Template};
+use crate::catalog::{Pricing, PricingContext, PricingSource, Template};
 use crate::clock::now_ms;
 use crate::ids::new_id;
 use crate::orgs::Org;
@@ -135,7 +135,7 @@ pub async fn submit(
         template_version: template.version,
         contact_id: contact.id,
         customer: to_value(&stored_customer)?,
-        customer_locale: locale.clone(),
+        customer_locale: locale,
         notes,
         unit_amount: unit_amount.unwrap_or(1),
         configuration: session.configuration.clone(),
@@ -161,22 +161,37 @@ pub async fn submit(
             unit_amount: submission.unit_amount,
             component_count: submission.configuration.components.len(),
         },
-        pricing: frozen_pricing(&submission),
+        pricing: FrozenPricing::of(&submission),
         urls: SubmissionUrls {
             submission_detail: format!("{public_url}/api/v1/submissions/{}", submission.id),
         },
     };
-    let locale = Some(locale.unwrap_or_else(|| org.locale.clone()));
-    events::emit(&mut tx, &org, locale, &payload).await?;
+    let locale = events::customer_locale(submission.customer_locale.as_deref(), &org);
+    events::emit(&mut tx, &org, Some(locale), &payload).await?;
     tx.commit().await?;
     Ok(submission)
 }
 
-/// `{currency, subtotal, lineItems, source}` of a submission's frozen price.
+/// A submission's frozen price: `{currency, subtotal, lineItems, source}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FrozenPricing {
+    /// The breakdown as frozen.
+    #[serde(flatten)]
+    pub pricing: Pricing,
+    /// Who computed it.
+    pub source: PricingSource,
+}
+
+impl FrozenPricing {
+    /// The frozen price of `submission`.
+    pub fn of(submission: &Submission) -> Self {
+        Self { pricing: submission.pricing.clone(), source: submission.pricing_source }
+    }
+}
+
+/// `{currency, subtotal, lineItems, source}` of a submission's frozen price, as JSON.
 pub fn frozen_pricing(submission: &Submission) -> Value {
-    let mut value = serde_json::to_value(&submission.pricing).unwrap_or_default();
-    value["source"] = serde_json::to_value(submission.pricing_source).unwrap_or_default();
-    value
+    serde_json::to_value(FrozenPricing::of(submission)).unwrap_or_default()
 }
 
 fn to_value(value: &impl Serialize) -> anyhow::Result<Value> {
