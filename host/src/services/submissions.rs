@@ -11,7 +11,7 @@ use super::events::{
     self, ConfigurationSummary, Created, PricingSubmission, SubmissionCreated, SubmissionUrls,
 };
 use super::{Error, Result};
-use crate::catalog::{PricingContext, Template};
+use crate::catalog::{Pricing, PricingContext, PricingSource, Template};
 use crate::clock::now_ms;
 use crate::ids::new_id;
 use crate::orgs::Org;
@@ -23,12 +23,16 @@ use crate::store::{ContactDetails, LATEST, Store, Submission};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Customer {
     /// Full name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Email (the contact's key).
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Phone.
+    #[schema(max_length = 50)]
     pub phone: Option<String>,
     /// Company.
+    #[schema(max_length = 200)]
     pub company_name: Option<String>,
 }
 
@@ -172,11 +176,26 @@ pub async fn submit(
     Ok(submission)
 }
 
-/// `{currency, subtotal, lineItems, source}` of a submission's frozen price.
+/// A submission's frozen price: `{source, currency, subtotal, lineItems}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FrozenPricing {
+    /// Who computed it.
+    pub source: PricingSource,
+    /// The breakdown.
+    #[serde(flatten)]
+    pub pricing: Pricing,
+}
+
+impl FrozenPricing {
+    /// The frozen price of `submission`.
+    pub fn of(submission: &Submission) -> Self {
+        Self { source: submission.pricing_source, pricing: submission.pricing.clone() }
+    }
+}
+
+/// [`FrozenPricing`] as JSON.
 pub fn frozen_pricing(submission: &Submission) -> Value {
-    let mut value = serde_json::to_value(&submission.pricing).unwrap_or_default();
-    value["source"] = serde_json::to_value(submission.pricing_source).unwrap_or_default();
-    value
+    serde_json::to_value(FrozenPricing::of(submission)).unwrap_or_default()
 }
 
 fn to_value(value: &impl Serialize) -> anyhow::Result<Value> {
