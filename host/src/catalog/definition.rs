@@ -185,7 +185,7 @@ impl TemplateDefinition {
                     "1 to 40 letters, digits, `_` or `-` (e.g. `glass`)",
                 ));
             }
-            if rule.sort_offset.abs() > 1_000_000 {
+            if rule.sort_offset.unsigned_abs() > 1_000_000 {
                 errors.push(FieldError::new(
                     format!("{path}.sortOffset"),
                     "between -1000000 and 1000000",
