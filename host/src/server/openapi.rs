@@ -7,7 +7,7 @@
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{AdditionalProperties, Object, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
 
 /// Who may call an operation, as the document tells it.
@@ -86,6 +86,7 @@ fn common_answers(path: &str, method: &str, operation: &Operation) -> Vec<(u16, 
 /// each POST: a fuzzer or a generated client repeating a key would get the first answer
 /// replayed, as the key promises, whatever it sent.
 pub fn complete(doc: &mut OpenApi) {
+    merge_flattened(doc);
     for (path, item) in doc.paths.paths.iter_mut() {
         let operations = [
             ("get", &mut item.get),
@@ -115,6 +116,50 @@ pub fn complete(doc: &mut OpenApi) {
             }
         }
     }
+}
+
+/// A struct with a `#[serde(flatten)]` field is one JSON object, but its schema is an
+/// `allOf` of the parts, and a part that refuses unknown fields (`additionalProperties:
+/// false`, from `deny_unknown_fields`) refuses the other parts' fields too. Each such
+/// component becomes the one object it is: the parts' properties and required fields
+/// together, closed when a part is.
+fn merge_flattened(doc: &mut OpenApi) {
+    let Some(components) = doc.components.as_mut() else { return };
+    let lookup = components.schemas.clone();
+    let object_of = |part: &RefOr<Schema>| -> Option<Object> {
+        match part {
+            RefOr::T(Schema::Object(object)) => Some(object.clone()),
+            RefOr::Ref(reference) => {
+                let name = reference.ref_location.strip_prefix("#/components/schemas/")?;
+                match lookup.get(name)? {
+                    RefOr::T(Schema::Object(object)) => Some(object.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    };
+    for schema in components.schemas.values_mut() {
+        let RefOr::T(Schema::AllOf(all)) = schema else { continue };
+        let Some(parts) = all.items.iter().map(object_of).collect::<Option<Vec<_>>>() else {
+            continue;
+        };
+        if !parts.iter().any(|part| closed(part)) {
+            continue;
+        }
+        let mut merged = ObjectBuilder::new().schema_type(Type::Object).build();
+        merged.description.clone_from(&all.description);
+        for part in parts {
+            merged.properties.extend(part.properties);
+            merged.required.extend(part.required);
+        }
+        merged.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        *schema = RefOr::T(Schema::Object(merged));
+    }
+}
+
+fn closed(object: &Object) -> bool {
+    matches!(object.additional_properties.as_deref(), Some(AdditionalProperties::FreeForm(false)))
 }
 
 fn error_response(status: u16, description: String) -> RefOr<utoipa::openapi::Response> {
@@ -171,6 +216,19 @@ mod tests {
         assert!(!organization.contains(&"413".to_owned()), "no body, no 413: {organization:?}");
         let adjustments = statuses(&doc, "/api/v1/configuration-sessions/{token}/adjustments", "put");
         assert!(!adjustments.contains(&"401".to_owned()), "the write-back takes no key");
+    }
+
+    #[test]
+    fn a_flattened_closed_part_does_not_refuse_the_other_parts_fields() {
+        let doc = document();
+        let schemas = &doc.components.as_ref().expect("components").schemas;
+        let RefOr::T(Schema::Object(template)) = &schemas["Template"] else {
+            panic!("Template is not one object: {:?}", schemas["Template"]);
+        };
+        for field in ["id", "version", "name", "components"] {
+            assert!(template.properties.contains_key(field), "{field}");
+        }
+        assert!(closed(template) && template.required.contains(&"id".to_owned()));
     }
 
 }
