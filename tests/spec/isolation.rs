@@ -257,7 +257,7 @@ async fn snapshot(app: &TestApp) -> BTreeMap<String, (i64, Option<i64>)> {
     let tables = if url.starts_with("sqlite:") {
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     } else {
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public'"
     };
     let tables: Vec<String> = sqlx::query_scalar(tables).fetch_all(&mut conn).await.expect("tables");
     let mut found = BTreeMap::new();
