@@ -47,11 +47,13 @@ async fn every_route_is_in_the_document_and_every_operation_is_routed() {
     let outside: BTreeSet<(String, String)> =
         OUTSIDE_THE_DOCUMENT.iter().map(|(m, p, _)| ((*m).into(), (*p).into())).collect();
 
-    let undocumented: Vec<_> = routed.difference(&documented).filter(|r| !outside.contains(*r)).collect();
+    let undocumented: Vec<_> =
+        routed.difference(&documented).filter(|r| !outside.contains(*r)).collect();
     assert!(undocumented.is_empty(), "routed but not in the document: {undocumented:?}");
     let unrouted: Vec<_> = documented.difference(&routed).collect();
     assert!(unrouted.is_empty(), "in the document but not routed: {unrouted:?}");
-    let stale: Vec<_> = outside.iter().filter(|r| !routed.contains(*r) || documented.contains(*r)).collect();
+    let stale: Vec<_> =
+        outside.iter().filter(|r| !routed.contains(*r) || documented.contains(*r)).collect();
     assert!(stale.is_empty(), "listed as outside the document but not (only) routed: {stale:?}");
 
     // The routes outside the document answer (a stale list cannot hide a removed route).
@@ -82,7 +84,9 @@ fn router_routes() -> BTreeSet<(String, String)> {
             .split_once("allow_header: Bytes(b\"")
             .and_then(|(_, rest)| rest.split_once('"'))
             .map(|(allow, _)| allow)
-            .unwrap_or_else(|| panic!("route {id} is not a method router with an Allow header: {rest}"));
+            .unwrap_or_else(|| {
+                panic!("route {id} is not a method router with an Allow header: {rest}")
+            });
         methods.insert(id.to_owned(), allow.to_owned());
     }
     let mut routes = BTreeSet::new();

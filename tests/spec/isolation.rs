@@ -86,7 +86,12 @@ async fn every_keyed_operation_keeps_organisations_apart(backend: Backend) {
             }
         }
     }
-    assert!(wrong.is_empty(), "{} of {requests} requests answered wrongly:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {requests} requests answered wrongly:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     assert_eq!(snapshot(&app).await, before, "refused requests changed the database");
 }
 
@@ -110,11 +115,16 @@ fn cases<'a>(operation: &Operation, keys: &'a Keys) -> Vec<Case<'a>> {
     let unauthorized = (StatusCode::UNAUTHORIZED, "unauthorized");
     if operation.path.starts_with("/admin/") {
         // The operator API opens with the operator token only: no API key is one.
-        return [("no key", None), ("revoked key", Some(&keys.revoked)), ("Free-plan key", Some(&keys.free)),
-            ("read-only key", Some(&keys.read)), ("an organisation's key", Some(&keys.own))]
-            .into_iter()
-            .map(|(what, key)| case(what, key.map(String::as_str), unauthorized.0, unauthorized.1))
-            .collect();
+        return [
+            ("no key", None),
+            ("revoked key", Some(&keys.revoked)),
+            ("Free-plan key", Some(&keys.free)),
+            ("read-only key", Some(&keys.read)),
+            ("an organisation's key", Some(&keys.own)),
+        ]
+        .into_iter()
+        .map(|(what, key)| case(what, key.map(String::as_str), unauthorized.0, unauthorized.1))
+        .collect();
     }
     let name = operation.name();
     let mut cases = vec![
@@ -123,12 +133,22 @@ fn cases<'a>(operation: &Operation, keys: &'a Keys) -> Vec<Case<'a>> {
         case("Free-plan key", Some(&keys.free), StatusCode::FORBIDDEN, "plan_required"),
     ];
     if operation.method != Method::GET && !READS_BY_POST.contains(&name.as_str()) {
-        cases.push(case("read-only key", Some(&keys.read), StatusCode::FORBIDDEN, "insufficient_scope"));
+        cases.push(case(
+            "read-only key",
+            Some(&keys.read),
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+        ));
     }
     let names_a_record = operation.path.contains('{')
         && !NO_RECORD_IN_PATH.iter().any(|(listed, _)| *listed == name);
     if names_a_record {
-        cases.push(case("another organisation's record", Some(&keys.own), StatusCode::NOT_FOUND, "not_found"));
+        cases.push(case(
+            "another organisation's record",
+            Some(&keys.own),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ));
     }
     cases
 }
@@ -146,7 +166,8 @@ async fn send(
     }
     if operation.path == "/api/v1/pricing-plugins" && operation.method == Method::POST {
         // Refused before its body is read: a component's first bytes are enough.
-        request = request.header("content-type", "application/wasm").body(&b"\0asm\x0d\0\x01\0"[..]);
+        request =
+            request.header("content-type", "application/wasm").body(&b"\0asm\x0d\0\x01\0"[..]);
     } else if operation.path == "/api/v1/organization/logo" && operation.method == Method::PUT {
         let logo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/logo.png"));
         request = request.header("content-type", "image/png").body(logo.expect("the logo fixture"));
@@ -184,7 +205,8 @@ impl Rival {
         ids.insert("templates", template["id"].as_str().expect("a template id").to_owned());
 
         let receiver = Receiver::start().await;
-        let hook = json!({ "url": receiver.url, "events": ["submission.created", "quote.created"] });
+        let hook =
+            json!({ "url": receiver.url, "events": ["submission.created", "quote.created"] });
         let hook = call(Method::POST, "/api/v1/webhooks".into(), Some(hook)).await;
         ids.insert("webhooks", id_of(&hook));
 
@@ -193,7 +215,8 @@ impl Rival {
         let (status, session) = app.call(Method::POST, path, None, Some(&open)).await;
         assert_eq!(status, StatusCode::CREATED, "{session}");
         ids.insert("configuration-sessions", id_of(&session));
-        let customer = json!({ "customer": { "name": "Rita Rival", "email": "rita@rival.example" } });
+        let customer =
+            json!({ "customer": { "name": "Rita Rival", "email": "rita@rival.example" } });
         let submission = app.submit_session(&session, &customer).await;
         ids.insert("submissions", id_of(&submission));
         let quote = format!("/api/v1/submissions/{}/quotes", ids["submissions"]);
@@ -204,13 +227,15 @@ impl Rival {
         let events = call(Method::GET, "/api/v1/events".into(), None).await;
         ids.insert("events", id_of(&events["data"][0]));
 
-        let lead = json!({ "name": "Rolf", "email": "rolf@example.com", "message": "A door, please" });
+        let lead =
+            json!({ "name": "Rolf", "email": "rolf@example.com", "message": "A door, please" });
         let (status, lead) =
             app.call(Method::POST, "/public/v1/orgs/rival-glazing/leads", None, Some(&lead)).await;
         assert_eq!(status, StatusCode::CREATED, "{lead}");
         ids.insert("leads", id_of(&lead));
 
-        let (status, plugin) = app.upload_plugin_as(&key, "margin", &plugin_wasm("margin"), &json!({})).await;
+        let (status, plugin) =
+            app.upload_plugin_as(&key, "margin", &plugin_wasm("margin"), &json!({})).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{plugin}");
         let plugin = app.compiled_plugin_as(&key, &id_of(&plugin)).await;
         ids.insert("pricing-plugins", id_of(&plugin));
@@ -259,7 +284,8 @@ async fn snapshot(app: &TestApp) -> BTreeMap<String, (i64, Option<i64>)> {
     } else {
         "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public'"
     };
-    let tables: Vec<String> = sqlx::query_scalar(tables).fetch_all(&mut conn).await.expect("tables");
+    let tables: Vec<String> =
+        sqlx::query_scalar(tables).fetch_all(&mut conn).await.expect("tables");
     let mut found = BTreeMap::new();
     for table in tables {
         let with_updates = format!("SELECT COUNT(*), MAX(updated_at) FROM {table}");

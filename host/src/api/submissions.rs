@@ -8,9 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::catalog::{Configuration, TemplateRef};
 use crate::catalog::PricingSource;
 use crate::catalog::resolved::ResolvedConfiguration;
+use crate::catalog::{Configuration, TemplateRef};
 use crate::http::AppState;
 use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};

@@ -74,7 +74,10 @@ fn common_answers(path: &str, method: &str, operation: &Operation) -> Vec<(u16, 
     }
     if method == "post" && caller(path, operation) == Caller::ApiKey {
         answers.push((400, "`invalid_request`: an `Idempotency-Key` of 0 or over 255 characters"));
-        answers.push((409, "`idempotency_in_progress`: a request with this `Idempotency-Key` still runs"));
+        answers.push((
+            409,
+            "`idempotency_in_progress`: a request with this `Idempotency-Key` still runs",
+        ));
     }
     answers
 }
@@ -144,7 +147,7 @@ fn merge_flattened(doc: &mut OpenApi) {
         let Some(parts) = all.items.iter().map(object_of).collect::<Option<Vec<_>>>() else {
             continue;
         };
-        if !parts.iter().any(|part| closed(part)) {
+        if !parts.iter().any(closed) {
             continue;
         }
         let mut merged = ObjectBuilder::new().schema_type(Type::Object).build();
@@ -214,7 +217,8 @@ mod tests {
             assert!(organization.contains(&status.to_owned()), "{organization:?}");
         }
         assert!(!organization.contains(&"413".to_owned()), "no body, no 413: {organization:?}");
-        let adjustments = statuses(&doc, "/api/v1/configuration-sessions/{token}/adjustments", "put");
+        let adjustments =
+            statuses(&doc, "/api/v1/configuration-sessions/{token}/adjustments", "put");
         assert!(!adjustments.contains(&"401".to_owned()), "the write-back takes no key");
     }
 
@@ -223,12 +227,11 @@ mod tests {
         let doc = document();
         let schemas = &doc.components.as_ref().expect("components").schemas;
         let RefOr::T(Schema::Object(template)) = &schemas["Template"] else {
-            panic!("Template is not one object: {:?}", schemas["Template"]);
+            panic!("Template is not one object");
         };
         for field in ["id", "version", "name", "components"] {
             assert!(template.properties.contains_key(field), "{field}");
         }
         assert!(closed(template) && template.required.contains(&"id".to_owned()));
     }
-
 }
