@@ -9,10 +9,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use winfactor::orgs::Scope;
-use winfactor_tests::plugins::plugin_wasm;
-use winfactor_tests::{Backend, Receiver, TestApp, backend_tests};
+use winfactor_tests::{Backend, TestApp, backend_tests};
 
 use crate::common::{Operation, operations, served_document};
+use crate::records::Records;
 
 backend_tests!(every_keyed_operation_keeps_organisations_apart);
 
@@ -27,7 +27,7 @@ const NO_RECORD_IN_PATH: &[(&str, &str)] = &[(
 
 /// Bodies that get a request past its extractors, so that what answers is the lookup of
 /// the record in the path; an operation not listed sends `{}`.
-fn body_for(operation: &str, rival: &Rival) -> Value {
+fn body_for(operation: &str, rival: &Records) -> Value {
     match operation {
         "POST /api/v1/templates/{id}/pricing" => json!({ "configuration": rival.configuration }),
         "POST /api/v1/webhooks/{id}/recover" => json!({ "since": 0 }),
@@ -37,7 +37,9 @@ fn body_for(operation: &str, rival: &Rival) -> Value {
         "PUT /api/v1/quotes/{id}/line-items" => json!({ "lineItems": [] }),
         "POST /api/v1/quotes/{id}/send" => json!({ "recipients": ["jane@example.com"] }),
         "PATCH /api/v1/pricing-plugins/{id}" => json!({ "settings": {} }),
-        "POST /api/v1/pricing-plugins/{id}/dry-run" => json!({ "sessionId": rival.session_id() }),
+        "POST /api/v1/pricing-plugins/{id}/dry-run" => {
+            json!({ "sessionId": rival.ids["configuration-sessions"] })
+        }
         _ => json!({}),
     }
 }
@@ -52,7 +54,7 @@ async fn every_keyed_operation_keeps_organisations_apart(backend: Backend) {
         config.operator_token_sha256 = Some(Sha256::digest(OPERATOR_TOKEN).into());
     })
     .await;
-    let rival = Rival::create(&app).await;
+    let rival = Records::create(&app, &app.seeded.rival_key, &app.seeded.rival.slug).await;
     let revoked = app.store.create_api_key(&app.seeded.org.id, "gone", Scope::ReadWrite).await;
     let revoked = revoked.expect("a key");
     assert!(app.store.revoke_api_key(&app.seeded.org.id, &revoked.key.id).await.unwrap());
@@ -177,100 +179,6 @@ async fn send(
     let response = request.send().await.expect("the server answers");
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// The rival organisation's records, one of each kind a path can name.
-struct Rival {
-    /// Resource (the path segment before the id) → a record's id.
-    ids: BTreeMap<&'static str, String>,
-    /// A valid configuration of its template.
-    configuration: Value,
-}
-
-impl Rival {
-    async fn create(app: &TestApp) -> Self {
-        let key = app.seeded.rival_key.clone();
-        let call = |method: Method, path: String, body: Option<Value>| {
-            let key = key.clone();
-            async move {
-                let (status, answer) = app.call(method, &path, Some(&key), body.as_ref()).await;
-                assert!(status.is_success(), "{path}: {status} {answer}");
-                answer
-            }
-        };
-        let mut ids = BTreeMap::new();
-        ids.insert("orgs", app.seeded.rival.slug.clone());
-        let templates = call(Method::GET, "/api/v1/templates".into(), None).await;
-        let template = &templates["data"][0];
-        ids.insert("templates", template["id"].as_str().expect("a template id").to_owned());
-
-        let receiver = Receiver::start().await;
-        let hook =
-            json!({ "url": receiver.url, "events": ["submission.created", "quote.created"] });
-        let hook = call(Method::POST, "/api/v1/webhooks".into(), Some(hook)).await;
-        ids.insert("webhooks", id_of(&hook));
-
-        let open = json!({ "templateId": ids["templates"], "origin": "isolation" });
-        let path = "/public/v1/orgs/rival-glazing/configuration-sessions";
-        let (status, session) = app.call(Method::POST, path, None, Some(&open)).await;
-        assert_eq!(status, StatusCode::CREATED, "{session}");
-        ids.insert("configuration-sessions", id_of(&session));
-        let customer =
-            json!({ "customer": { "name": "Rita Rival", "email": "rita@rival.example" } });
-        let submission = app.submit_session(&session, &customer).await;
-        ids.insert("submissions", id_of(&submission));
-        let quote = format!("/api/v1/submissions/{}/quotes", ids["submissions"]);
-        let quote = call(Method::POST, quote, Some(json!({}))).await;
-        ids.insert("quotes", id_of(&quote));
-        let contacts = call(Method::GET, "/api/v1/contacts".into(), None).await;
-        ids.insert("contacts", id_of(&contacts["data"][0]));
-        let events = call(Method::GET, "/api/v1/events".into(), None).await;
-        ids.insert("events", id_of(&events["data"][0]));
-
-        let lead =
-            json!({ "name": "Rolf", "email": "rolf@example.com", "message": "A door, please" });
-        let (status, lead) =
-            app.call(Method::POST, "/public/v1/orgs/rival-glazing/leads", None, Some(&lead)).await;
-        assert_eq!(status, StatusCode::CREATED, "{lead}");
-        ids.insert("leads", id_of(&lead));
-
-        let (status, plugin) =
-            app.upload_plugin_as(&key, "margin", &plugin_wasm("margin"), &json!({})).await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{plugin}");
-        let plugin = app.compiled_plugin_as(&key, &id_of(&plugin)).await;
-        ids.insert("pricing-plugins", id_of(&plugin));
-        Self { ids, configuration: session["configuration"].clone() }
-    }
-
-    fn session_id(&self) -> &str {
-        &self.ids["configuration-sessions"]
-    }
-
-    /// `path` with each parameter set to the rival's record of the resource it follows
-    /// (a quote version: 1).
-    fn fill(&self, path: &str) -> String {
-        let mut filled = String::new();
-        let mut previous = "";
-        for segment in path.split('/').skip(1) {
-            filled.push('/');
-            if segment == "{version}" {
-                filled.push('1');
-            } else if segment.starts_with('{') {
-                let id = self.ids.get(previous).unwrap_or_else(|| {
-                    panic!("{path}: no record of another organisation for `{previous}`: add one to Rival::create")
-                });
-                filled.push_str(id);
-            } else {
-                filled.push_str(segment);
-            }
-            previous = segment;
-        }
-        filled
-    }
-}
-
-fn id_of(record: &Value) -> String {
-    record["id"].as_str().unwrap_or_else(|| panic!("no id in {record}")).to_owned()
 }
 
 /// Every table's row count and newest `updated_at` (where it has one).

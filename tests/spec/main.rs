@@ -8,3 +8,4 @@ mod common;
 mod document;
 mod fuzz;
 mod isolation;
+mod records;
