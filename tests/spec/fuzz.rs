@@ -10,6 +10,9 @@
 //!   (tests/live reads it with a real SSE client);
 //! - `/admin/v1`: the operator API is off on this server (404 everywhere, as documented);
 //!   its own suite is tests/api/provisioning.rs.
+//!
+//! `object_level_authorization` runs but compares nothing without a second identity (a Web
+//! Fuzzing Commons auth file); `isolation` points another organisation at every record.
 
 use std::time::Duration;
 
