@@ -25,11 +25,7 @@ use crate::http::error::ErrorBody;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "WinFactor Deep API & Events", version = "1.0.0",
-        description = "REST API v1, public configurator API and live pricing write-back. \
-            Authenticated POSTs may carry an `Idempotency-Key` header (1 to 255 characters): \
-            the first answer to it (same API key and path) is replayed for 24 hours, marked \
-            `Idempotent-Replayed: true`; a repeat while the first still runs gets 409 \
-            `idempotency_in_progress`."),
+        description = "REST API v1, public configurator API and live pricing write-back."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
 )]

@@ -10,6 +10,12 @@ use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{AdditionalProperties, Object, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
 
+/// What the document says of `Idempotency-Key`, the one input it does not declare.
+const IDEMPOTENCY: &str = "\n\nAuthenticated POSTs may carry an `Idempotency-Key` header (1 to 255 \
+    characters): the first answer to it (same API key and path) is replayed for 24 hours, marked \
+    `Idempotent-Replayed: true`; a repeat while the first still runs gets 409 \
+    `idempotency_in_progress`.";
+
 /// Who may call an operation, as the document tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
@@ -87,9 +93,11 @@ fn common_answers(path: &str, method: &str, operation: &Operation) -> Vec<(u16, 
 ///
 /// `Idempotency-Key` is described in the document's description rather than declared on
 /// each POST: a fuzzer or a generated client repeating a key would get the first answer
-/// replayed, as the key promises, whatever it sent.
+/// replayed, as the key promises, whatever it sent. Runs once, on the assembled document.
 pub fn complete(doc: &mut OpenApi) {
     merge_flattened(doc);
+    let description = doc.info.description.get_or_insert_with(String::new);
+    description.push_str(IDEMPOTENCY);
     for (path, item) in doc.paths.paths.iter_mut() {
         let operations = [
             ("get", &mut item.get),
