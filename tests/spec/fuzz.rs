@@ -24,9 +24,9 @@ use crate::records::Records;
 backend_tests!(schemathesis_finds_no_failure);
 
 /// Test cases per operation and phase; with the phases' own cases this keeps one run
-/// within a couple of minutes on two cores.
+/// within a couple of minutes on two cores (`WINFACTOR_FUZZ_EXAMPLES` asks for more).
 const MAX_EXAMPLES: &str = "12";
-/// Fixed, so that a failure reproduces; change it to explore.
+/// Fixed, so that a failure reproduces; `WINFACTOR_FUZZ_SEED` picks another to explore.
 const SEED: &str = "27";
 
 async fn schemathesis_finds_no_failure(backend: Backend) {
@@ -40,6 +40,9 @@ async fn schemathesis_finds_no_failure(backend: Backend) {
     std::fs::write(dir.path().join("schemathesis.toml"), parameters(&records))
         .expect("writing the configuration");
     let location = app.url("/openapi.json");
+    let seed = std::env::var("WINFACTOR_FUZZ_SEED").unwrap_or_else(|_| SEED.to_owned());
+    let examples =
+        std::env::var("WINFACTOR_FUZZ_EXAMPLES").unwrap_or_else(|_| MAX_EXAMPLES.to_owned());
     let auth = format!("Authorization: Bearer {}", app.seeded.key);
     let args = [
         "--config-file",
@@ -57,9 +60,9 @@ async fn schemathesis_finds_no_failure(backend: Backend) {
         "--exclude-path-regex",
         "/stream$",
         "--max-examples",
-        MAX_EXAMPLES,
+        &examples,
         "--seed",
-        SEED,
+        &seed,
         "--generation-database",
         "none",
         "--request-timeout",
