@@ -322,6 +322,13 @@ mod tests {
     }
 
     #[test]
+    fn the_most_negative_sort_offset_is_refused_not_a_panic() {
+        let mut broken = sample();
+        broken.pricing_rules[0].sort_offset = i64::MIN;
+        assert_eq!(paths(&broken), ["pricingRules[0].sortOffset"]);
+    }
+
+    #[test]
     fn each_problem_is_named_by_its_path() {
         let mut broken = sample();
         broken.slug = "Not A Slug".into();
