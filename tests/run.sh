@@ -10,6 +10,16 @@ cd "$(dirname "$0")/.."
 if ! python3 -c "import standardwebhooks, pypdf, aiosmtpd, jsonschema" 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check standardwebhooks pypdf aiosmtpd jsonschema
 fi
+# The spec suite's independent checkers (tests/spec): the OpenAPI validator, schemathesis
+# (pinned: its fixed seed reproduces a run) and the client generator.
+spec_tools="schemathesis==4.32.5 openapi-spec-validator==0.9.0 openapi-python-client==0.29.1"
+for tool in $spec_tools; do
+    if ! python3 -m pip show "${tool%%==*}" 2>/dev/null | grep -qx "Version: ${tool##*==}"; then
+        # shellcheck disable=SC2086
+        python3 -m pip install --quiet --disable-pip-version-check $spec_tools
+        break
+    fi
+done
 
 # The configurator's browser test drives Debian's Chromium through playwright-core (no
 # browser download) and checks the page with axe-core; the quote PDF test renders page

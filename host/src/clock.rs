@@ -23,6 +23,30 @@ pub fn iso8601(ms: i64) -> String {
     format!("{seconds}.{:03}Z", ms.rem_euclid(1000))
 }
 
+/// An instant as a request gives it, for the OpenAPI document: epoch milliseconds (an
+/// integer) or an RFC 3339 text — what [`parse_instant`] reads.
+#[derive(Debug, Clone, Copy)]
+pub struct InstantInput;
+
+impl utoipa::PartialSchema for InstantInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        let epoch_ms = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .description(Some("Epoch milliseconds"));
+        let text = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("RFC 3339, e.g. `2026-05-01T12:00:00Z`"));
+        OneOfBuilder::new().item(epoch_ms).item(text).into()
+    }
+}
+
+impl utoipa::ToSchema for InstantInput {}
+
 /// Reads an instant given as epoch milliseconds (number) or an RFC 3339 string.
 pub fn parse_instant(value: &serde_json::Value) -> Option<i64> {
     match value {

@@ -3,9 +3,10 @@
 //! limit).
 //!
 //! [`connections`] serves the assembled app: the accept loop, its timeouts and connection
-//! caps.
+//! caps; [`openapi`] completes the document with the answers every route can give.
 
 pub mod connections;
+pub mod openapi;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -27,21 +28,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The complete application for `state`, with request bodies up to `body_limit` bytes.
 pub fn app(state: AppState, body_limit: usize) -> Router {
-    let (api, openapi) =
-        api::router().merge(public::router()).merge(admin::router()).split_for_parts();
-    let openapi_yaml = openapi.to_yaml().expect("the OpenAPI document serializes");
-    let openapi_json = openapi.to_pretty_json().expect("the OpenAPI document serializes");
-    Router::new()
-        .merge(api)
-        .merge(probe_routes())
-        .route(
-            "/openapi.yaml",
-            get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], openapi_yaml) }),
-        )
-        .route(
-            "/openapi.json",
-            get(|| async { ([(header::CONTENT_TYPE, "application/json")], openapi_json) }),
-        )
+    routes()
+        .0
         .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_owned()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(state.clone(), http::rate_limit::limit_public))
@@ -59,6 +47,28 @@ pub fn app(state: AppState, body_limit: usize) -> Router {
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
+}
+
+/// Every route the service answers, before fallbacks, middleware and state, and the OpenAPI
+/// document describing the API among them (the spec tests compare the two).
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (api, mut doc) =
+        api::router().merge(public::router()).merge(admin::router()).split_for_parts();
+    openapi::complete(&mut doc);
+    let openapi_yaml = doc.to_yaml().expect("the OpenAPI document serializes");
+    let openapi_json = doc.to_pretty_json().expect("the OpenAPI document serializes");
+    let router = Router::new()
+        .merge(api)
+        .merge(probe_routes())
+        .route(
+            "/openapi.yaml",
+            get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], openapi_yaml) }),
+        )
+        .route(
+            "/openapi.json",
+            get(|| async { ([(header::CONTENT_TYPE, "application/json")], openapi_json) }),
+        );
+    (router, doc)
 }
 
 /// What a `worker` process serves: the probes and `/metrics`; every other path is 404.

@@ -38,6 +38,14 @@ async fn client_mistakes_get_the_common_error_shape(backend: Backend) {
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(body["error"]["details"]["errors"][0]["path"], "configuration");
 
+    // A body is an object: serde alone would read a struct from an array of its fields.
+    for not_an_object in ["[{\"width\": 1000}]", "\"configuration\"", "null"] {
+        let (status, body) =
+            parse(send(not_an_object.into(), "application/json").await.unwrap()).await;
+        assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(body["error"]["details"]["errors"][0]["path"], "", "{not_an_object}");
+    }
+
     let (status, body) = parse(send("{}".into(), "application/json").await.unwrap()).await;
     assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 

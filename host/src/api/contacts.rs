@@ -29,19 +29,24 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpsertContact {
     /// The key.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Phone (kept when omitted).
+    #[schema(min_length = 1, max_length = 50)]
     pub phone: Option<String>,
     /// Company (kept when omitted).
+    #[schema(min_length = 1, max_length = 200)]
     pub company_name: Option<String>,
     /// `system:type:id` (kept when omitted).
+    #[schema(min_length = 1, max_length = 200)]
     pub external_ref: Option<String>,
 }
 
 fn check_text(errors: &mut Vec<FieldError>, path: &str, value: Option<&str>, max: usize) {
-    if value.is_some_and(|v| v.trim().is_empty() || v.len() > max) {
+    if value.is_some_and(|v| v.trim().is_empty() || v.chars().count() > max) {
         errors.push(FieldError::new(path, format!("1 to {max} characters")));
     }
 }
@@ -89,6 +94,7 @@ pub struct ContactQuery {
     /// Created after (epoch ms).
     pub created_after: Option<i64>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -138,18 +144,19 @@ async fn get_contact(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateContact {
     /// Name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Phone; null clears.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 50)]
     pub phone: Option<Option<String>>,
     /// Company; null clears.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub company_name: Option<Option<String>>,
     /// `system:type:id`; null clears.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub external_ref: Option<Option<String>>,
 }
 

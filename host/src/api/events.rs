@@ -40,6 +40,7 @@ pub struct EventQuery {
     /// Created before (epoch ms).
     pub created_before: Option<i64>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,

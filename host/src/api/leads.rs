@@ -28,6 +28,7 @@ pub struct LeadQuery {
     /// Created after (epoch ms), for reconciliation.
     pub created_after: Option<i64>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,

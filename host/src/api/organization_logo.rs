@@ -49,7 +49,8 @@ pub struct LogoView {
 /// Upload the organisation's logo: the raw image as the body, `Content-Type: image/png` or
 /// `image/jpeg`, at most 512 KiB and 2048×2048 pixels. Replaces any earlier logo.
 #[utoipa::path(put, path = "/api/v1/organization/logo", tag = "organization",
-    request_body(content = Vec<u8>, content_type = "image/png", description = "A PNG or JPEG file"),
+    request_body(description = "A PNG or JPEG file",
+        content((crate::http::FileBytes = "image/png"), (crate::http::FileBytes = "image/jpeg"))),
     responses((status = 200, body = LogoView), super::AuthErrors,
         (status = 413, description = "Larger than 512 KiB", body = crate::http::error::ErrorBody),
         (status = 415, description = "Neither image/png nor image/jpeg", body = crate::http::error::ErrorBody),
@@ -93,7 +94,8 @@ fn view(state: &AppState, slug: &str, logo: OrgLogo, width: u32, height: u32) ->
 
 /// The organisation's logo file.
 #[utoipa::path(get, path = "/api/v1/organization/logo", tag = "organization",
-    responses((status = 200, description = "The image", content_type = "image/png"), super::AuthErrors,
+    responses((status = 200, description = "The image", content((crate::http::FileBytes = "image/png"),
+            (crate::http::FileBytes = "image/jpeg"))), super::AuthErrors,
         (status = 404, description = "No logo uploaded", body = crate::http::error::ErrorBody)))]
 async fn get_logo(auth: ApiAuth, State(state): State<AppState>) -> ApiResult<Response> {
     let logo = state.store.org_logo(&auth.org.id).await?.ok_or(ApiError::NotFound("logo"))?;

@@ -137,6 +137,7 @@ pub struct PluginRunList {
 #[into_params(parameter_in = Query)]
 pub struct RunsQuery {
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -145,8 +146,22 @@ pub struct RunsQuery {
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The plugin's name (versions of a name count up).
+    #[param(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Settings as JSON text.
+    pub settings: Option<String>,
+}
+
+/// The `multipart/form-data` upload (`name` and `settings` may come in the query instead).
+#[derive(Debug, ToSchema)]
+pub struct UploadForm {
+    /// The component (`wasm` is accepted as this part's name too).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    /// The plugin's name.
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// Settings as JSON text (an object).
     pub settings: Option<String>,
 }
 
@@ -180,7 +195,8 @@ async fn list_plugins(auth: ApiAuth, State(state): State<AppState>) -> ApiResult
 /// version shows `queued` (with `queuePosition`), `compiling`, then `ready` or `failed`.
 #[utoipa::path(post, path = "/api/v1/pricing-plugins", tag = "pricing-plugins",
     params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    request_body(description = "The component: raw, or as the `file` part of a form",
+        content((crate::http::FileBytes = "application/wasm"), (UploadForm = "multipart/form-data"))),
     responses((status = 202, body = PluginVersion), super::AuthErrors,
         (status = 409, description = "`plugin_storage_full`: the organisation's stored versions or bytes are at their limit", body = crate::http::error::ErrorBody),
         (status = 413, description = "Larger than the upload cap", body = crate::http::error::ErrorBody),
@@ -197,7 +213,7 @@ async fn upload_plugin(
     }
     let upload = read_upload(query, request, &state).await?;
     let name = upload.name.as_deref().map(str::trim).unwrap_or_default();
-    if name.is_empty() || name.len() > MAX_NAME {
+    if name.is_empty() || name.chars().count() > MAX_NAME {
         return Err(ApiError::invalid_field("name", format!("1 to {MAX_NAME} characters")));
     }
     let settings = parse_settings(upload.settings.as_deref())?;

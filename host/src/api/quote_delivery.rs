@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct SendQuote {
     /// Email addresses.
+    #[schema(min_items = 1, max_items = 20)]
     pub recipients: Vec<String>,
 }
 
@@ -140,7 +141,7 @@ async fn prepare_quote(
 
 /// Download the quote PDF (once `pdf.status` is `ready`).
 #[utoipa::path(get, path = "/api/v1/quotes/{id}/pdf", tag = "quotes", params(("id" = String, Path)),
-    responses((status = 200, description = "The PDF", content_type = "application/pdf"), super::AuthErrors,
+    responses((status = 200, description = "The PDF", body = crate::http::FileBytes, content_type = "application/pdf"), super::AuthErrors,
         (status = 404, body = crate::http::error::ErrorBody),
         (status = 409, description = "`pdf_not_ready`: prepare or send the quote first", body = crate::http::error::ErrorBody)))]
 async fn download_quote_pdf(

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -69,20 +69,37 @@ pub struct QuoteView {
     /// The integrator's reference.
     pub external_ref: Option<String>,
     /// The submission's customer block.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<crate::services::submissions::Customer>)]
     pub customer: Value,
     /// The submission quoted.
     pub submission_id: String,
-    /// `{status, url}`: `ready` with a download URL once the current version was prepared
-    /// or sent, else `pending`.
-    #[schema(value_type = Object)]
-    pub pdf: Value,
+    /// The PDF of the current version.
+    pub pdf: PdfLink,
     /// When it was last sent (epoch ms).
     pub sent_at: Option<i64>,
     /// Epoch ms.
     pub created_at: i64,
     /// Epoch ms.
     pub updated_at: i64,
+}
+
+/// Whether a quote's current version has its PDF, and where.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PdfLink {
+    /// `ready` once the current version was prepared or sent, else `pending`.
+    pub status: PdfStatus,
+    /// The download URL when ready.
+    pub url: Option<String>,
+}
+
+/// See [`PdfLink`].
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PdfStatus {
+    /// Rendered for the current version.
+    Ready,
+    /// Not rendered for the current version yet.
+    Pending,
 }
 
 pub(crate) async fn view(state: &AppState, quote: Quote) -> ApiResult<QuoteView> {
@@ -96,9 +113,10 @@ pub(crate) async fn view(state: &AppState, quote: Quote) -> ApiResult<QuoteView>
         line_items: quote.pricing.line_items,
         customer,
         pdf: if quote.pdf_version == Some(quote.version) {
-            json!({ "status": "ready", "url": format!("{}/api/v1/quotes/{}/pdf", state.public_url, quote.id) })
+            let url = format!("{}/api/v1/quotes/{}/pdf", state.public_url, quote.id);
+            PdfLink { status: PdfStatus::Ready, url: Some(url) }
         } else {
-            json!({ "status": "pending", "url": null })
+            PdfLink { status: PdfStatus::Pending, url: None }
         },
         id: quote.id,
         number: quote.number,
@@ -122,9 +140,10 @@ pub struct CreateQuote {
     /// Exactly these items; omitted: calculated (the submission's frozen price).
     pub line_items: Option<Vec<LineItemInput>>,
     /// Free text, e.g. `ERP order 5512`.
+    #[schema(max_length = 200)]
     pub reference: Option<String>,
-    /// Epoch ms or ISO-8601 (default: 30 days).
-    #[schema(value_type = Option<Object>)]
+    /// Epoch ms or ISO-8601, in the future (default: 30 days).
+    #[schema(value_type = Option<crate::clock::InstantInput>)]
     pub valid_until: Option<Value>,
 }
 
@@ -140,7 +159,7 @@ fn valid_until(value: Option<&Value>) -> Result<Option<i64>, ApiError> {
 
 fn check_reference(reference: Option<&str>) -> Result<(), ApiError> {
     match reference {
-        Some(text) if text.len() > 200 => {
+        Some(text) if text.chars().count() > 200 => {
             Err(ApiError::invalid_field("reference", "at most 200 characters"))
         }
         _ => Ok(()),
@@ -186,6 +205,7 @@ pub struct QuoteQuery {
     /// Only quotes of this submission.
     pub submission_id: Option<String>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -263,14 +283,14 @@ async fn get_quote_version(
 pub struct UpdateQuote {
     /// Free text; null clears.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub reference: Option<Option<String>>,
-    /// Epoch ms or ISO-8601.
-    #[schema(value_type = Option<Object>)]
+    /// Epoch ms or ISO-8601, in the future.
+    #[schema(value_type = Option<crate::clock::InstantInput>)]
     pub valid_until: Option<Value>,
     /// `system:type:id`; null clears.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub external_ref: Option<Option<String>>,
 }
 
@@ -290,7 +310,7 @@ async fn update_quote(
         .external_ref
         .as_ref()
         .and_then(Option::as_ref)
-        .is_some_and(|r| r.is_empty() || r.len() > 200)
+        .is_some_and(|r| r.is_empty() || r.chars().count() > 200)
     {
         return Err(ApiError::invalid_field("externalRef", "1 to 200 characters"));
     }

@@ -8,15 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::catalog::Configuration;
 use crate::catalog::PricingSource;
 use crate::catalog::resolved::ResolvedConfiguration;
+use crate::catalog::{Configuration, TemplateRef};
 use crate::http::AppState;
 use crate::http::auth::{ApiAuth, WriteAccess};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Path, Query, nullable};
 use crate::http::pagination::{decode_cursor, next_cursor, page_limit};
-use crate::services::submissions::frozen_pricing;
+use crate::services::submissions::{Customer, FrozenPricing};
 use crate::store::Submission;
 
 /// Routes of this resource.
@@ -33,16 +33,14 @@ pub struct SubmissionView {
     /// `sub_…`
     pub id: String,
     /// `{name, email, phone, companyName}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Customer)]
     pub customer: Value,
     /// The contact it was filed under.
     pub contact_id: String,
-    /// Overall `{width, height}` in millimetres.
-    #[schema(value_type = Object)]
-    pub dimensions: Value,
-    /// `{id, name, slug}`.
-    #[schema(value_type = Object)]
-    pub template: Value,
+    /// Overall size in millimetres.
+    pub dimensions: Dimensions,
+    /// The template configured.
+    pub template: TemplateRef,
     /// The canonical configuration.
     pub configuration: Configuration,
     /// Its hash.
@@ -51,12 +49,10 @@ pub struct SubmissionView {
     pub unit_amount: i64,
     /// The configuration in words.
     pub resolved_configuration: ResolvedConfiguration,
-    /// The frozen `{source, currency, subtotal, lineItems}`.
-    #[schema(value_type = Object)]
-    pub pricing: Value,
+    /// The frozen price.
+    pub pricing: FrozenPricing,
     /// The organisation's frozen breakdown, if the live loop (or a plugin) priced it.
-    #[schema(value_type = Option<Object>)]
-    pub external_pricing: Option<Value>,
+    pub external_pricing: Option<FrozenPricing>,
     /// The newest quote made from it.
     pub latest_quote_id: Option<String>,
     /// The integrator's reference (`system:type:id`).
@@ -69,6 +65,15 @@ pub struct SubmissionView {
     pub updated_at: i64,
 }
 
+/// Overall `{width, height}` of a configuration.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dimensions {
+    /// Millimetres.
+    pub width: u32,
+    /// Millimetres.
+    pub height: u32,
+}
+
 async fn view(state: &AppState, submission: Submission) -> ApiResult<SubmissionView> {
     let template = state
         .store
@@ -76,18 +81,18 @@ async fn view(state: &AppState, submission: Submission) -> ApiResult<SubmissionV
         .await?;
     let template =
         template.ok_or_else(|| anyhow::anyhow!("template of {} vanished", submission.id))?;
-    let pricing = frozen_pricing(&submission);
+    let pricing = FrozenPricing::of(&submission);
     Ok(SubmissionView {
         resolved_configuration: template
             .resolve(&submission.configuration, submission.notes.as_deref()),
         external_pricing: (submission.pricing_source != PricingSource::Base)
             .then(|| pricing.clone()),
         pricing,
-        dimensions: serde_json::json!({
-            "width": submission.configuration.width,
-            "height": submission.configuration.height,
-        }),
-        template: serde_json::json!({ "id": template.id, "name": template.name, "slug": template.slug }),
+        dimensions: Dimensions {
+            width: submission.configuration.width,
+            height: submission.configuration.height,
+        },
+        template: TemplateRef::from(&template),
         id: submission.id,
         customer: submission.customer,
         contact_id: submission.contact_id,
@@ -110,6 +115,7 @@ pub struct SubmissionQuery {
     /// Only those created after this instant (epoch ms): the reconciliation safety net.
     pub created_after: Option<i64>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -164,7 +170,7 @@ async fn get_submission(
 pub struct UpdateSubmission {
     /// `system:type:id`, or null to clear.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, required = true, min_length = 1, max_length = 200)]
     pub external_ref: Option<Option<String>>,
 }
 
@@ -184,7 +190,7 @@ async fn update_submission(
             "required (a string, or null to clear)",
         ));
     };
-    if external_ref.as_ref().is_some_and(|r| r.is_empty() || r.len() > 200) {
+    if external_ref.as_ref().is_some_and(|r| r.is_empty() || r.chars().count() > 200) {
         return Err(ApiError::invalid_field("externalRef", "1 to 200 characters"));
     }
     let updated =

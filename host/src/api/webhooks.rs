@@ -112,6 +112,7 @@ pub struct WebhookList {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateWebhook {
     /// `https://…` (http and private targets only when the server allows them).
+    #[schema(max_length = 2048)]
     pub url: String,
     /// Event types to receive, or `["*"]`.
     pub events: Vec<String>,
@@ -119,6 +120,7 @@ pub struct CreateWebhook {
     #[schema(value_type = Option<Object>)]
     pub filters: Option<Value>,
     /// Free text.
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     /// Default true.
     pub enabled: Option<bool>,
@@ -129,6 +131,7 @@ pub struct CreateWebhook {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateWebhook {
     /// New URL.
+    #[schema(max_length = 2048)]
     pub url: Option<String>,
     /// New subscriptions.
     pub events: Option<Vec<String>>,
@@ -138,7 +141,7 @@ pub struct UpdateWebhook {
     pub filters: Option<Option<Value>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub description: Option<Option<String>>,
     /// Enable (also clears an automatic disable) or disable.
     pub enabled: Option<bool>,
@@ -167,7 +170,7 @@ fn check_events(events: &[String], errors: &mut Vec<FieldError>) {
 }
 
 fn check_description(description: Option<&str>, errors: &mut Vec<FieldError>) {
-    if description.is_some_and(|d| d.len() > 500) {
+    if description.is_some_and(|d| d.chars().count() > 500) {
         errors.push(FieldError::new("description", "at most 500 characters"));
     }
 }
@@ -200,6 +203,7 @@ async fn list_webhooks(
 /// Register an endpoint; the answer carries its signing secret, shown only here.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = CreateWebhook,
     responses((status = 201, body = WebhookView), super::AuthErrors,
+        (status = 409, description = "`endpoint_limit`: the plan's endpoint count is reached", body = crate::http::error::ErrorBody),
         (status = 422, description = "Invalid URL (scheme, private target), events or filters", body = crate::http::error::ErrorBody)))]
 async fn create_webhook(
     WriteAccess(auth): WriteAccess,
@@ -403,7 +407,7 @@ fn test_event_type(name: &str) -> ApiResult<EventType> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Recover {
     /// Epoch milliseconds or an ISO-8601 instant.
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::clock::InstantInput)]
     pub since: Value,
 }
 

@@ -185,7 +185,7 @@ impl TemplateDefinition {
                     "1 to 40 letters, digits, `_` or `-` (e.g. `glass`)",
                 ));
             }
-            if rule.sort_offset.abs() > 1_000_000 {
+            if rule.sort_offset.unsigned_abs() > 1_000_000 {
                 errors.push(FieldError::new(
                     format!("{path}.sortOffset"),
                     "between -1000000 and 1000000",
@@ -319,6 +319,13 @@ mod tests {
     #[test]
     fn the_bundled_catalog_is_valid() {
         demo().validate().expect("the demo catalog validates");
+    }
+
+    #[test]
+    fn the_most_negative_sort_offset_is_refused_not_a_panic() {
+        let mut broken = sample();
+        broken.pricing_rules[0].sort_offset = i64::MIN;
+        assert_eq!(paths(&broken), ["pricingRules[0].sortOffset"]);
     }
 
     #[test]

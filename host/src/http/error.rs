@@ -9,7 +9,6 @@ use axum::http::header::{CONNECTION, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::body_deadline::BodyTimedOut;
 use crate::services;
@@ -128,10 +127,12 @@ impl IntoResponse for ApiError {
         let (message, details) = match &self {
             Self::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
-                ("internal server error".to_owned(), Value::Null)
+                ("internal server error".to_owned(), None)
             }
-            Self::Validation(errors) => (self.to_string(), json!({ "errors": errors })),
-            other => (other.to_string(), Value::Null),
+            Self::Validation(errors) => {
+                (self.to_string(), Some(ErrorDetails { errors: errors.clone() }))
+            }
+            other => (other.to_string(), None),
         };
         let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, details } };
         let mut response = (status, axum::Json(body)).into_response();
@@ -250,7 +251,13 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
-    /// Structured details (for validation: `{"errors": [{"path", "message"}]}`), or null.
-    #[schema(value_type = Object)]
-    pub details: Value,
+    /// For `validation_failed`: every problem found; null for every other code.
+    pub details: Option<ErrorDetails>,
+}
+
+/// The `details` of a `validation_failed` error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetails {
+    /// Every problem at once, each named by its JSON path (or parameter name).
+    pub errors: Vec<FieldError>,
 }

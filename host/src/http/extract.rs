@@ -31,9 +31,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             .await
             .map_err(|err| ApiError::from(JsonRejection::from(err)))?;
         hygiene::check_json(&body)?;
+        require_object(&body)?;
         let axum::Json(value) = axum::Json::from_bytes(&body)?;
         Ok(Self(value))
     }
+}
+
+/// Every request body is a JSON object: serde would also read a struct from an array of
+/// its fields in order (`[null, null]`), which no client means and the document does not
+/// allow. JSON of another kind is 422; text that is not JSON is left to the parser (400).
+fn require_object(body: &[u8]) -> Result<(), ApiError> {
+    let first = body.iter().find(|byte| !byte.is_ascii_whitespace());
+    if first == Some(&b'{') || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        return Ok(());
+    }
+    Err(ApiError::invalid_field("", "the body must be a JSON object"))
 }
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
@@ -108,6 +120,7 @@ pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> R
         return Ok(T::default());
     }
     hygiene::check_json(body)?;
+    require_object(body)?;
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();

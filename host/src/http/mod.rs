@@ -1,7 +1,7 @@
 //! The HTTP edge shared by the REST API ([`crate::api`]) and the customer-facing API
 //! ([`crate::public`]): the state every handler reaches, THE error type with its one status
 //! mapping, the extractors (JSON, path, query; API-key authentication), idempotency,
-//! input hygiene, pagination, what bounds requests and streams, and the PDF answer.
+//! input hygiene, pagination, what bounds requests and streams, and the file answers.
 
 pub mod auth;
 pub mod body_deadline;
@@ -51,3 +51,9 @@ pub fn pdf_response(number: &str, pdf: Vec<u8>) -> axum::response::Response {
     )
         .into_response()
 }
+
+/// A file's bytes as a request or answer body (uploads, the logo, the quote PDF): a binary
+/// string in the OpenAPI document, which generated clients read and send as a file.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(pub Vec<u8>);

@@ -47,7 +47,8 @@ async fn public_templates(
 
 /// The organisation's logo, as uploaded through `PUT /api/v1/organization/logo`.
 #[utoipa::path(get, path = "/public/v1/orgs/{orgSlug}/logo", tag = "public", params(("orgSlug" = String, Path)),
-    security(()), responses((status = 200, description = "The image", content_type = "image/png"),
+    security(()), responses((status = 200, description = "The image", content((
+            crate::http::FileBytes = "image/png"), (crate::http::FileBytes = "image/jpeg"))),
         (status = 404, body = crate::http::error::ErrorBody)))]
 async fn public_logo(
     State(state): State<AppState>,

@@ -26,12 +26,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct LeadForm {
     /// Who is writing.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Where to answer.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Optional phone.
+    #[schema(max_length = 50)]
     pub phone: Option<String>,
     /// What they want.
+    #[schema(min_length = 1, max_length = 5000)]
     pub message: String,
 }
 
@@ -45,16 +49,16 @@ pub struct LeadCreated {
 impl LeadForm {
     fn validate(&self) -> Result<(), ApiError> {
         let mut errors = Vec::new();
-        if self.name.trim().is_empty() || self.name.len() > 200 {
+        if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             errors.push(FieldError::new("name", "1 to 200 characters"));
         }
         if !is_email(&self.email) {
             errors.push(FieldError::new("email", "not an email address"));
         }
-        if self.phone.as_ref().is_some_and(|p| p.len() > 50) {
+        if self.phone.as_ref().is_some_and(|p| p.chars().count() > 50) {
             errors.push(FieldError::new("phone", "at most 50 characters"));
         }
-        if self.message.trim().is_empty() || self.message.len() > 5000 {
+        if self.message.trim().is_empty() || self.message.chars().count() > 5000 {
             errors.push(FieldError::new("message", "1 to 5000 characters"));
         }
         if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }

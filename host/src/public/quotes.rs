@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -93,7 +93,7 @@ pub struct QuoteIssuer {
 /// emits `quote.viewed`.
 #[utoipa::path(get, path = "/public/v1/quotes/{viewToken}", tag = "public", params(("viewToken" = String, Path)),
     security(()),
-    responses((status = 200, description = "HTML page, or the quote as JSON",
+    responses((status = 200, description = "HTML page, or the quote as JSON (`Accept: application/json`)",
             content((CustomerQuoteView = "application/json"), (String = "text/html"))),
         (status = 404, body = crate::http::error::ErrorBody)))]
 async fn view_quote(
@@ -138,7 +138,7 @@ async fn view_quote(
 /// The quote's PDF, for the customer (once sent).
 #[utoipa::path(get, path = "/public/v1/quotes/{viewToken}/pdf", tag = "public", params(("viewToken" = String, Path)),
     security(()),
-    responses((status = 200, description = "The PDF", content_type = "application/pdf"), (status = 404, body = crate::http::error::ErrorBody)))]
+    responses((status = 200, description = "The PDF", body = crate::http::FileBytes, content_type = "application/pdf"), (status = 404, body = crate::http::error::ErrorBody)))]
 async fn download_pdf(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -153,6 +153,7 @@ async fn download_pdf(
 #[serde(deny_unknown_fields)]
 pub struct Accept {
     /// Who accepts.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 
@@ -161,13 +162,14 @@ pub struct Accept {
 #[serde(deny_unknown_fields)]
 pub struct Reject {
     /// Why, optionally.
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
 /// Accept the quote (once, while sent and valid); emits `quote.accepted`.
 #[utoipa::path(post, path = "/public/v1/quotes/{viewToken}/accept", tag = "public", params(("viewToken" = String, Path)),
     request_body = Accept, security(()),
-    responses((status = 200, description = "Accepted"), (status = 404, body = crate::http::error::ErrorBody),
+    responses((status = 200, description = "Accepted", body = Decided), (status = 404, body = crate::http::error::ErrorBody),
         (status = 409, description = "`quote_not_open`: expired, not sent, or already decided", body = crate::http::error::ErrorBody),
         (status = 422, body = crate::http::error::ErrorBody)))]
 async fn accept_quote(
@@ -176,8 +178,8 @@ async fn accept_quote(
     headers: HeaderMap,
     Path(token): Path<String>,
     Json(body): Json<Accept>,
-) -> ApiResult<axum::Json<Value>> {
-    if body.name.trim().is_empty() || body.name.len() > 200 {
+) -> ApiResult<Json<Decided>> {
+    if body.name.trim().is_empty() || body.name.chars().count() > 200 {
         return Err(ApiError::invalid_field("name", "1 to 200 characters"));
     }
     let acceptance = Acceptance {
@@ -191,7 +193,7 @@ async fn accept_quote(
 /// Reject the quote (once, while sent and valid); emits `quote.rejected`.
 #[utoipa::path(post, path = "/public/v1/quotes/{viewToken}/reject", tag = "public", params(("viewToken" = String, Path)),
     request_body = Reject, security(()),
-    responses((status = 200, description = "Rejected"), (status = 404, body = crate::http::error::ErrorBody),
+    responses((status = 200, description = "Rejected", body = Decided), (status = 404, body = crate::http::error::ErrorBody),
         (status = 409, description = "`quote_not_open`", body = crate::http::error::ErrorBody)))]
 async fn reject_quote(
     State(state): State<AppState>,
@@ -199,9 +201,9 @@ async fn reject_quote(
     headers: HeaderMap,
     Path(token): Path<String>,
     body: axum::body::Bytes,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<Json<Decided>> {
     let body: Reject = crate::http::extract::optional_json(&body)?;
-    if body.reason.as_ref().is_some_and(|r| r.len() > 2000) {
+    if body.reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
         return Err(ApiError::invalid_field("reason", "at most 2000 characters"));
     }
     let rejection = Rejection {
@@ -212,10 +214,19 @@ async fn reject_quote(
     decide(&state, &token, Decision::Reject(rejection)).await
 }
 
+/// A decided quote: its number and new status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Decided {
+    /// `Q-2026-0042`
+    pub number: String,
+    /// `accepted` or `rejected`.
+    pub status: String,
+}
+
 /// Decides the quote and answers its number and new status.
-async fn decide(state: &AppState, token: &str, decision: Decision) -> ApiResult<axum::Json<Value>> {
+async fn decide(state: &AppState, token: &str, decision: Decision) -> ApiResult<Json<Decided>> {
     let decided = customer_quotes::decide(&state.store, &state.public_url, token, decision).await?;
-    Ok(axum::Json(json!({ "number": decided.number, "status": decided.status })))
+    Ok(Json(Decided { number: decided.number, status: decided.status }))
 }
 
 /// Escapes text for HTML.

@@ -23,7 +23,7 @@ use crate::http::extract::{Json, Path};
 use crate::http::slots::Full;
 use crate::pricing::Session;
 use crate::services::submissions::{
-    self, Customer, NewSubmission, frozen_pricing, org_and_current_template,
+    self, Customer, FrozenPricing, NewSubmission, org_and_current_template,
 };
 use crate::validation::FieldError;
 use crate::validation::is_email;
@@ -52,6 +52,7 @@ pub struct CreateSession {
     /// Starting configuration (default: the template's default).
     pub configuration: Option<Configuration>,
     /// Where the configurator runs (default `configurator`).
+    #[schema(min_length = 1, max_length = 100)]
     pub origin: Option<String>,
 }
 
@@ -109,7 +110,7 @@ async fn create_session(
     let template =
         state.store.template(&org.id, &key).await?.ok_or(ApiError::NotFound("template"))?;
     let origin = body.origin.unwrap_or_else(|| "configurator".into());
-    if origin.is_empty() || origin.len() > 100 {
+    if origin.is_empty() || origin.chars().count() > 100 {
         return Err(ApiError::invalid_field("origin", "1 to 100 characters"));
     }
     let configuration =
@@ -262,8 +263,10 @@ pub struct SubmitSession {
     /// Who submits.
     pub customer: Customer,
     /// Free text.
+    #[schema(max_length = 5000)]
     pub notes: Option<String>,
     /// How many units of this configuration (default 1).
+    #[schema(minimum = 1, maximum = 10000)]
     pub unit_amount: Option<i64>,
 }
 
@@ -275,28 +278,27 @@ pub struct SubmissionReceipt {
     pub id: String,
     /// The configuration priced.
     pub config_hash: String,
-    /// `{source, currency, subtotal, lineItems}` as frozen.
-    #[schema(value_type = Object)]
-    pub pricing: serde_json::Value,
+    /// The price as frozen.
+    pub pricing: FrozenPricing,
 }
 
 impl SubmitSession {
     fn validate(&self) -> Result<(), ApiError> {
         let mut errors = Vec::new();
         let customer = &self.customer;
-        if customer.name.trim().is_empty() || customer.name.len() > 200 {
+        if customer.name.trim().is_empty() || customer.name.chars().count() > 200 {
             errors.push(FieldError::new("customer.name", "1 to 200 characters"));
         }
         if !is_email(&customer.email) {
             errors.push(FieldError::new("customer.email", "not an email address"));
         }
-        if customer.phone.as_ref().is_some_and(|p| p.len() > 50) {
+        if customer.phone.as_ref().is_some_and(|p| p.chars().count() > 50) {
             errors.push(FieldError::new("customer.phone", "at most 50 characters"));
         }
-        if customer.company_name.as_ref().is_some_and(|c| c.len() > 200) {
+        if customer.company_name.as_ref().is_some_and(|c| c.chars().count() > 200) {
             errors.push(FieldError::new("customer.companyName", "at most 200 characters"));
         }
-        if self.notes.as_ref().is_some_and(|n| n.len() > 5000) {
+        if self.notes.as_ref().is_some_and(|n| n.chars().count() > 5000) {
             errors.push(FieldError::new("notes", "at most 5000 characters"));
         }
         if self.unit_amount.is_some_and(|n| !(1..=10_000).contains(&n)) {
@@ -329,7 +331,7 @@ async fn submit_session(
     let submission =
         submissions::submit(&state.store, &state.pricer, &state.public_url, &id, new).await?;
     let receipt = SubmissionReceipt {
-        pricing: frozen_pricing(&submission),
+        pricing: FrozenPricing::of(&submission),
         id: submission.id,
         config_hash: submission.config_hash,
     };

@@ -59,7 +59,11 @@ impl ProfileCheck {
 
     /// A display name: 1 to 200 characters, not only spaces.
     pub fn name(&mut self, name: &str) {
-        self.check(!name.trim().is_empty() && name.len() <= 200, "name", "1 to 200 characters");
+        self.check(
+            !name.trim().is_empty() && name.chars().count() <= 200,
+            "name",
+            "1 to 200 characters",
+        );
     }
 
     /// A contact email.
@@ -69,7 +73,7 @@ impl ProfileCheck {
 
     /// A phone number of at most 50 characters.
     pub fn phone(&mut self, phone: &str) {
-        self.check(phone.len() <= 50, "phone", "at most 50 characters");
+        self.check(phone.chars().count() <= 50, "phone", "at most 50 characters");
     }
 
     /// An http(s) URL of at most 2048 characters.
@@ -220,7 +224,11 @@ pub async fn set_disabled(store: &Store, slug: &str, disabled: bool) -> Result<O
 /// A new API key of organisation `slug` (its secret is in the answer only).
 pub async fn create_key(store: &Store, slug: &str, name: &str, scope: Scope) -> Result<NewApiKey> {
     let mut check = ProfileCheck::default();
-    check.check(!name.trim().is_empty() && name.len() <= 100, "name", "1 to 100 characters");
+    check.check(
+        !name.trim().is_empty() && name.chars().count() <= 100,
+        "name",
+        "1 to 100 characters",
+    );
     check.finish()?;
     let org = find(store, slug).await?;
     Ok(store.create_api_key(&org.id, name.trim(), scope).await?)

@@ -23,12 +23,16 @@ use crate::store::{ContactDetails, LATEST, Store, Submission};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Customer {
     /// Full name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Email (the contact's key).
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Phone.
+    #[schema(max_length = 50)]
     pub phone: Option<String>,
     /// Company.
+    #[schema(max_length = 200)]
     pub company_name: Option<String>,
 }
 
