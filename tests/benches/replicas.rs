@@ -7,7 +7,7 @@
 //!   with the PUT on A (the in-process push) measured interleaved;
 //! - webhook delivery throughput draining one backlog: single-node SQLite, then Postgres
 //!   with one and with two worker replicas, with the CPU per delivery (this process, and
-//!   the local Postgres server's processes);
+//!   the whole machine, the local Postgres server included);
 //! - configuration changes/s through nginx with one and with two API replicas (closed loop).
 //!
 //! The replicas run in this process: each has its own store (pools, caches, notification
@@ -19,14 +19,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::oneshot;
 use winfactor::config::Role;
 use winfactor::outbox::{EventType, NewEndpoint, NewEvent, WebhookEndpoints, emit};
 use winfactor::{Config, Store, demo};
 use winfactor_tests::bench::{StealMeter, percentile, process_cpu_seconds};
 use winfactor_tests::sse::SseClient;
-use winfactor_tests::{Backend, Nginx, Receiver, TestDatabase, postgres_admin_url};
+use winfactor_tests::{
+    Backend, Nginx, Receiver, TestDatabase, open_lift_slide_session, postgres_admin_url,
+};
 
 const PUSH_SAMPLES: usize = 400;
 const BACKLOG: usize = 6_000;
@@ -101,25 +103,19 @@ async fn push_latency() {
     let hook = json!({"url": receiver.url, "events": ["pricing.calculated"]});
     let created = client.post(format!("{}/api/v1/webhooks", a.base)).bearer_auth(&key).json(&hook);
     assert!(created.send().await.unwrap().status().is_success());
-    let session: Value = client
-        .post(format!("{}/public/v1/orgs/window-works/configuration-sessions", a.base))
-        .json(&json!({"templateSlug": "2-panel-lift-slide"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session = open_lift_slide_session(&client, &a.base).await;
     let id = session["id"].as_str().unwrap();
     let mut stream = SseClient::connect(
         &format!("{}/public/v1/configuration-sessions/{id}/stream", a.base),
         None,
     )
     .await;
+    // The opening configuration's request first (a change before it fires supersedes it).
+    receiver.wait_for(1, Duration::from_secs(10)).await;
     let (mut cross, mut local) = (Vec::new(), Vec::new());
     for n in 0..PUSH_SAMPLES {
         let mut configuration = session["configuration"].clone();
-        configuration["width"] = json!(2000 + n as i64);
+        configuration["width"] = json!(4000 + n as i64); // each a new configuration
         let path = format!("{}/public/v1/configuration-sessions/{id}/configuration", a.base);
         let changed = client.put(path).json(&json!({ "configuration": configuration }));
         assert!(changed.send().await.unwrap().status().is_success());
@@ -166,19 +162,22 @@ async fn push_latency() {
     b.stop().await;
 }
 
-/// CPU seconds of the local Postgres server's processes (0 where it is not local).
-fn postgres_cpu_seconds() -> f64 {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return 0.0 };
-    entries
-        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("stat")).ok())
-        .filter(|stat| stat.contains("(postgres)"))
-        .map(|stat| {
-            let fields: Vec<&str> =
-                stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-            let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-            (ticks(11) + ticks(12)) / 100.0
-        })
-        .sum()
+/// CPU seconds the whole machine has spent outside idle (every core; from `/proc/stat`):
+/// the service, the local Postgres server's processes (which come and go with
+/// connections, so they cannot be summed per process) and whatever else runs.
+fn machine_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal …: everything but idle, iowait, steal.
+    let busy = [0, 1, 2, 5, 6].iter().filter_map(|&i| fields.get(i)).sum::<f64>();
+    busy / 100.0
 }
 
 /// Counts the deliveries it receives.
@@ -228,7 +227,7 @@ async fn drain(backend: Backend, workers: usize) {
         tx.commit().await.unwrap();
     }
     store.close().await;
-    let (cpu, database_cpu) = (process_cpu_seconds(), postgres_cpu_seconds());
+    let (cpu, machine_cpu) = (process_cpu_seconds(), machine_cpu_seconds());
     let started = Instant::now();
     let role = if backend == Backend::Sqlite { Role::All } else { Role::Worker };
     let mut replicas = Vec::new();
@@ -240,19 +239,15 @@ async fn drain(backend: Backend, workers: usize) {
     }
     let rate = BACKLOG as f64 / started.elapsed().as_secs_f64();
     let per = |seconds: f64| seconds * 1e6 / BACKLOG as f64;
-    let (cpu_us, database_us) =
-        (per(process_cpu_seconds() - cpu), per(postgres_cpu_seconds() - database_cpu));
+    let (cpu_us, machine_us) =
+        (per(process_cpu_seconds() - cpu), per(machine_cpu_seconds() - machine_cpu));
     let name = match (backend, workers) {
         (Backend::Sqlite, _) => "SQLite, single node    ".to_owned(),
         (_, n) => format!("Postgres, {n} worker(s)   "),
     };
-    let database_part = if backend == Backend::Postgres {
-        format!(" + Postgres server {database_us:.0} µs")
-    } else {
-        String::new()
-    };
     println!(
-        "delivery: {name} {rate:>7.0} deliveries/s  (CPU {cpu_us:.0} µs per delivery in the service{database_part})"
+        "delivery: {name} {rate:>7.0} deliveries/s  (CPU per delivery: {cpu_us:.0} µs in the \
+         service (receiver included), {machine_us:.0} µs on the whole machine with the database)"
     );
     for replica in replicas {
         replica.stop().await;
@@ -271,15 +266,7 @@ async fn changes_per_second(replicas: &[&Replica]) -> f64 {
     for _ in 0..CHANGE_CLIENTS {
         let (client, done, base) = (client.clone(), done.clone(), nginx.url.clone());
         tasks.push(tokio::spawn(async move {
-            let session: Value = client
-                .post(format!("{base}/public/v1/orgs/window-works/configuration-sessions"))
-                .json(&json!({"templateSlug": "2-panel-lift-slide"}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let session = open_lift_slide_session(&client, &base).await;
             let id = session["id"].as_str().unwrap().to_owned();
             let url = format!("{base}/public/v1/configuration-sessions/{id}/configuration");
             let mut n = 0;

@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use winfactor_tests::nginx::upstream_of;
 use winfactor_tests::plugins::plugin_wasm;
 use winfactor_tests::sse::SseClient;
-use winfactor_tests::{Backend, Nginx, Receiver, TestDatabase, postgres_admin_url};
+use winfactor_tests::{
+    Backend, Nginx, Receiver, TestDatabase, open_lift_slide_session, postgres_admin_url,
+};
 
 use super::{BIN, Running, serve_with};
 
@@ -125,11 +127,7 @@ impl Cluster {
     }
 
     async fn open_session(&self) -> Value {
-        let path = "/public/v1/orgs/window-works/configuration-sessions";
-        let body = json!({"templateSlug": "2-panel-lift-slide"});
-        let response = self.client.post(self.url(path)).json(&body).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        response.json().await.unwrap()
+        open_lift_slide_session(&self.client, &self.nginx.url).await
     }
 
     /// PUTs `session`'s configuration with `width` through nginx to replica `on`.
@@ -358,26 +356,9 @@ async fn sent_quote(cluster: &Cluster) -> String {
     let id = session["id"].as_str().unwrap();
     let path = format!("/public/v1/configuration-sessions/{id}/submit");
     let body = json!({"customer": {"name": "John Smith", "email": "john@example.com"}});
-    let submitted: Value = cluster
-        .client
-        .post(cluster.url(&path))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let submitted = json_of(cluster.client.post(cluster.url(&path)).json(&body)).await;
     let path = format!("/api/v1/submissions/{}/quotes", submitted["id"].as_str().unwrap());
-    let quote: Value = cluster
-        .api(reqwest::Method::POST, &path)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let quote = json_of(cluster.api(reqwest::Method::POST, &path).json(&json!({}))).await;
     let quote_id = quote["id"].as_str().expect("a quote").to_owned();
     let path = format!("/api/v1/quotes/{quote_id}/send");
     let sent = cluster
@@ -385,6 +366,11 @@ async fn sent_quote(cluster: &Cluster) -> String {
         .json(&json!({"recipients": ["john@example.com"]}));
     assert_eq!(sent.send().await.unwrap().status(), StatusCode::OK);
     quote_id
+}
+
+/// The JSON answer to `request`.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.expect("nginx answers").json().await.expect("a JSON answer")
 }
 
 /// SQLite serves one process: a second server on the same file stops at once, naming

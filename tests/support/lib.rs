@@ -39,6 +39,16 @@ pub const MULTILINGUAL_LINES: [&str; 5] = [
     "Балконная дверь, фурнитура «Премиум»",
 ];
 
+/// Opens a session on the demo's lift-slide door through the public API at `base` (a
+/// server, or a balancer in front of several); the session as answered.
+pub async fn open_lift_slide_session(client: &reqwest::Client, base: &str) -> Value {
+    let path = format!("{base}/public/v1/orgs/window-works/configuration-sessions");
+    let body = serde_json::json!({"templateSlug": "2-panel-lift-slide"});
+    let response = client.post(path).json(&body).send().await.expect("the server answers");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.expect("a JSON session")
+}
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

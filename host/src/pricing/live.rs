@@ -222,8 +222,8 @@ impl Pricer {
         self.inner.publish(&session.id, seq, &first.shown).await;
         if first.wanted {
             self.inner.want(&session.id, &hash, Instant::now() + budget(org));
-        } else {
-            self.inner.channel(&session.id).state.lock().expect("session state").wanted = None;
+        } else if let Some(channel) = self.inner.followed(&session.id) {
+            channel.state.lock().expect("session state").wanted = None;
         }
         Ok(Some(first.shown))
     }

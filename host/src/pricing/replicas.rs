@@ -43,8 +43,8 @@ impl Inner {
         Ok(())
     }
 
-    /// The sessions this process follows (a stream, a session task or a waiter).
-    fn followed(&self) -> Vec<(String, Arc<Channel>)> {
+    /// Every session this process follows (a stream, a session task or a waiter).
+    fn all_followed(&self) -> Vec<(String, Arc<Channel>)> {
         let sessions = self.sessions.lock().expect("sessions map");
         sessions.iter().map(|(id, channel)| (id.clone(), channel.clone())).collect()
     }
@@ -79,10 +79,10 @@ impl Pricer {
                 let sessions = match notice {
                     Ok(Notice::Message(payload)) => {
                         let id = payload.split_once(' ').map_or(payload.as_str(), |(id, _)| id);
-                        let channel = inner.sessions.lock().expect("sessions map").get(id).cloned();
+                        let channel = inner.followed(id);
                         channel.map(|channel| vec![(id.to_owned(), channel)]).unwrap_or_default()
                     }
-                    Ok(Notice::Missed) | Err(RecvError::Lagged(_)) => inner.followed(),
+                    Ok(Notice::Missed) | Err(RecvError::Lagged(_)) => inner.all_followed(),
                     Err(RecvError::Closed) => return,
                 };
                 for (id, channel) in sessions {

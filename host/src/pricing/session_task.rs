@@ -50,12 +50,16 @@ impl Inner {
             .clone()
     }
 
+    /// The session's live state, if this process follows it (no entry is made).
+    pub(super) fn followed(&self, session_id: &str) -> Option<Arc<Channel>> {
+        self.sessions.lock().expect("sessions map").get(session_id).cloned()
+    }
+
     /// Pushes a stored change to the session's followers in this process, if it has any
     /// (no entry is made for nobody), and announces it to the other processes (see
     /// [`super::replicas`]).
     pub(super) async fn publish(&self, session_id: &str, seq: i64, pricing: &SessionPricing) {
-        let channel = self.sessions.lock().expect("sessions map").get(session_id).cloned();
-        if let Some(channel) = channel {
+        if let Some(channel) = self.followed(session_id) {
             let _ = channel.events.send(PricingEvent { seq, pricing: pricing.clone() });
         }
         self.announce(session_id, seq).await;
