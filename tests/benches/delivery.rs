@@ -21,10 +21,11 @@ use std::time::{Duration, Instant};
 use axum::http::HeaderMap;
 use serde_json::json;
 use winfactor::orgs::Org;
-use winfactor::outbox::{DeliveryLog, EventType, NewEndpoint, NewEvent, WebhookEndpoints, emit};
+use winfactor::outbox::{DeliveryLog, EventType, NewEvent, emit};
 use winfactor::{Config, Store, demo};
 use winfactor_tests::bench::{
-    StealMeter, percentile, process_bytes_written, process_cpu_seconds, threads_cpu_seconds,
+    StealMeter, percentile, process_bytes_written, process_cpu_seconds,
+    subscribe_demo_to_everything, threads_cpu_seconds,
 };
 use winfactor_tests::{Backend, TestDatabase, postgres_admin_url};
 
@@ -136,16 +137,7 @@ async fn outbox_figures(backend: Backend, sink_url: &str, sink: &Arc<Sink>) {
     config.delivery.endpoint_concurrency = CONCURRENCY;
     let store = Store::open(&config.database_url).await.unwrap();
     demo::seed(&store).await.unwrap();
-    let org: Org = store.org_by_slug(demo::DEMO_ORG_SLUG).await.unwrap().unwrap();
-    let endpoint = NewEndpoint {
-        url: sink_url.to_owned(),
-        description: None,
-        events: vec!["*".into()],
-        filters: None,
-        enabled: true,
-        secret: winfactor::outbox::signing::generate_secret(),
-    };
-    store.insert_endpoint(&org.id, &endpoint).await.unwrap();
+    let org: Org = subscribe_demo_to_everything(&store, sink_url).await;
 
     // A backlog committed before the worker starts, then drained: sustained deliveries/s.
     let mut last_event = String::new();

@@ -22,9 +22,11 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::sync::oneshot;
 use winfactor::config::Role;
-use winfactor::outbox::{EventType, NewEndpoint, NewEvent, WebhookEndpoints, emit};
+use winfactor::outbox::{EventType, NewEvent, emit};
 use winfactor::{Config, Store, demo};
-use winfactor_tests::bench::{StealMeter, percentile, process_cpu_seconds};
+use winfactor_tests::bench::{
+    StealMeter, percentile, process_cpu_seconds, subscribe_demo_to_everything,
+};
 use winfactor_tests::sse::SseClient;
 use winfactor_tests::{
     Backend, Nginx, Receiver, TestDatabase, open_lift_slide_session, postgres_admin_url,
@@ -201,16 +203,7 @@ async fn counting_sink() -> (Arc<AtomicUsize>, String) {
 async fn drain(backend: Backend, workers: usize) {
     let (database, store, _) = seeded(backend).await;
     let (count, sink) = counting_sink().await;
-    let org = store.org_by_slug(demo::DEMO_ORG_SLUG).await.unwrap().unwrap();
-    let endpoint = NewEndpoint {
-        url: sink,
-        description: None,
-        events: vec!["*".into()],
-        filters: None,
-        enabled: true,
-        secret: winfactor::outbox::signing::generate_secret(),
-    };
-    store.insert_endpoint(&org.id, &endpoint).await.unwrap();
+    let org = subscribe_demo_to_everything(&store, &sink).await;
     for chunk in 0..BACKLOG / 500 {
         let mut tx = store.begin().await.unwrap();
         for n in 0..500 {

@@ -56,6 +56,26 @@ pub async fn answering_receiver() -> String {
     url
 }
 
+/// Subscribes `url` to every event of the demo organisation in `store` (a benchmark's
+/// sink); answers the organisation.
+pub async fn subscribe_demo_to_everything(
+    store: &winfactor::Store,
+    url: &str,
+) -> winfactor::orgs::Org {
+    use winfactor::outbox::{NewEndpoint, WebhookEndpoints};
+    let org = store.org_by_slug(winfactor::demo::DEMO_ORG_SLUG).await.unwrap().expect("the demo");
+    let endpoint = NewEndpoint {
+        url: url.to_owned(),
+        description: None,
+        events: vec!["*".into()],
+        filters: None,
+        enabled: true,
+        secret: winfactor::outbox::signing::generate_secret(),
+    };
+    store.insert_endpoint(&org.id, &endpoint).await.unwrap();
+    org
+}
+
 /// The `p` quantile (0.0–1.0) of sorted samples.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
