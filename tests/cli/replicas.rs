@@ -312,11 +312,24 @@ async fn replicas_behind_nginx_share_one_postgres_database() {
     assert_eq!(notices.received().len(), 2, "each notice once");
 
     // SIGKILL of one replica mid-burst loses nothing acknowledged; the customer's stream
-    // reconnects through nginx to the survivor and resumes after its Last-Event-ID.
+    // reconnects through nginx to the survivor and resumes after its Last-Event-ID; a change
+    // left pending on the dead replica still falls back within timeoutMs, on the survivor.
+    // (The plugin now fails — its new settings reach both replicas — so the webhook rail
+    // prices and nobody answers.)
+    let path = format!("/api/v1/pricing-plugins/{version_id}");
+    let failing = json!({"settings": {"default": -2}});
+    let (status, _) =
+        cluster.on(&holder, cluster.api(reqwest::Method::PATCH, &path).json(&failing)).await;
+    assert_eq!(status, StatusCode::OK);
     let mut stream = SseClient::connect(&stream_url, None).await;
     let doomed = stream.upstream.clone();
     let survivor = cluster.other(&doomed);
-    let last = stream.next(WAIT).await.id;
+    cluster.nginx.next_to(&cluster.client, &survivor).await;
+    let mut watching = SseClient::connect(&stream_url, None).await;
+    assert_eq!(watching.upstream, survivor);
+    let orphan = cluster.change(&doomed, &session, 3700).await;
+    let changed = Instant::now();
+    assert_eq!(orphan["status"], "pending", "{orphan}");
     let doomed_index = cluster.addresses.iter().position(|a| *a == doomed).unwrap();
     let before = arrivals(&leads).len();
     let doomed_process = cluster.replicas[doomed_index].take().unwrap();
@@ -324,19 +337,33 @@ async fn replicas_behind_nginx_share_one_postgres_database() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         doomed_process.kill();
     });
+    let fallback = stream_until(&mut watching, |p| {
+        p["configHash"] == orphan["configHash"] && p["status"] != "pending"
+    })
+    .await;
+    assert_eq!(fallback["status"], "fallback");
+    let took = changed.elapsed();
+    assert!(took < Duration::from_millis(1500 + 1000), "pending lasted {took:?} (timeout 1500 ms)");
     assert!(acknowledged >= 100, "the burst went on through the survivor ({acknowledged})");
     let deadline = Instant::now() + Duration::from_secs(60);
     while arrivals(&leads).len() < before + acknowledged {
         assert!(Instant::now() < deadline, "acknowledged events were lost");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(stream.recv().await.is_none(), "the killed replica's stream ended");
+    let mut last = String::new();
+    while let Some(event) = stream.recv().await {
+        last = event.id; // until the killed replica's stream ends
+    }
     let mut resumed = SseClient::connect(&stream_url, Some(&last)).await;
     assert!(resumed.upstream.ends_with(&survivor), "{}", resumed.upstream);
     let moved = cluster.change(&survivor, &session, 3600).await;
-    let event = resumed.next(WAIT).await;
-    assert!(event.id.parse::<i64>().unwrap() > last.parse::<i64>().unwrap(), "nothing replayed");
-    assert_eq!(event.data["configHash"], moved["configHash"]);
+    loop {
+        let event = resumed.next(WAIT).await;
+        assert!(event.id.parse::<i64>().unwrap() > last.parse::<i64>().unwrap(), "replayed");
+        if event.data["configHash"] == moved["configHash"] {
+            break;
+        }
+    }
 }
 
 /// Leads `numbers` submitted through nginx, eight at a time; how many were acknowledged.

@@ -4,8 +4,10 @@
 //! ([`Topic::Pricing`], `"{session id} {sequence}"`, after the write committed), and each
 //! process that follows that session reads the session as stored and pushes it to its
 //! streams (the sequence number keeps every stream in order and free of repeats), frees the
-//! in-flight slot the answer settled and wakes whoever waits for an answer. After a lost
-//! notification every followed session is read again.
+//! in-flight slot the answer settled and wakes whoever waits for an answer; a pending price
+//! it sees gets its deadline watched there too, so the fallback comes even if the replica
+//! that made the change dies. After a lost notification every followed session is read
+//! again.
 //!
 //! What must hold whichever replica a request lands on lives in the database: the price
 //! on screen and its sequence (conditional writes), answers by configHash, and the claim of
@@ -15,9 +17,10 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
-use super::live::{Channel, Inner, PricingEvent};
-use super::{Pricer, Session};
+use super::live::{Channel, Inner, PricingEvent, since};
+use super::{Pricer, Session, budget};
 use crate::catalog::PricingStatus;
 use crate::clock::now_ms;
 use crate::store::{Notice, Topic, Tx};
@@ -32,14 +35,23 @@ impl Inner {
         }
     }
 
-    /// Brings this process's view of a followed session up to the stored one.
-    async fn catch_up(&self, session_id: &str, channel: &Channel) -> anyhow::Result<()> {
+    /// Brings this process's view of a followed session up to the stored one; a pending
+    /// price gets its deadline watched here too (see [`Inner::watch`]).
+    async fn catch_up(self: &Arc<Self>, session_id: &str, channel: &Channel) -> anyhow::Result<()> {
         let Some(session) = self.store.session(session_id).await? else { return Ok(()) };
         let _ = channel
             .events
             .send(PricingEvent { seq: session.pricing_seq, pricing: session.pricing.clone() });
         settle(&session, channel);
         channel.answered.notify_waiters();
+        if session.pricing.status == PricingStatus::Pending
+            && session.submission_id.is_none()
+            && let Some(org) = self.store.org(&session.org_id).await?
+        {
+            // A pending price's age is its change's: `updated_at` (see `live::since`).
+            let left = budget(&org).saturating_sub(since(session.updated_at));
+            self.watch(session_id, &session.config_hash, Instant::now() + left);
+        }
         Ok(())
     }
 

@@ -79,6 +79,20 @@ impl Inner {
         channel.kick.notify_one();
     }
 
+    /// Holds the deadline of `config_hash`'s pending, whose request another process sent:
+    /// past it, if the screen still shows it pending, this process falls it back — so the
+    /// promise holds even if the process that made the change dies.
+    pub(super) fn watch(self: &Arc<Self>, session_id: &str, config_hash: &str, deadline: Instant) {
+        let channel = self.channel(session_id);
+        let mut state = channel.state.lock().expect("session state");
+        state.in_flight.entry(config_hash.to_owned()).or_insert(deadline);
+        if !state.running {
+            state.running = true;
+            tokio::spawn(self.clone().drive(session_id.to_owned(), channel.clone()));
+        }
+        channel.kick.notify_one();
+    }
+
     /// Takes what is due now out of `state`: the configurations whose deadline passed (to
     /// fall back), and the next step.
     fn next_step(&self, state: &mut LoopState, now: Instant) -> (Vec<String>, Step) {
