@@ -1,9 +1,10 @@
 //! The wasmtime host: one engine (pooling allocator, copy-on-write memory images, epoch
 //! interruption driven by one ticker thread while runs need it), one linker, compiled
-//! components cached in memory and on disk, and the run itself: async, in a fresh store,
+//! components kept on disk and mapped from there, and the run itself: async, in a fresh store,
 //! over by its deadline whatever the guest calls.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -249,15 +250,18 @@ impl WasmHost {
         artifact: &[u8],
     ) -> anyhow::Result<(Arc<Prepared>, String)> {
         let digest = hex::encode(Sha256::digest(artifact));
-        let component = deserialize_own_artifact(&self.inner.engine, artifact)?;
+        let component = match &self.inner.cache_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                let path = self.artifact_path(dir, sha256);
+                let partial = path.with_extension(format!("{}.partial", std::process::id()));
+                std::fs::write(&partial, artifact)?;
+                std::fs::rename(&partial, &path)?;
+                map_own_artifact(&self.inner.engine, &path)?
+            }
+            None => deserialize_own_artifact(&self.inner.engine, artifact)?,
+        };
         let prepared = self.link(sha256, &component, artifact.len())?;
-        if let Some(dir) = &self.inner.cache_dir {
-            std::fs::create_dir_all(dir)?;
-            let path = dir.join(format!("{}.cwasm", self.artifact_key(sha256)));
-            let partial = path.with_extension("partial");
-            std::fs::write(&partial, artifact)?;
-            std::fs::rename(&partial, &path)?;
-        }
         Ok((prepared, digest))
     }
 
@@ -269,14 +273,18 @@ impl WasmHost {
         digest: &str,
     ) -> anyhow::Result<Option<Arc<Prepared>>> {
         let Some(dir) = &self.inner.cache_dir else { return Ok(None) };
-        let path = dir.join(format!("{}.cwasm", self.artifact_key(sha256)));
-        let Ok(artifact) = std::fs::read(&path) else { return Ok(None) };
-        if hex::encode(Sha256::digest(&artifact)) != digest {
+        let path = self.artifact_path(dir, sha256);
+        let Some((found, bytes)) = file_digest(&path)? else { return Ok(None) };
+        if found != digest {
             tracing::warn!(path = %path.display(), "precompiled artifact does not match its recorded digest; recompiling");
             return Ok(None);
         }
-        let component = deserialize_own_artifact(&self.inner.engine, &artifact)?;
-        Ok(Some(self.link(sha256, &component, artifact.len())?))
+        let component = map_own_artifact(&self.inner.engine, &path)?;
+        Ok(Some(self.link(sha256, &component, bytes)?))
+    }
+
+    fn artifact_path(&self, dir: &Path, sha256: &str) -> PathBuf {
+        dir.join(format!("{}.cwasm", self.artifact_key(sha256)))
     }
 
     fn link(
@@ -426,20 +434,52 @@ pub(super) fn truncate(mut text: String, max: usize) -> String {
     text
 }
 
-/// Loads an artifact compiled by this service: by this host, by its compile worker (the same
-/// build), or read back from its cache directory.
-///
-/// The one `unsafe` of the service: `Component::deserialize` trusts its input to be
-/// wasmtime's own output. Every caller hands it bytes that wasmtime of this build produced
-/// from an upload — just now (this process or its worker's stdout), or earlier, checked
-/// against the SHA-256 recorded when they were written — so uploaded bytes never reach
-/// this function, and an artifact of other settings is refused by wasmtime's own
-/// compatibility check.
+/// The SHA-256 of the file at `path` and its size, read in chunks; `None` if it is absent.
+fn file_digest(path: &Path) -> std::io::Result<Option<(String, usize)>> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    let mut hasher = Sha256::new();
+    let mut chunk = vec![0; 1 << 20];
+    let mut bytes = 0;
+    loop {
+        let read = file.read(&mut chunk)?;
+        if read == 0 {
+            return Ok(Some((hex::encode(hasher.finalize()), bytes)));
+        }
+        hasher.update(&chunk[..read]);
+        bytes += read;
+    }
+}
+
+// The service's two `unsafe` calls: wasmtime trusts a precompiled artifact to be its own
+// output. Every caller hands them what wasmtime of this build produced from an upload —
+// just now (this process or its worker's stdout), or earlier: written by this host to its
+// cache directory under a name carrying the engine's compatibility hash, and checked
+// against the SHA-256 recorded when it was written — so uploaded bytes never reach them,
+// and an artifact of other settings is refused by wasmtime's own compatibility check.
+
+/// Loads an artifact from memory (no cache directory: the local runner).
 #[allow(unsafe_code)]
 fn deserialize_own_artifact(engine: &Engine, artifact: &[u8]) -> anyhow::Result<Component> {
     // SAFETY: `artifact` is byte-for-byte what `Engine::precompile_component` of this build
     // produced (see above).
     Ok(unsafe { Component::deserialize(engine, artifact) }?)
+}
+
+/// Maps an artifact of the cache directory: its code and its memory images stay backed by
+/// the file, so loading copies nothing and what a large plugin keeps resident is mostly
+/// clean page cache the kernel can reclaim, not anonymous memory. The host never rewrites
+/// an artifact in place (a new one is renamed over it; truncating a mapped file would
+/// crash the process), and the directory is the service's own: nothing a tenant sends can
+/// write there.
+#[allow(unsafe_code)]
+fn map_own_artifact(engine: &Engine, path: &Path) -> anyhow::Result<Component> {
+    // SAFETY: the file holds what `Engine::precompile_component` of this build produced,
+    // written by `WasmHost::install` and checked against its recorded digest (see above).
+    Ok(unsafe { Component::deserialize_file(engine, path) }?)
 }
 
 #[cfg(test)]
