@@ -1,9 +1,9 @@
 //! The wasmtime host: one engine (pooling allocator, copy-on-write memory images, epoch
 //! interruption driven by one ticker thread while runs need it), one linker, compiled
-//! components kept on disk and mapped from there, and the run itself: async, in a fresh store,
-//! over by its deadline whatever the guest calls.
+//! components written to disk and mapped from there (the recently used kept in memory),
+//! and the run itself: async, in a fresh store, over by its deadline whatever the guest
+//! calls.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -274,13 +274,14 @@ impl WasmHost {
     ) -> anyhow::Result<Option<Arc<Prepared>>> {
         let Some(dir) = &self.inner.cache_dir else { return Ok(None) };
         let path = self.artifact_path(dir, sha256);
-        let Some((found, bytes)) = file_digest(&path)? else { return Ok(None) };
+        // Absent or unreadable: compiled again.
+        let Ok((found, bytes)) = file_digest(&path) else { return Ok(None) };
         if found != digest {
             tracing::warn!(path = %path.display(), "precompiled artifact does not match its recorded digest; recompiling");
             return Ok(None);
         }
         let component = map_own_artifact(&self.inner.engine, &path)?;
-        Ok(Some(self.link(sha256, &component, bytes)?))
+        Ok(Some(self.link(sha256, &component, usize::try_from(bytes)?)?))
     }
 
     fn artifact_path(&self, dir: &Path, sha256: &str) -> PathBuf {
@@ -434,24 +435,11 @@ pub(super) fn truncate(mut text: String, max: usize) -> String {
     text
 }
 
-/// The SHA-256 of the file at `path` and its size, read in chunks; `None` if it is absent.
-fn file_digest(path: &Path) -> std::io::Result<Option<(String, usize)>> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(err),
-    };
+/// The SHA-256 of the file at `path` and its size, streamed through the hasher.
+fn file_digest(path: &Path) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
-    let mut chunk = vec![0; 1 << 20];
-    let mut bytes = 0;
-    loop {
-        let read = file.read(&mut chunk)?;
-        if read == 0 {
-            return Ok(Some((hex::encode(hasher.finalize()), bytes)));
-        }
-        hasher.update(&chunk[..read]);
-        bytes += read;
-    }
+    let bytes = std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok((hex::encode(hasher.finalize()), bytes))
 }
 
 // The service's two `unsafe` calls: wasmtime trusts a precompiled artifact to be its own
